@@ -1,0 +1,142 @@
+//! Configuration read once at cold start from environment variables, failing fast with a
+//! message that names the missing or malformed variable.
+//!
+//! Each function has its own config type and a `VARS` list of the variables it reads, so a test
+//! can check that `template.yaml` sets every one of them.
+
+use thiserror::Error;
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("environment variable {0} is not set (template.yaml or the local env file must set it)")]
+    Missing(&'static str),
+    #[error("environment variable {name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+/// Where configuration comes from: the process environment in Lambda, a map in tests.
+pub trait Source {
+    fn get(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment.
+pub struct ProcessEnv;
+
+impl Source for ProcessEnv {
+    fn get(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+impl<S: std::hash::BuildHasher> Source for std::collections::HashMap<String, String, S> {
+    fn get(&self, name: &str) -> Option<String> {
+        self.get(name).cloned()
+    }
+}
+
+fn required(source: &impl Source, name: &'static str) -> Result<String, ConfigError> {
+    match source.get(name) {
+        Some(value) if !value.trim().is_empty() => Ok(value),
+        _ => Err(ConfigError::Missing(name)),
+    }
+}
+
+/// Names of the variables, shared by the config types and by `template.yaml`.
+pub mod vars {
+    pub const DATA_TABLE: &str = "DATA_TABLE";
+    pub const EVENTS_TABLE: &str = "EVENTS_TABLE";
+    pub const DELIVERY_QUEUE_URL: &str = "DELIVERY_QUEUE_URL";
+}
+
+/// Tables the HTTP API functions (`resources`, `subscriptions`) read and write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiConfig {
+    pub data_table: String,
+    pub events_table: String,
+}
+
+impl ApiConfig {
+    pub const VARS: &'static [&'static str] = &[vars::DATA_TABLE, vars::EVENTS_TABLE];
+
+    /// # Errors
+    /// A variable is missing or empty.
+    pub fn load(source: &impl Source) -> Result<Self, ConfigError> {
+        Ok(Self {
+            data_table: required(source, vars::DATA_TABLE)?,
+            events_table: required(source, vars::EVENTS_TABLE)?,
+        })
+    }
+}
+
+/// What `fanout` needs: subscriptions to match against, the queue to enqueue deliveries on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FanoutConfig {
+    pub data_table: String,
+    pub delivery_queue_url: String,
+}
+
+impl FanoutConfig {
+    pub const VARS: &'static [&'static str] = &[vars::DATA_TABLE, vars::DELIVERY_QUEUE_URL];
+
+    /// # Errors
+    /// A variable is missing or empty.
+    pub fn load(source: &impl Source) -> Result<Self, ConfigError> {
+        Ok(Self {
+            data_table: required(source, vars::DATA_TABLE)?,
+            delivery_queue_url: required(source, vars::DELIVERY_QUEUE_URL)?,
+        })
+    }
+}
+
+/// What `deliver` needs: subscriptions and attempt log, and its own queue for backoff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliverConfig {
+    pub data_table: String,
+    pub delivery_queue_url: String,
+}
+
+impl DeliverConfig {
+    pub const VARS: &'static [&'static str] = &[vars::DATA_TABLE, vars::DELIVERY_QUEUE_URL];
+
+    /// # Errors
+    /// A variable is missing or empty.
+    pub fn load(source: &impl Source) -> Result<Self, ConfigError> {
+        Ok(Self {
+            data_table: required(source, vars::DATA_TABLE)?,
+            delivery_queue_url: required(source, vars::DELIVERY_QUEUE_URL)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn api_config_names_the_missing_variable() {
+        let err = ApiConfig::load(&env(&[("DATA_TABLE", "data")])).unwrap_err();
+        assert_eq!(err, ConfigError::Missing("EVENTS_TABLE"));
+        assert!(err.to_string().contains("EVENTS_TABLE"));
+    }
+
+    #[test]
+    fn blank_values_count_as_missing() {
+        let err = FanoutConfig::load(&env(&[("DATA_TABLE", " "), ("DELIVERY_QUEUE_URL", "q")]));
+        assert_eq!(err.unwrap_err(), ConfigError::Missing("DATA_TABLE"));
+    }
+
+    #[test]
+    fn loads_every_listed_variable() {
+        let source = env(&[("DATA_TABLE", "d"), ("EVENTS_TABLE", "e"), ("DELIVERY_QUEUE_URL", "q")]);
+        assert_eq!(
+            ApiConfig::load(&source).unwrap(),
+            ApiConfig { data_table: "d".into(), events_table: "e".into() }
+        );
+        assert_eq!(DeliverConfig::load(&source).unwrap().delivery_queue_url, "q");
+    }
+}

@@ -1,0 +1,10 @@
+//! Everything the rusthook Lambda functions share: configuration, errors, the HTTP problem
+//! format and the AWS SDK set-up. Handlers stay thin: they parse, make one call in here and map
+//! the result.
+
+pub mod aws;
+pub mod config;
+pub mod http;
+
+/// The name this project sends as `User-Agent` and shows in its responses.
+pub const PRODUCT: &str = concat!("rusthook/", env!("CARGO_PKG_VERSION"));
