@@ -8,7 +8,9 @@ use thiserror::Error;
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum ConfigError {
-    #[error("environment variable {0} is not set (template.yaml or the local env file must set it)")]
+    #[error(
+        "environment variable {0} is not set (template.yaml or the local env file must set it)"
+    )]
     Missing(&'static str),
     #[error("environment variable {name} is invalid: {reason}")]
     Invalid { name: &'static str, reason: String },
@@ -114,7 +116,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     #[test]
@@ -132,11 +137,21 @@ mod tests {
 
     #[test]
     fn loads_every_listed_variable() {
-        let source = env(&[("DATA_TABLE", "d"), ("EVENTS_TABLE", "e"), ("DELIVERY_QUEUE_URL", "q")]);
+        let source = env(&[
+            ("DATA_TABLE", "d"),
+            ("EVENTS_TABLE", "e"),
+            ("DELIVERY_QUEUE_URL", "q"),
+        ]);
         assert_eq!(
             ApiConfig::load(&source).unwrap(),
-            ApiConfig { data_table: "d".into(), events_table: "e".into() }
+            ApiConfig {
+                data_table: "d".into(),
+                events_table: "e".into()
+            }
         );
-        assert_eq!(DeliverConfig::load(&source).unwrap().delivery_queue_url, "q");
+        assert_eq!(
+            DeliverConfig::load(&source).unwrap().delivery_queue_url,
+            "q"
+        );
     }
 }

@@ -83,7 +83,9 @@ fn respond<T: Serialize>(status: StatusCode, content_type: &str, body: &T) -> Re
     let mut response = Response::new(Body::Text(text));
     *response.status_mut() = status;
     if let Ok(value) = content_type.parse() {
-        response.headers_mut().insert(lambda_http::http::header::CONTENT_TYPE, value);
+        response
+            .headers_mut()
+            .insert(lambda_http::http::header::CONTENT_TYPE, value);
     }
     response
 }
@@ -113,7 +115,10 @@ mod tests {
 
     #[test]
     fn internal_problems_never_carry_the_given_detail() {
-        let response = problem(ProblemKind::Internal, "dynamodb: ResourceNotFoundException table x");
+        let response = problem(
+            ProblemKind::Internal,
+            "dynamodb: ResourceNotFoundException table x",
+        );
         assert_eq!(response.status(), 500);
         let detail = body_json(&response)["detail"].as_str().unwrap().to_owned();
         assert!(!detail.contains("dynamodb"), "{detail}");

@@ -14,7 +14,9 @@ use lambda_runtime::{Error, LambdaEvent};
 pub async fn handle(event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, Error> {
     let mut response = SqsBatchResponse::default();
     for message in &event.payload.records {
-        let Some(id) = &message.message_id else { continue };
+        let Some(id) = &message.message_id else {
+            continue;
+        };
         tracing::warn!(message_id = %id, "delivery not implemented yet; message kept for retry");
         let mut failure = BatchItemFailure::default();
         failure.item_identifier.clone_from(id);
@@ -34,7 +36,9 @@ mod tests {
         message.message_id = Some("m-1".into());
         let mut event = SqsEvent::default();
         event.records.push(message);
-        let response = handle(LambdaEvent::new(event, lambda_runtime::Context::default())).await.unwrap();
+        let response = handle(LambdaEvent::new(event, lambda_runtime::Context::default()))
+            .await
+            .unwrap();
         assert_eq!(response.batch_item_failures.len(), 1);
         assert_eq!(response.batch_item_failures[0].item_identifier, "m-1");
     }

@@ -12,11 +12,9 @@ use lambda_runtime::{Error, LambdaEvent};
 #[must_use]
 pub fn is_event_insert(record: &EventRecord) -> bool {
     record.event_name == "INSERT"
-        && record
-            .change
-            .new_image
-            .get("entity")
-            .is_some_and(|value| matches!(value, serde_dynamo::AttributeValue::S(s) if s == "event"))
+        && record.change.new_image.get("entity").is_some_and(
+            |value| matches!(value, serde_dynamo::AttributeValue::S(s) if s == "event"),
+        )
 }
 
 /// Handles one stream batch.
@@ -25,8 +23,15 @@ pub fn is_event_insert(record: &EventRecord) -> bool {
 /// None yet; the signature is the one Lambda's runtime expects.
 pub async fn handle(event: LambdaEvent<DynamoDbEvent>) -> Result<DynamoDbEventResponse, Error> {
     let records = &event.payload.records;
-    let inserts = records.iter().filter(|record| is_event_insert(record)).count();
-    tracing::info!(records = records.len(), event_inserts = inserts, "stream batch received");
+    let inserts = records
+        .iter()
+        .filter(|record| is_event_insert(record))
+        .count();
+    tracing::info!(
+        records = records.len(),
+        event_inserts = inserts,
+        "stream batch received"
+    );
     Ok(DynamoDbEventResponse::default())
 }
 

@@ -13,7 +13,10 @@ pub async fn handle(request: Request) -> Response<Body> {
             &json!({"status": "ok", "service": shared::PRODUCT, "function": "resources"}),
         ),
         (_, "/api/v1/health") => problem(ProblemKind::MethodNotAllowed, "Use GET."),
-        (method, path) => problem(ProblemKind::NotFound, &format!("No route for {method} {path}.")),
+        (method, path) => problem(
+            ProblemKind::NotFound,
+            &format!("No route for {method} {path}."),
+        ),
     }
 }
 
@@ -33,7 +36,9 @@ mod tests {
     async fn health_answers_ok() {
         let response = handle(request("GET", "/api/v1/health")).await;
         assert_eq!(response.status(), 200);
-        let Body::Text(text) = response.body() else { panic!("text body") };
+        let Body::Text(text) = response.body() else {
+            panic!("text body")
+        };
         let body: serde_json::Value = serde_json::from_str(text).unwrap();
         assert_eq!(body["status"], "ok");
     }
@@ -42,11 +47,17 @@ mod tests {
     async fn unknown_routes_get_problem_json_404() {
         let response = handle(request("GET", "/api/v1/nope")).await;
         assert_eq!(response.status(), 404);
-        assert_eq!(response.headers()["content-type"], "application/problem+json");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
     }
 
     #[tokio::test]
     async fn wrong_method_on_health_is_405() {
-        assert_eq!(handle(request("DELETE", "/api/v1/health")).await.status(), 405);
+        assert_eq!(
+            handle(request("DELETE", "/api/v1/health")).await.status(),
+            405
+        );
     }
 }

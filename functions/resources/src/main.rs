@@ -3,5 +3,8 @@ use lambda_http::{Error, run, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
-    run(service_fn(|request| async move { Ok::<_, Error>(resources::handle(request).await) })).await
+    run(service_fn(|request| async move {
+        Ok::<_, Error>(resources::handle(request).await)
+    }))
+    .await
 }

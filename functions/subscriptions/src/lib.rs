@@ -6,7 +6,11 @@ use shared::http::{ProblemKind, problem};
 
 /// Routes one API Gateway request. Never fails: every outcome is an HTTP response.
 pub async fn handle(request: Request) -> Response<Body> {
-    let detail = format!("No route for {} {}.", request.method(), request.uri().path());
+    let detail = format!(
+        "No route for {} {}.",
+        request.method(),
+        request.uri().path()
+    );
     problem(ProblemKind::NotFound, &detail)
 }
 
@@ -22,6 +26,9 @@ mod tests {
             .unwrap();
         let response = handle(request).await;
         assert_eq!(response.status(), 404);
-        assert_eq!(response.headers()["content-type"], "application/problem+json");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
     }
 }

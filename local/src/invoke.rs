@@ -1,0 +1,163 @@
+//! How the local bridge and gateway call a function: through `cargo lambda watch`'s Lambda
+//! Invoke API (what `make dev` uses), or in-process (what the tests use). Both pass the event
+//! as JSON, so the tests exercise the same (de)serialisation Lambda does.
+
+use futures::future::BoxFuture;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum InvokeError {
+    /// The function ran and failed (an `Err` from the handler, a panic, a timeout): what Lambda
+    /// reports with `X-Amz-Function-Error`.
+    #[error("function {function} failed: {message}")]
+    Function { function: String, message: String },
+    /// The function could not be reached at all.
+    #[error("cannot invoke {function}: {message}")]
+    Unreachable { function: String, message: String },
+}
+
+/// Calls a function by name with a JSON event and returns its JSON result.
+pub trait Invoker: Send + Sync + 'static {
+    fn invoke(
+        &self,
+        function: &str,
+        payload: Value,
+    ) -> impl Future<Output = Result<Value, InvokeError>> + Send;
+}
+
+/// The Lambda Invoke API (`POST /2015-03-31/functions/<name>/invocations`), as served by
+/// `cargo lambda watch` locally and by Lambda itself.
+#[derive(Clone)]
+pub struct InvokeApi {
+    base_url: String,
+    client: reqwest::Client,
+}
+
+impl InvokeApi {
+    /// # Errors
+    /// The HTTP client cannot be built.
+    pub fn new(base_url: &str) -> Result<Self, reqwest::Error> {
+        // cargo lambda watch compiles a function on its first invocation: allow for it.
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(900))
+            .build()?;
+        Ok(Self {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            client,
+        })
+    }
+}
+
+impl Invoker for InvokeApi {
+    async fn invoke(&self, function: &str, payload: Value) -> Result<Value, InvokeError> {
+        let unreachable = |message: String| InvokeError::Unreachable {
+            function: function.to_owned(),
+            message,
+        };
+        let url = format!(
+            "{}/2015-03-31/functions/{function}/invocations",
+            self.base_url
+        );
+        let response = self
+            .client
+            .post(url)
+            .json(&payload)
+            .send()
+            .await
+            .map_err(|e| unreachable(e.to_string()))?;
+        let status = response.status();
+        let function_error = response.headers().contains_key("x-amz-function-error");
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| unreachable(e.to_string()))?;
+        if function_error || !status.is_success() {
+            let message = String::from_utf8_lossy(&body).chars().take(2000).collect();
+            return Err(InvokeError::Function {
+                function: function.to_owned(),
+                message,
+            });
+        }
+        if body.is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_slice(&body).map_err(|e| InvokeError::Function {
+            function: function.to_owned(),
+            message: format!("response is not JSON: {e}"),
+        })
+    }
+}
+
+type Handler = Arc<dyn Fn(Value) -> BoxFuture<'static, Result<Value, String>> + Send + Sync>;
+
+/// Handlers called in this process, by function name.
+#[derive(Clone, Default)]
+pub struct InProcess {
+    handlers: HashMap<String, Handler>,
+}
+
+impl InProcess {
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers a handler written for `lambda_runtime`: the JSON event is deserialised into
+    /// `E`, the handler runs with a default context, and its output is serialised back, as the
+    /// runtime does.
+    #[must_use]
+    pub fn with_handler<E, R, F, Fut, Err>(mut self, function: &str, handler: F) -> Self
+    where
+        E: serde::de::DeserializeOwned + Send + 'static,
+        R: serde::Serialize,
+        F: Fn(lambda_runtime::LambdaEvent<E>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<R, Err>> + Send + 'static,
+        Err: std::fmt::Display,
+    {
+        let handler = Arc::new(handler);
+        let wrapped: Handler = Arc::new(move |payload: Value| {
+            let handler = Arc::clone(&handler);
+            Box::pin(async move {
+                let event: E = serde_json::from_value(payload)
+                    .map_err(|e| format!("cannot deserialise event: {e}"))?;
+                let output = handler(lambda_runtime::LambdaEvent::new(
+                    event,
+                    lambda_runtime::Context::default(),
+                ))
+                .await
+                .map_err(|e| e.to_string())?;
+                serde_json::to_value(output).map_err(|e| format!("cannot serialise response: {e}"))
+            })
+        });
+        self.handlers.insert(function.to_owned(), wrapped);
+        self
+    }
+}
+
+impl Invoker for InProcess {
+    async fn invoke(&self, function: &str, payload: Value) -> Result<Value, InvokeError> {
+        let handler =
+            self.handlers
+                .get(function)
+                .cloned()
+                .ok_or_else(|| InvokeError::Unreachable {
+                    function: function.to_owned(),
+                    message: "no in-process handler registered".to_owned(),
+                })?;
+        // Run on its own task so a panicking handler is a failed invocation, as in Lambda.
+        match tokio::spawn(handler(payload)).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(message)) => Err(InvokeError::Function {
+                function: function.to_owned(),
+                message,
+            }),
+            Err(join) => Err(InvokeError::Function {
+                function: function.to_owned(),
+                message: join.to_string(),
+            }),
+        }
+    }
+}

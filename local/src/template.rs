@@ -1,0 +1,413 @@
+//! Reads `template.yaml`, the one description of what is deployed, so the local stack creates
+//! exactly the tables, queues, triggers and routes that AWS would.
+//!
+//! The YAML is turned into JSON with CloudFormation's short intrinsic tags (`!Ref`, `!GetAtt`,
+//! `!Sub`) rewritten to their long forms (`{"Ref": …}`, `{"Fn::GetAtt": […]}`, …), so the rest
+//! of the crate works on plain `serde_json::Value`s.
+
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path} is not valid YAML: {source}")]
+    Yaml {
+        path: String,
+        source: serde_norway::Error,
+    },
+    #[error("template: {0}")]
+    Shape(String),
+}
+
+/// A parsed SAM template.
+#[derive(Debug, Clone)]
+pub struct Template {
+    root: Value,
+}
+
+/// A Lambda function of the template.
+#[derive(Debug, Clone)]
+pub struct FunctionDef {
+    pub logical_id: String,
+    /// `Metadata.BuildProperties.Binary`: the cargo binary, and the name `cargo lambda watch`
+    /// serves it under.
+    pub binary: String,
+    /// Globals' and the function's own `Environment.Variables`, unresolved.
+    pub environment: Map<String, Value>,
+    /// `Properties.Events`, by name.
+    pub events: BTreeMap<String, EventDef>,
+}
+
+/// One event source of a function.
+#[derive(Debug, Clone)]
+pub struct EventDef {
+    pub kind: String,
+    pub properties: Map<String, Value>,
+}
+
+/// A route of the HTTP API: `GET /api/v1/users/{id}` → function binary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteDef {
+    pub method: String,
+    pub path: String,
+    pub binary: String,
+}
+
+impl Template {
+    /// Loads and parses a template file.
+    ///
+    /// # Errors
+    /// The file cannot be read or is not YAML.
+    pub fn load(path: &Path) -> Result<Self, TemplateError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| TemplateError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        Self::parse(&text).map_err(|error| match error {
+            TemplateError::Yaml { source, .. } => TemplateError::Yaml {
+                path: shown,
+                source,
+            },
+            other => other,
+        })
+    }
+
+    /// Parses template text.
+    ///
+    /// # Errors
+    /// The text is not YAML, or has no `Resources` mapping.
+    pub fn parse(text: &str) -> Result<Self, TemplateError> {
+        let yaml: serde_norway::Value =
+            serde_norway::from_str(text).map_err(|source| TemplateError::Yaml {
+                path: "template".into(),
+                source,
+            })?;
+        let root = yaml_to_json(yaml)?;
+        if !root.get("Resources").is_some_and(Value::is_object) {
+            return Err(TemplateError::Shape("no Resources mapping".into()));
+        }
+        Ok(Self { root })
+    }
+
+    /// The whole template as JSON (long-form intrinsics).
+    #[must_use]
+    pub fn root(&self) -> &Value {
+        &self.root
+    }
+
+    /// Every resource: logical id → the resource object (`Type`, `Properties`, …).
+    pub fn resources(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.root["Resources"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(id, resource)| (id.as_str(), resource))
+    }
+
+    /// Logical ids and properties of the resources of one type.
+    pub fn resources_of_type<'a>(
+        &'a self,
+        kind: &'a str,
+    ) -> impl Iterator<Item = (&'a str, &'a Map<String, Value>)> + 'a {
+        static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
+        self.resources()
+            .filter(move |(_, r)| r["Type"] == kind)
+            .map(|(id, r)| {
+                (
+                    id,
+                    r["Properties"]
+                        .as_object()
+                        .unwrap_or_else(|| EMPTY.get_or_init(Map::new)),
+                )
+            })
+    }
+
+    /// Parameter defaults (as strings, the way CloudFormation passes them).
+    #[must_use]
+    pub fn parameter_defaults(&self) -> BTreeMap<String, String> {
+        self.root["Parameters"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(name, p)| scalar_string(&p["Default"]).map(|d| (name.clone(), d)))
+            .collect()
+    }
+
+    /// Names of all parameters.
+    #[must_use]
+    pub fn parameter_names(&self) -> Vec<String> {
+        self.root["Parameters"]
+            .as_object()
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Every `AWS::Serverless::Function`.
+    ///
+    /// # Errors
+    /// A function has no `Metadata.BuildProperties.Binary`.
+    pub fn functions(&self) -> Result<Vec<FunctionDef>, TemplateError> {
+        let globals = self.root["Globals"]["Function"]["Environment"]["Variables"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        self.resources()
+            .filter(|(_, r)| r["Type"] == "AWS::Serverless::Function")
+            .map(|(id, resource)| {
+                let binary = resource["Metadata"]["BuildProperties"]["Binary"]
+                    .as_str()
+                    .ok_or_else(|| {
+                        TemplateError::Shape(format!("{id} has no Metadata.BuildProperties.Binary"))
+                    })?
+                    .to_owned();
+                let properties = &resource["Properties"];
+                let mut environment = globals.clone();
+                if let Some(own) = properties["Environment"]["Variables"].as_object() {
+                    environment.extend(own.clone());
+                }
+                let events = properties["Events"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(name, event)| {
+                        let def = EventDef {
+                            kind: event["Type"].as_str().unwrap_or_default().to_owned(),
+                            properties: event["Properties"]
+                                .as_object()
+                                .cloned()
+                                .unwrap_or_default(),
+                        };
+                        (name.clone(), def)
+                    })
+                    .collect();
+                Ok(FunctionDef {
+                    logical_id: id.to_owned(),
+                    binary,
+                    environment,
+                    events,
+                })
+            })
+            .collect()
+    }
+
+    /// Every `HttpApi` event of every function, as routes.
+    ///
+    /// # Errors
+    /// As [`Template::functions`], or an `HttpApi` event without `Path` and `Method`.
+    pub fn http_routes(&self) -> Result<Vec<RouteDef>, TemplateError> {
+        let mut routes = Vec::new();
+        for function in self.functions()? {
+            for (name, event) in &function.events {
+                if event.kind != "HttpApi" {
+                    continue;
+                }
+                let field = |key: &str| {
+                    event
+                        .properties
+                        .get(key)
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                        .ok_or_else(|| {
+                            TemplateError::Shape(format!(
+                                "{}.{name} has no {key}",
+                                function.logical_id
+                            ))
+                        })
+                };
+                routes.push(RouteDef {
+                    method: field("Method")?.to_ascii_uppercase(),
+                    path: field("Path")?,
+                    binary: function.binary.clone(),
+                });
+            }
+        }
+        Ok(routes)
+    }
+}
+
+/// A scalar as CloudFormation would pass it in a string context.
+#[must_use]
+pub fn scalar_string(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn yaml_to_json(value: serde_norway::Value) -> Result<Value, TemplateError> {
+    use serde_norway::Value as Y;
+    Ok(match value {
+        Y::Null => Value::Null,
+        Y::Bool(b) => Value::Bool(b),
+        Y::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Value::from(i)
+            } else if let Some(u) = n.as_u64() {
+                Value::from(u)
+            } else {
+                n.as_f64().map_or(Value::Null, Value::from)
+            }
+        }
+        Y::String(s) => Value::String(s),
+        Y::Sequence(items) => Value::Array(
+            items
+                .into_iter()
+                .map(yaml_to_json)
+                .collect::<Result<_, _>>()?,
+        ),
+        Y::Mapping(mapping) => {
+            let mut object = Map::new();
+            for (key, value) in mapping {
+                let key = match key {
+                    Y::String(s) => s,
+                    other => scalar_string(&yaml_to_json(other)?).ok_or_else(|| {
+                        TemplateError::Shape("a mapping key is not a scalar".into())
+                    })?,
+                };
+                object.insert(key, yaml_to_json(value)?);
+            }
+            Value::Object(object)
+        }
+        Y::Tagged(tagged) => {
+            let tag = tagged.tag.to_string();
+            let name = tag.trim_start_matches('!');
+            let inner = yaml_to_json(tagged.value)?;
+            let (key, inner) = match name {
+                "Ref" => ("Ref".to_owned(), inner),
+                "GetAtt" => {
+                    let inner = match inner {
+                        Value::String(s) => match s.split_once('.') {
+                            Some((id, attr)) => Value::from(vec![id, attr]),
+                            None => Value::String(s),
+                        },
+                        other => other,
+                    };
+                    ("Fn::GetAtt".to_owned(), inner)
+                }
+                other => (format!("Fn::{other}"), inner),
+            };
+            let mut object = Map::new();
+            object.insert(key, inner);
+            Value::Object(object)
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = r#"
+Parameters:
+  Attempts: {Type: Number, Default: 8}
+  Key: {Type: String, NoEcho: true}
+Globals:
+  Function:
+    Environment:
+      Variables:
+        SHARED: yes-shared
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+    Properties:
+      RedrivePolicy:
+        deadLetterTargetArn: !GetAtt Dlq.Arn
+        maxReceiveCount: !Ref Attempts
+  Dlq:
+    Type: AWS::SQS::Queue
+  Fn:
+    Type: AWS::Serverless::Function
+    Metadata: {BuildProperties: {Binary: api}}
+    Properties:
+      Environment: {Variables: {URL: !Sub "https://${Api}.example"}}
+      Events:
+        Get: {Type: HttpApi, Properties: {Path: "/things/{id}", Method: get}}
+        Q: {Type: SQS, Properties: {Queue: !GetAtt Queue.Arn, BatchSize: 10}}
+"#;
+
+    #[test]
+    fn short_intrinsics_become_long_form() {
+        let template = Template::parse(SAMPLE).unwrap();
+        let queue = template
+            .resources_of_type("AWS::SQS::Queue")
+            .find(|(id, _)| *id == "Queue")
+            .unwrap()
+            .1;
+        assert_eq!(
+            queue["RedrivePolicy"]["deadLetterTargetArn"],
+            serde_json::json!({"Fn::GetAtt": ["Dlq", "Arn"]})
+        );
+        assert_eq!(
+            queue["RedrivePolicy"]["maxReceiveCount"],
+            serde_json::json!({"Ref": "Attempts"})
+        );
+    }
+
+    #[test]
+    fn functions_merge_globals_and_list_events() {
+        let template = Template::parse(SAMPLE).unwrap();
+        let functions = template.functions().unwrap();
+        assert_eq!(functions.len(), 1);
+        let function = &functions[0];
+        assert_eq!(function.binary, "api");
+        assert_eq!(function.environment["SHARED"], "yes-shared");
+        assert_eq!(
+            function.environment["URL"],
+            serde_json::json!({"Fn::Sub": "https://${Api}.example"})
+        );
+        assert_eq!(function.events["Q"].properties["BatchSize"], 10);
+    }
+
+    #[test]
+    fn routes_and_parameters() {
+        let template = Template::parse(SAMPLE).unwrap();
+        assert_eq!(
+            template.http_routes().unwrap(),
+            vec![RouteDef {
+                method: "GET".into(),
+                path: "/things/{id}".into(),
+                binary: "api".into()
+            }]
+        );
+        let defaults = template.parameter_defaults();
+        assert_eq!(defaults.get("Attempts").map(String::as_str), Some("8"));
+        assert!(!defaults.contains_key("Key"));
+    }
+
+    #[test]
+    fn a_function_without_binary_is_an_error() {
+        let text = "Resources:\n  F:\n    Type: AWS::Serverless::Function\n";
+        let error = Template::parse(text).unwrap().functions().unwrap_err();
+        assert!(
+            error.to_string().contains("BuildProperties.Binary"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn the_project_template_parses() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
+        let template = Template::load(&path).unwrap();
+        let binaries: Vec<String> = template
+            .functions()
+            .unwrap()
+            .into_iter()
+            .map(|f| f.binary)
+            .collect();
+        for expected in ["resources", "subscriptions", "fanout", "deliver"] {
+            assert!(
+                binaries.iter().any(|b| b == expected),
+                "{expected} missing from {binaries:?}"
+            );
+        }
+    }
+}
