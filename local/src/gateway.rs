@@ -1,0 +1,520 @@
+//! An HTTP API (API Gateway v2) stand-in: one base URL that routes every path to the function
+//! `template.yaml` assigns it, with a payload-format-2.0 event, as API Gateway does.
+//! (`cargo lambda watch` alone serves each function under its own `/lambda-url/<fn>/` prefix.)
+
+use crate::invoke::{InvokeError, Invoker};
+use crate::template::RouteDef;
+use base64::Engine as _;
+use http::{HeaderName, HeaderValue, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper_util::rt::TokioIo;
+use serde_json::{Map, Value, json};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::net::TcpListener;
+
+/// API Gateway's payload limit for HTTP APIs.
+pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    Literal(String),
+    Param(String),
+    Greedy(String),
+}
+
+/// A route, parsed for matching.
+#[derive(Debug, Clone)]
+pub struct Route {
+    def: RouteDef,
+    segments: Vec<Segment>,
+}
+
+impl Route {
+    #[must_use]
+    pub fn new(def: RouteDef) -> Self {
+        let segments = split(&def.path)
+            .map(
+                |segment| match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                    Some(name) => match name.strip_suffix('+') {
+                        Some(greedy) => Segment::Greedy(greedy.to_owned()),
+                        None => Segment::Param(name.to_owned()),
+                    },
+                    None => Segment::Literal(segment.to_owned()),
+                },
+            )
+            .collect();
+        Self { def, segments }
+    }
+
+    fn route_key(&self) -> String {
+        format!("{} {}", self.def.method, self.def.path)
+    }
+
+    /// Path parameters when `path` matches this route's path (method aside).
+    fn captures(&self, path: &str) -> Option<Map<String, Value>> {
+        let parts: Vec<&str> = split(path).collect();
+        let mut captures = Map::new();
+        for (index, segment) in self.segments.iter().enumerate() {
+            match segment {
+                Segment::Literal(literal) => {
+                    if parts.get(index) != Some(&literal.as_str()) {
+                        return None;
+                    }
+                }
+                Segment::Param(name) => {
+                    let part = parts.get(index).filter(|p| !p.is_empty())?;
+                    captures.insert(name.clone(), Value::String(percent_decode(part)));
+                }
+                Segment::Greedy(name) => {
+                    let rest = parts.get(index..).filter(|r| !r.is_empty())?;
+                    captures.insert(name.clone(), Value::String(percent_decode(&rest.join("/"))));
+                    return Some(captures);
+                }
+            }
+        }
+        (parts.len() == self.segments.len()).then_some(captures)
+    }
+
+    /// Specificity, most specific highest: literal beats parameter beats greedy, segment by
+    /// segment; an exact method beats `ANY`.
+    fn rank(&self) -> (Vec<u8>, u8) {
+        let segments = self
+            .segments
+            .iter()
+            .map(|s| match s {
+                Segment::Literal(_) => 2,
+                Segment::Param(_) => 1,
+                Segment::Greedy(_) => 0,
+            })
+            .collect();
+        (segments, u8::from(self.def.method != "ANY"))
+    }
+}
+
+fn split(path: &str) -> impl Iterator<Item = &str> {
+    path.trim_start_matches('/').split('/')
+}
+
+/// The route API Gateway would choose for a request, and its path parameters.
+#[must_use]
+pub fn find_route<'a>(
+    routes: &'a [Route],
+    method: &str,
+    path: &str,
+) -> Option<(&'a Route, Map<String, Value>)> {
+    routes
+        .iter()
+        .filter(|r| r.def.method == method || r.def.method == "ANY")
+        .filter_map(|r| r.captures(path).map(|c| (r, c)))
+        .max_by(|(a, _), (b, _)| a.rank().cmp(&b.rank()))
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        let hex = |i: usize| bytes.get(i).and_then(|b| char::from(*b).to_digit(16));
+        match (bytes[index], hex(index + 1), hex(index + 2)) {
+            (b'%', Some(high), Some(low)) => {
+                out.push(u8::try_from(high * 16 + low).unwrap_or(b'?'));
+                index += 3;
+            }
+            (byte, _, _) => {
+                out.push(byte);
+                index += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The parts of an HTTP request the event is built from.
+pub struct IncomingRequest<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub query: &'a str,
+    pub headers: &'a http::HeaderMap,
+    pub body: &'a [u8],
+    pub source_ip: String,
+    pub request_id: String,
+}
+
+/// The payload-format-2.0 event API Gateway sends for a request on `route`.
+#[must_use]
+pub fn api_gateway_event(
+    route: &Route,
+    path_parameters: Map<String, Value>,
+    request: &IncomingRequest<'_>,
+) -> Value {
+    let mut headers = Map::new();
+    let mut cookies = Vec::new();
+    for (name, value) in request.headers {
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        if name == http::header::COOKIE {
+            cookies.extend(value.split(';').map(|c| Value::String(c.trim().to_owned())));
+            continue;
+        }
+        match headers.get_mut(name.as_str()) {
+            Some(Value::String(existing)) => {
+                existing.push(',');
+                existing.push_str(&value);
+            }
+            _ => {
+                headers.insert(name.as_str().to_owned(), Value::String(value));
+            }
+        }
+    }
+    let mut query = Map::new();
+    for pair in request.query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let (key, value) = (percent_decode(key), percent_decode(value));
+        match query.get_mut(&key) {
+            Some(Value::String(existing)) => {
+                existing.push(',');
+                existing.push_str(&value);
+            }
+            _ => {
+                query.insert(key, Value::String(value));
+            }
+        }
+    }
+    let (body, encoded) = match std::str::from_utf8(request.body) {
+        _ if request.body.is_empty() => (Value::Null, false),
+        Ok(text) => (Value::String(text.to_owned()), false),
+        Err(_) => (
+            Value::String(base64::engine::general_purpose::STANDARD.encode(request.body)),
+            true,
+        ),
+    };
+    let now = chrono::Utc::now();
+    let header = |name: &str| headers.get(name).cloned().unwrap_or(Value::Null);
+    let mut event = json!({
+        "version": "2.0",
+        "routeKey": route.route_key(),
+        "rawPath": request.path,
+        "rawQueryString": request.query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "domainName": header("host"),
+            "domainPrefix": "local",
+            "http": {
+                "method": request.method,
+                "path": request.path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": request.source_ip,
+                "userAgent": header("user-agent"),
+            },
+            "requestId": request.request_id,
+            "routeKey": route.route_key(),
+            "stage": "$default",
+            "time": now.format("%d/%b/%Y:%H:%M:%S %z").to_string(),
+            "timeEpoch": now.timestamp_millis(),
+        },
+        "isBase64Encoded": encoded,
+    });
+    if !cookies.is_empty() {
+        event["cookies"] = Value::Array(cookies);
+    }
+    if !query.is_empty() {
+        event["queryStringParameters"] = Value::Object(query);
+    }
+    if !path_parameters.is_empty() {
+        event["pathParameters"] = Value::Object(path_parameters);
+    }
+    if !body.is_null() {
+        event["body"] = body;
+    }
+    event
+}
+
+type GatewayResponse = Response<Full<Bytes>>;
+
+fn plain(status: StatusCode, message: &str) -> GatewayResponse {
+    let mut response = Response::new(Full::new(Bytes::from(
+        json!({ "message": message }).to_string(),
+    )));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// Turns a function's result into the HTTP response, as API Gateway does for format 2.0.
+#[must_use]
+pub fn http_response(result: &Value) -> GatewayResponse {
+    let Some(status) = result.get("statusCode").and_then(Value::as_u64) else {
+        // A result without statusCode is returned as a JSON body with status 200.
+        let mut response = Response::new(Full::new(Bytes::from(result.to_string())));
+        response.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        return response;
+    };
+    let body = result["body"].as_str().unwrap_or_default();
+    let body = if result["isBase64Encoded"].as_bool() == Some(true) {
+        match base64::engine::general_purpose::STANDARD.decode(body) {
+            Ok(bytes) => bytes,
+            Err(_) => return plain(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error"),
+        }
+    } else {
+        body.as_bytes().to_vec()
+    };
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = u16::try_from(status)
+        .ok()
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = response.headers_mut();
+    let mut add = |name: &str, value: &str| {
+        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+            headers.append(name, value);
+        }
+    };
+    for (name, value) in result["headers"].as_object().into_iter().flatten() {
+        if let Some(value) = value.as_str() {
+            add(name, value);
+        }
+    }
+    for (name, values) in result["multiValueHeaders"]
+        .as_object()
+        .into_iter()
+        .flatten()
+    {
+        for value in values
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            add(name, value);
+        }
+    }
+    for cookie in result["cookies"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
+        add("set-cookie", cookie);
+    }
+    response
+}
+
+struct Shared<I> {
+    routes: Vec<Route>,
+    invoker: Arc<I>,
+    next_id: AtomicU64,
+}
+
+/// Serves the API on `listener` until the task is dropped.
+pub async fn serve<I: Invoker>(listener: TcpListener, routes: Vec<RouteDef>, invoker: Arc<I>) {
+    let shared = Arc::new(Shared {
+        routes: routes.into_iter().map(Route::new).collect(),
+        invoker,
+        next_id: AtomicU64::new(1),
+    });
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                tracing::warn!(%error, "accept failed");
+                continue;
+            }
+        };
+        let shared = Arc::clone(&shared);
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request| {
+                let shared = Arc::clone(&shared);
+                async move { Ok::<_, std::convert::Infallible>(handle(&shared, request, peer).await) }
+            });
+            if let Err(error) = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+            {
+                tracing::debug!(%error, "connection closed with an error");
+            }
+        });
+    }
+}
+
+async fn handle<I: Invoker>(
+    shared: &Shared<I>,
+    request: http::Request<Incoming>,
+    peer: SocketAddr,
+) -> GatewayResponse {
+    let (parts, body) = request.into_parts();
+    let Ok(body) = Limited::new(body, MAX_BODY_BYTES)
+        .collect()
+        .await
+        .map(http_body_util::Collected::to_bytes)
+    else {
+        return plain(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large");
+    };
+    let method = parts.method.as_str();
+    let path = parts.uri.path();
+    let Some((route, parameters)) = find_route(&shared.routes, method, path) else {
+        return plain(StatusCode::NOT_FOUND, "Not Found");
+    };
+    let request_id = format!("local-{}", shared.next_id.fetch_add(1, Ordering::Relaxed));
+    let incoming = IncomingRequest {
+        method,
+        path,
+        query: parts.uri.query().unwrap_or_default(),
+        headers: &parts.headers,
+        body: &body,
+        source_ip: peer.ip().to_string(),
+        request_id,
+    };
+    let event = api_gateway_event(route, parameters, &incoming);
+    let started = std::time::Instant::now();
+    let result = shared.invoker.invoke(&route.def.binary, event).await;
+    let response = match &result {
+        Ok(value) => http_response(value),
+        Err(InvokeError::Function { .. } | InvokeError::Unreachable { .. }) => {
+            plain(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+        }
+    };
+    match result {
+        Ok(_) => {
+            tracing::info!(method, path, function = %route.def.binary, status = response.status().as_u16(), elapsed_ms = started.elapsed().as_millis(), "request")
+        }
+        Err(error) => tracing::error!(method, path, %error, "integration failed"),
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn routes(defs: &[(&str, &str, &str)]) -> Vec<Route> {
+        defs.iter()
+            .map(|(m, p, b)| {
+                Route::new(RouteDef {
+                    method: (*m).into(),
+                    path: (*p).into(),
+                    binary: (*b).into(),
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn most_specific_route_wins() {
+        let table = routes(&[
+            ("GET", "/api/v1/users/{id}", "by-id"),
+            ("GET", "/api/v1/users/me", "me"),
+            ("ANY", "/api/v1/{proxy+}", "catch-all"),
+            ("GET", "/api/v1/users", "list"),
+        ]);
+        let pick = |m: &str, p: &str| {
+            find_route(&table, m, p).map(|(r, c)| (r.def.binary.clone(), Value::Object(c)))
+        };
+        assert_eq!(
+            pick("GET", "/api/v1/users/me"),
+            Some(("me".into(), json!({})))
+        );
+        assert_eq!(
+            pick("GET", "/api/v1/users/usr_1"),
+            Some(("by-id".into(), json!({"id": "usr_1"})))
+        );
+        assert_eq!(
+            pick("GET", "/api/v1/users"),
+            Some(("list".into(), json!({})))
+        );
+        assert_eq!(
+            pick("POST", "/api/v1/users/x/y"),
+            Some(("catch-all".into(), json!({"proxy": "users/x/y"})))
+        );
+        assert_eq!(pick("GET", "/other"), None);
+        assert_eq!(
+            pick("GET", "/api/v1/users/"),
+            None,
+            "an empty segment is not a parameter"
+        );
+    }
+
+    #[test]
+    fn event_has_payload_v2_shape() {
+        let table = routes(&[("POST", "/api/v1/photos/{photo_id}/likes", "resources")]);
+        let (route, captures) = find_route(&table, "POST", "/api/v1/photos/p%201/likes").unwrap();
+        let mut headers = http::HeaderMap::new();
+        headers.insert("authorization", HeaderValue::from_static("Bearer k"));
+        headers.append("x-multi", HeaderValue::from_static("a"));
+        headers.append("x-multi", HeaderValue::from_static("b"));
+        headers.insert("cookie", HeaderValue::from_static("a=1; b=2"));
+        let request = IncomingRequest {
+            method: "POST",
+            path: "/api/v1/photos/p%201/likes",
+            query: "x=1&x=2&q=a%20b",
+            headers: &headers,
+            body: b"{\"a\":1}",
+            source_ip: "127.0.0.1".into(),
+            request_id: "r1".into(),
+        };
+        let event = api_gateway_event(route, captures, &request);
+        assert_eq!(event["version"], "2.0");
+        assert_eq!(event["routeKey"], "POST /api/v1/photos/{photo_id}/likes");
+        assert_eq!(event["pathParameters"], json!({"photo_id": "p 1"}));
+        assert_eq!(
+            event["queryStringParameters"],
+            json!({"x": "1,2", "q": "a b"})
+        );
+        assert_eq!(event["headers"]["x-multi"], "a,b");
+        assert_eq!(event["cookies"], json!(["a=1", "b=2"]));
+        assert_eq!(event["body"], "{\"a\":1}");
+        assert_eq!(event["isBase64Encoded"], false);
+        // lambda_http must accept it as an API Gateway v2 request.
+        let parsed: aws_lambda_events::apigw::ApiGatewayV2httpRequest =
+            serde_json::from_value(event).unwrap();
+        assert_eq!(
+            parsed.raw_path.as_deref(),
+            Some("/api/v1/photos/p%201/likes")
+        );
+    }
+
+    #[test]
+    fn binary_bodies_are_base64() {
+        let table = routes(&[("POST", "/x", "f")]);
+        let (route, captures) = find_route(&table, "POST", "/x").unwrap();
+        let headers = http::HeaderMap::new();
+        let request = IncomingRequest {
+            method: "POST",
+            path: "/x",
+            query: "",
+            headers: &headers,
+            body: &[0xff, 0xfe],
+            source_ip: "127.0.0.1".into(),
+            request_id: "r".into(),
+        };
+        let event = api_gateway_event(route, captures, &request);
+        assert_eq!(event["isBase64Encoded"], true);
+        assert_eq!(event["body"], "//4=");
+    }
+
+    #[test]
+    fn function_results_become_http_responses() {
+        let response = http_response(&json!({
+            "statusCode": 201,
+            "headers": {"content-type": "application/json"},
+            "multiValueHeaders": {"x-a": ["1", "2"]},
+            "cookies": ["s=1"],
+            "body": "{}",
+            "isBase64Encoded": false
+        }));
+        assert_eq!(response.status(), 201);
+        assert_eq!(response.headers().get_all("x-a").iter().count(), 2);
+        assert_eq!(response.headers()["set-cookie"], "s=1");
+        let bare = http_response(&json!({"hello": "world"}));
+        assert_eq!(bare.status(), 200);
+    }
+}

