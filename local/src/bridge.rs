@@ -268,6 +268,8 @@ impl Bridge {
 
 struct Shard {
     iterator: Option<String>,
+    /// The last record read from the shard (handed on, or skipped as existing before start).
+    last_sequence: Option<String>,
 }
 
 struct StreamPoller<I> {
@@ -327,31 +329,75 @@ impl<I: Invoker> StreamPoller<I> {
                     self.finished.insert(id);
                     continue;
                 }
-                let kind = if initial && self.mapping.start_at_latest {
-                    ShardIteratorType::Latest
-                } else {
-                    ShardIteratorType::TrimHorizon
+                let mut shard = Shard {
+                    iterator: Some(
+                        self.iterator(&id, ShardIteratorType::TrimHorizon, None)
+                            .await?,
+                    ),
+                    last_sequence: None,
                 };
-                let iterator = self
-                    .clients
-                    .streams
-                    .get_shard_iterator()
-                    .stream_arn(&self.mapping.stream_arn)
-                    .shard_id(&id)
-                    .shard_iterator_type(kind)
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        self.stream_error(format!("GetShardIterator: {}", error_chain(&e)))
-                    })?
-                    .shard_iterator;
-                self.shards.insert(id, Shard { iterator });
+                if initial && self.mapping.start_at_latest {
+                    // LATEST, emulated: skip every record already in the shard. DynamoDB Local's
+                    // own LATEST iterators point at a global sequence number and fail with
+                    // TrimmedDataAccessException once other tables have written.
+                    while let Some(iterator) = shard.iterator.clone() {
+                        let page = self
+                            .clients
+                            .streams
+                            .get_records()
+                            .shard_iterator(iterator)
+                            .limit(1000)
+                            .send()
+                            .await
+                            .map_err(|e| {
+                                self.stream_error(format!("GetRecords: {}", error_chain(&e)))
+                            })?;
+                        let records = page.records.unwrap_or_default();
+                        if let Some(last) = records
+                            .last()
+                            .and_then(|r| r.dynamodb.as_ref())
+                            .and_then(|c| c.sequence_number.clone())
+                        {
+                            shard.last_sequence = Some(last);
+                        }
+                        shard.iterator = page.next_shard_iterator;
+                        if records.is_empty() {
+                            break;
+                        }
+                    }
+                }
+                self.shards.insert(id, shard);
             }
             match description.last_evaluated_shard_id {
                 Some(last) => start = Some(last),
                 None => return Ok(()),
             }
         }
+    }
+
+    async fn iterator(
+        &self,
+        shard: &str,
+        kind: ShardIteratorType,
+        after: Option<&str>,
+    ) -> Result<String, BridgeError> {
+        let kind = if after.is_some() {
+            ShardIteratorType::AfterSequenceNumber
+        } else {
+            kind
+        };
+        self.clients
+            .streams
+            .get_shard_iterator()
+            .stream_arn(&self.mapping.stream_arn)
+            .shard_id(shard)
+            .shard_iterator_type(kind)
+            .set_sequence_number(after.map(str::to_owned))
+            .send()
+            .await
+            .map_err(|e| self.stream_error(format!("GetShardIterator: {}", error_chain(&e))))?
+            .shard_iterator
+            .ok_or_else(|| self.stream_error(format!("GetShardIterator returned none for {shard}")))
     }
 
     async fn run(mut self) {
@@ -392,7 +438,7 @@ impl<I: Invoker> StreamPoller<I> {
         let Some(iterator) = self.shards.get(id).and_then(|s| s.iterator.clone()) else {
             return Ok(0);
         };
-        let page = self
+        let page = match self
             .clients
             .streams
             .get_records()
@@ -400,10 +446,34 @@ impl<I: Invoker> StreamPoller<I> {
             .limit(1000)
             .send()
             .await
-            .map_err(|e| format!("GetRecords: {}", error_chain(&e)))?;
-        let records: Vec<Value> = page
-            .records
-            .unwrap_or_default()
+        {
+            Ok(page) => page,
+            Err(error) => {
+                let expired = error.as_service_error().is_some_and(|e| {
+                    e.is_trimmed_data_access_exception() || e.is_expired_iterator_exception()
+                });
+                if !expired {
+                    return Err(format!("GetRecords: {}", error_chain(&error)));
+                }
+                // Take up again right after the last record read (DynamoDB Local reports
+                // iterators taken before other tables wrote as trimmed; AWS expires them).
+                let after = self.shards.get(id).and_then(|s| s.last_sequence.clone());
+                let fresh = self
+                    .iterator(id, ShardIteratorType::TrimHorizon, after.as_deref())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if let Some(shard) = self.shards.get_mut(id) {
+                    shard.iterator = Some(fresh);
+                }
+                return Ok(0);
+            }
+        };
+        let raw = page.records.unwrap_or_default();
+        let last = raw
+            .last()
+            .and_then(|r| r.dynamodb.as_ref())
+            .and_then(|c| c.sequence_number.clone());
+        let records: Vec<Value> = raw
             .iter()
             .map(|r| lambda_record(r, &self.mapping.stream_arn, &self.clients.region))
             .collect();
@@ -417,6 +487,9 @@ impl<I: Invoker> StreamPoller<I> {
         }
         if let Some(shard) = self.shards.get_mut(id) {
             shard.iterator = page.next_shard_iterator;
+            if last.is_some() {
+                shard.last_sequence = last;
+            }
         }
         Ok(count)
     }

@@ -137,6 +137,39 @@ impl InProcess {
     }
 }
 
+impl InProcess {
+    /// Registers an HTTP handler written for `lambda_http`: the JSON event goes through the
+    /// same request/response adapter `lambda_http::run` uses.
+    #[must_use]
+    pub fn with_http_handler<F, Fut>(mut self, function: &str, handler: F) -> Self
+    where
+        F: Fn(lambda_http::Request) -> Fut + Clone + Send + Sync + 'static,
+        Fut: Future<Output = lambda_http::Response<lambda_http::Body>> + Send + 'static,
+    {
+        use lambda_http::tower::ServiceExt as _;
+        let wrapped: Handler = Arc::new(move |payload: Value| {
+            let handler = handler.clone();
+            Box::pin(async move {
+                let request: lambda_http::request::LambdaRequest = serde_json::from_value(payload)
+                    .map_err(|e| format!("cannot deserialise request: {e}"))?;
+                let service = lambda_http::service_fn(move |request| {
+                    let handler = handler.clone();
+                    async move { Ok::<_, std::convert::Infallible>(handler(request).await) }
+                });
+                let adapter: lambda_http::Adapter<'static, _, _> =
+                    lambda_http::Adapter::from(service);
+                let event =
+                    lambda_runtime::LambdaEvent::new(request, lambda_runtime::Context::default());
+                let response = adapter.oneshot(event).await.map_err(|e| e.to_string())?;
+                serde_json::to_value(response)
+                    .map_err(|e| format!("cannot serialise response: {e}"))
+            })
+        });
+        self.handlers.insert(function.to_owned(), wrapped);
+        self
+    }
+}
+
 impl Invoker for InProcess {
     async fn invoke(&self, function: &str, payload: Value) -> Result<Value, InvokeError> {
         let handler =
