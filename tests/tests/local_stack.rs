@@ -465,3 +465,109 @@ async fn a_message_failed_three_times_lands_in_the_dead_letter_queue() {
     );
     assert_eq!(queue_counts(&clients, &queue).await, (0, 0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provisioned_resources_match_their_template_definitions() {
+    let (clients, stack) = fresh_stack("shape", &[]).await;
+    let root = stack.template.root().clone();
+    for (id, table) in &stack.tables {
+        let declared = &root["Resources"][id]["Properties"];
+        let described = clients
+            .dynamodb
+            .describe_table()
+            .table_name(&table.name)
+            .send()
+            .await
+            .unwrap()
+            .table
+            .unwrap();
+        let keys = |schema: &[aws_sdk_dynamodb::types::KeySchemaElement]| -> Value {
+            schema.iter().map(|k| json!({"AttributeName": k.attribute_name(), "KeyType": k.key_type().as_str()})).collect()
+        };
+        assert_eq!(
+            keys(described.key_schema()),
+            declared["KeySchema"],
+            "{id} key schema"
+        );
+        let indexes: Value = described
+            .global_secondary_indexes()
+            .iter()
+            .map(|i| json!({"IndexName": i.index_name(), "KeySchema": keys(i.key_schema()),
+                            "Projection": {"ProjectionType": i.projection().and_then(|p| p.projection_type()).map(|t| t.as_str())}}))
+            .collect();
+        assert_eq!(
+            indexes,
+            declared
+                .get("GlobalSecondaryIndexes")
+                .cloned()
+                .unwrap_or(json!([])),
+            "{id} indexes"
+        );
+        let view = described
+            .stream_specification()
+            .and_then(|s| s.stream_view_type())
+            .map(|v| v.as_str().to_owned());
+        assert_eq!(
+            view.as_deref(),
+            declared["StreamSpecification"]["StreamViewType"].as_str(),
+            "{id} stream"
+        );
+        let ttl = clients
+            .dynamodb
+            .describe_time_to_live()
+            .table_name(&table.name)
+            .send()
+            .await
+            .unwrap();
+        let ttl = ttl
+            .time_to_live_description()
+            .and_then(|d| d.attribute_name())
+            .map(str::to_owned);
+        assert_eq!(
+            ttl.as_deref(),
+            declared["TimeToLiveSpecification"]["AttributeName"].as_str(),
+            "{id} TTL"
+        );
+    }
+    for (id, queue) in &stack.queues {
+        let declared = &root["Resources"][id]["Properties"];
+        let attributes = clients
+            .sqs
+            .get_queue_attributes()
+            .queue_url(&queue.url)
+            .attribute_names(QueueAttributeName::All)
+            .send()
+            .await
+            .unwrap()
+            .attributes
+            .unwrap();
+        for name in [
+            "VisibilityTimeout",
+            "MessageRetentionPeriod",
+            "MaximumMessageSize",
+            "ReceiveMessageWaitTimeSeconds",
+        ] {
+            if let Some(value) = declared.get(name) {
+                assert_eq!(
+                    attributes[&QueueAttributeName::from(name)],
+                    value.to_string(),
+                    "{id} {name}"
+                );
+            }
+        }
+        if declared.get("RedrivePolicy").is_some() {
+            let policy: Value =
+                serde_json::from_str(&attributes[&QueueAttributeName::RedrivePolicy]).unwrap();
+            let defaults = stack.template.parameter_defaults();
+            assert_eq!(
+                policy["maxReceiveCount"].to_string(),
+                defaults["DeliveryAttempts"],
+                "{id} maxReceiveCount"
+            );
+            assert_eq!(
+                policy["deadLetterTargetArn"],
+                stack.queue("DeliveryDeadLetterQueue").unwrap().arn.as_str()
+            );
+        }
+    }
+}
