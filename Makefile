@@ -1,0 +1,27 @@
+# The two commands the README leads with:
+#   make dev    run the whole platform locally (emulators, functions, event source mappings, API)
+#   make test   every check and test, against a local stack of its own
+.PHONY: dev test install stack-up stack-down build clean
+
+dev:
+	@local/dev.sh
+
+test:
+	@local/test.sh
+
+install:
+	@local/install.sh
+
+# A stack for your own experiments: `make stack-up`, then `set -a; . .local/run/manual/stack.env; set +a`.
+stack-up: install
+	@local/stack.sh up manual
+
+stack-down:
+	@local/stack.sh down manual
+
+build:
+	cargo build --workspace --locked
+
+clean:
+	-local/stack.sh down manual
+	cargo clean

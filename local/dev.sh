@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# `make dev`: the whole platform on this machine, no Docker, no AWS account.
+#   DynamoDB Local + SQS emulator  (local/stack.sh, stack "dev")
+#   tables and queues              created from template.yaml (prefix dev-)
+#   every function                 cargo lambda watch (hot reload), Lambda Invoke API on LAMBDA_PORT
+#   event source mappings + API    devstack serve: stream -> fanout, queue -> deliver, and one
+#                                  HTTP API on API_PORT routed like API Gateway
+# Ctrl-C stops everything it started.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export PATH="$root/.local/venv/bin:$PATH"
+
+API_PORT=${API_PORT:-3000}
+LAMBDA_PORT=${LAMBDA_PORT:-9000}
+state=.local/run/dev
+
+die() { echo "dev: $*" >&2; exit 1; }
+port_free() { python3 -c 'import socket,sys; s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null; }
+port_free "$API_PORT" || die "port $API_PORT (API_PORT) is taken: stop what uses it, or run API_PORT=3001 make dev"
+port_free "$LAMBDA_PORT" || die "port $LAMBDA_PORT (LAMBDA_PORT) is taken: stop what uses it, or run LAMBDA_PORT=9001 make dev"
+
+local/install.sh
+echo "dev: building the workspace"
+cargo build --workspace --locked --bins
+
+pids=()
+cleanup() {
+  trap - EXIT INT TERM
+  echo
+  echo "dev: stopping"
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  local/stack.sh down dev
+}
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT TERM
+
+local/stack.sh up dev
+set -a
+# shellcheck disable=SC1091
+. "$state/stack.env"
+set +a
+
+[ -s "$state/admin-key" ] || python3 -c 'import secrets; print(secrets.token_urlsafe(32))' > "$state/admin-key"
+admin_key=$(cat "$state/admin-key")
+
+target/debug/devstack provision --prefix dev- --param "AdminApiKey=$admin_key" --env-file "$state/functions.env" >/dev/null
+# The functions reach the emulators through the same AWS_* variables.
+cat "$state/stack.env" >> "$state/functions.env"
+
+setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$LAMBDA_PORT" --concurrency 4 \
+  --env-file "$state/functions.env" > "$state/watch.log" 2>&1 < /dev/null &
+pids+=($!)
+setsid target/debug/devstack serve --prefix dev- --param "AdminApiKey=$admin_key" \
+  --invoke-url "http://127.0.0.1:$LAMBDA_PORT" --port "$API_PORT" > "$state/devstack.log" 2>&1 < /dev/null &
+pids+=($!)
+
+base="http://127.0.0.1:$API_PORT"
+for i in $(seq 1200); do
+  curl -sf -o /dev/null "$base/api/v1/health" && break
+  for pid in "${pids[@]}"; do
+    kill -0 "$pid" 2>/dev/null || die "a process exited during start-up; logs: $root/$state/watch.log, $root/$state/devstack.log"
+  done
+  [ "$i" -lt 1200 ] || die "the API did not answer within 120 s; logs: $root/$state/watch.log, $root/$state/devstack.log"
+  sleep 0.1
+done
+
+cat <<BANNER
+
+  rusthook is running locally.
+
+  API base URL   $base
+  admin key      $admin_key
+  health         curl $base/api/v1/health
+
+  functions      cargo lambda watch on http://127.0.0.1:$LAMBDA_PORT (hot reload)
+  logs           $state/watch.log (functions), $state/devstack.log (gateway + event source mappings)
+  emulators      $(grep -E 'DYNAMODB=|SQS=' "$state/stack.env" | tr '\n' ' ')
+
+  Ctrl-C stops everything.
+BANNER
+
+wait -n "${pids[@]}" || true
+die "a process stopped unexpectedly; logs: $state/watch.log, $state/devstack.log"
