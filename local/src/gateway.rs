@@ -377,19 +377,21 @@ async fn handle<I: Invoker>(
     let event = api_gateway_event(route, parameters, &incoming);
     let started = std::time::Instant::now();
     let result = shared.invoker.invoke(&route.def.binary, event).await;
-    let response = match &result {
-        Ok(value) => http_response(value),
-        Err(InvokeError::Function { .. } | InvokeError::Unreachable { .. }) => {
+    let elapsed_ms = started.elapsed().as_millis();
+    match result {
+        Ok(value) => {
+            let response = http_response(&value);
+            let status = response.status().as_u16();
+            let function = &route.def.binary;
+            tracing::info!(method, path, function, status, elapsed_ms, "request");
+            response
+        }
+        // API Gateway answers an integration failure with a bare 500, whatever the cause.
+        Err(error @ (InvokeError::Function { .. } | InvokeError::Unreachable { .. })) => {
+            tracing::error!(method, path, %error, elapsed_ms, "integration failed");
             plain(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
         }
-    };
-    match result {
-        Ok(_) => {
-            tracing::info!(method, path, function = %route.def.binary, status = response.status().as_u16(), elapsed_ms = started.elapsed().as_millis(), "request")
-        }
-        Err(error) => tracing::error!(method, path, %error, "integration failed"),
     }
-    response
 }
 
 #[cfg(test)]

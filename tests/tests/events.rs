@@ -25,8 +25,9 @@ async fn every_sample_event_is_accepted_by_its_function() {
         let function = folder.file_name().unwrap().to_str().unwrap().to_owned();
         for file in std::fs::read_dir(&folder).unwrap() {
             let file = file.unwrap().path();
-            let payload: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap())
-                .unwrap_or_else(|e| panic!("{} is not JSON: {e}", file.display()));
+            let payload: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&file).unwrap())
+                    .unwrap_or_else(|e| panic!("{} is not JSON: {e}", file.display()));
             let response = invoker
                 .invoke(&function, payload)
                 .await
@@ -35,10 +36,17 @@ async fn every_sample_event_is_accepted_by_its_function() {
                 let status = status.as_u64().unwrap();
                 assert!(status < 500, "{}: status {status}", file.display());
             } else {
-                assert!(response["batchItemFailures"].is_array(), "{}: {response}", file.display());
+                assert!(
+                    response["batchItemFailures"].is_array(),
+                    "{}: {response}",
+                    file.display()
+                );
             }
             checked += 1;
         }
     }
-    assert!(checked >= 3, "expected sample events for every function, found {checked}");
+    assert!(
+        checked >= 3,
+        "expected sample events for every function, found {checked}"
+    );
 }
