@@ -440,9 +440,11 @@ mod tests {
         assert_eq!(pick("GET", "/other"), None);
         assert_eq!(
             pick("GET", "/api/v1/users/"),
-            None,
-            "an empty segment is not a parameter"
+            Some(("catch-all".into(), json!({"proxy": "users/"}))),
+            "an empty segment is not a parameter, so only the greedy route matches"
         );
+        let without_greedy = routes(&[("GET", "/api/v1/users/{id}", "by-id")]);
+        assert!(find_route(&without_greedy, "GET", "/api/v1/users/").is_none());
     }
 
     #[test]
