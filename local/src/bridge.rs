@@ -341,23 +341,11 @@ impl<I: Invoker> StreamPoller<I> {
                     // own LATEST iterators point at a global sequence number and fail with
                     // TrimmedDataAccessException once other tables have written.
                     while let Some(iterator) = shard.iterator.clone() {
-                        let page = self
-                            .clients
-                            .streams
-                            .get_records()
-                            .shard_iterator(iterator)
-                            .limit(1000)
-                            .send()
-                            .await
-                            .map_err(|e| {
-                                self.stream_error(format!("GetRecords: {}", error_chain(&e)))
-                            })?;
+                        let page = self.get_records(iterator).await.map_err(|e| {
+                            self.stream_error(format!("GetRecords: {}", error_chain(&e)))
+                        })?;
                         let records = page.records.unwrap_or_default();
-                        if let Some(last) = records
-                            .last()
-                            .and_then(|r| r.dynamodb.as_ref())
-                            .and_then(|c| c.sequence_number.clone())
-                        {
+                        if let Some(last) = last_sequence(&records) {
                             shard.last_sequence = Some(last);
                         }
                         shard.iterator = page.next_shard_iterator;
@@ -400,6 +388,19 @@ impl<I: Invoker> StreamPoller<I> {
             .ok_or_else(|| self.stream_error(format!("GetShardIterator returned none for {shard}")))
     }
 
+    async fn get_records(
+        &self,
+        iterator: String,
+    ) -> Result<
+        aws_sdk_dynamodbstreams::operation::get_records::GetRecordsOutput,
+        aws_sdk_dynamodbstreams::error::SdkError<
+            aws_sdk_dynamodbstreams::operation::get_records::GetRecordsError,
+        >,
+    > {
+        let request = self.clients.streams.get_records().shard_iterator(iterator);
+        request.limit(1000).send().await
+    }
+
     async fn run(mut self) {
         let mut idle_rounds: u32 = 0;
         loop {
@@ -438,15 +439,7 @@ impl<I: Invoker> StreamPoller<I> {
         let Some(iterator) = self.shards.get(id).and_then(|s| s.iterator.clone()) else {
             return Ok(0);
         };
-        let page = match self
-            .clients
-            .streams
-            .get_records()
-            .shard_iterator(iterator)
-            .limit(1000)
-            .send()
-            .await
-        {
+        let page = match self.get_records(iterator).await {
             Ok(page) => page,
             Err(error) => {
                 let expired = error.as_service_error().is_some_and(|e| {
@@ -469,10 +462,7 @@ impl<I: Invoker> StreamPoller<I> {
             }
         };
         let raw = page.records.unwrap_or_default();
-        let last = raw
-            .last()
-            .and_then(|r| r.dynamodb.as_ref())
-            .and_then(|c| c.sequence_number.clone());
+        let last = last_sequence(&raw);
         let records: Vec<Value> = raw
             .iter()
             .map(|r| lambda_record(r, &self.mapping.stream_arn, &self.clients.region))
@@ -610,6 +600,13 @@ impl<I: Invoker> StreamPoller<I> {
             tracing::error!(error = %error_chain(&error), "cannot write to the on-failure destination");
         }
     }
+}
+
+fn last_sequence(records: &[Record]) -> Option<String> {
+    records
+        .last()
+        .and_then(|r| r.dynamodb.as_ref())
+        .and_then(|c| c.sequence_number.clone())
 }
 
 /// Index of the record to retry from: the lowest failed sequence number; 0 (the whole batch)

@@ -96,6 +96,38 @@ async fn queue_counts(clients: &Clients, url: &str) -> (u64, u64) {
     )
 }
 
+/// A `function` that records each batch and reports as failed the records `fails` picks, given
+/// the records seen before this batch. Stream records are named by sequence number, messages by
+/// id, as Lambda expects.
+fn failing_when<F>(function: &str, seen: &Seen, fails: F) -> InProcess
+where
+    F: Fn(&[Value], &Value) -> bool + Send + Sync + 'static,
+{
+    let seen = Arc::clone(seen);
+    let fails = Arc::new(fails);
+    InProcess::new().with_handler(function, move |event: LambdaEvent<Value>| {
+        let seen = Arc::clone(&seen);
+        let fails = Arc::clone(&fails);
+        async move {
+            let before = records(&seen);
+            seen.lock().unwrap().push(event.payload.clone());
+            let failures: Vec<Value> = event.payload["Records"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|record| fails(&before, record))
+                .map(|record| {
+                    let id = record
+                        .get("messageId")
+                        .unwrap_or(&record["dynamodb"]["SequenceNumber"]);
+                    json!({ "itemIdentifier": id })
+                })
+                .collect();
+            Ok::<_, std::convert::Infallible>(json!({ "batchItemFailures": failures }))
+        }
+    })
+}
+
 /// A `fanout` that records each batch as JSON, then runs the real handler on it.
 fn recording_fanout(seen: &Seen) -> InProcess {
     let seen = Arc::clone(seen);
@@ -173,21 +205,8 @@ async fn a_partial_stream_failure_is_retried_from_the_lowest_failed_record() {
     let (clients, stack) = fresh_stack("retry", &[]).await;
     let table = stack.table("EventsTable").unwrap().name.clone();
     let seen: Seen = Arc::default();
-    let recorder = Arc::clone(&seen);
-    let invoker = InProcess::new().with_handler("fanout", move |event: LambdaEvent<Value>| {
-        let recorder = Arc::clone(&recorder);
-        async move {
-            let first_time_for_2 = !records(&recorder).iter().any(|r| sort_key(r) == "EVT#2");
-            recorder.lock().unwrap().push(event.payload.clone());
-            let failures: Vec<Value> = event.payload["Records"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|r| first_time_for_2 && sort_key(r) == "EVT#2")
-                .map(|r| json!({"itemIdentifier": r["dynamodb"]["SequenceNumber"]}))
-                .collect();
-            Ok::<_, std::convert::Infallible>(json!({ "batchItemFailures": failures }))
-        }
+    let invoker = failing_when("fanout", &seen, |before, record| {
+        sort_key(record) == "EVT#2" && !before.iter().any(|r| sort_key(r) == "EVT#2")
     });
     let _bridge = start_bridge(&clients, &stack, "fanout", invoker).await;
     for sk in ["EVT#1", "EVT#2", "EVT#3"] {
@@ -230,20 +249,8 @@ async fn a_record_that_keeps_failing_goes_to_the_on_failure_queue_and_the_shard_
     let table = stack.table("EventsTable").unwrap().name.clone();
     let failure_queue = stack.queue("FanoutFailureQueue").unwrap().url.clone();
     let seen: Seen = Arc::default();
-    let recorder = Arc::clone(&seen);
-    let invoker = InProcess::new().with_handler("fanout", move |event: LambdaEvent<Value>| {
-        let recorder = Arc::clone(&recorder);
-        async move {
-            recorder.lock().unwrap().push(event.payload.clone());
-            let failures: Vec<Value> = event.payload["Records"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|r| sort_key(r) == "EVT#poison")
-                .map(|r| json!({"itemIdentifier": r["dynamodb"]["SequenceNumber"]}))
-                .collect();
-            Ok::<_, std::convert::Infallible>(json!({ "batchItemFailures": failures }))
-        }
+    let invoker = failing_when("fanout", &seen, |_, record| {
+        sort_key(record) == "EVT#poison"
     });
     let _bridge = start_bridge(&clients, &stack, "fanout", invoker).await;
     put(&clients, &table, "EVT#poison", "event").await;
@@ -342,20 +349,8 @@ async fn only_messages_not_reported_as_failures_are_deleted() {
     let (clients, stack) = fresh_stack("partial", &[]).await;
     let queue = stack.queue("DeliveryQueue").unwrap().url.clone();
     let seen: Seen = Arc::default();
-    let recorder = Arc::clone(&seen);
-    let invoker = InProcess::new().with_handler("deliver", move |event: LambdaEvent<Value>| {
-        let recorder = Arc::clone(&recorder);
-        async move {
-            recorder.lock().unwrap().push(event.payload.clone());
-            let failures: Vec<Value> = event.payload["Records"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|m| m["body"].as_str().unwrap().starts_with("fail"))
-                .map(|m| json!({"itemIdentifier": m["messageId"]}))
-                .collect();
-            Ok::<_, std::convert::Infallible>(json!({ "batchItemFailures": failures }))
-        }
+    let invoker = failing_when("deliver", &seen, |_, message| {
+        message["body"].as_str().unwrap().starts_with("fail")
     });
     let entries: Vec<SendMessageBatchRequestEntry> = ["ok-1", "fail-2", "ok-3"]
         .iter()
