@@ -4,6 +4,7 @@
 
 pub mod aws;
 pub mod config;
+pub mod domain;
 pub mod http;
 
 /// The name this project sends as `User-Agent` and shows in its responses.

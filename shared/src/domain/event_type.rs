@@ -1,0 +1,97 @@
+//! Event types (`noun.verb`, lowercase `[a-z0-9_]` segments) and the filters subscriptions use:
+//! an exact type, `noun.*`, or `*`.
+
+/// Whether `text` is an event type an event can have: `noun.verb`.
+#[must_use]
+pub fn is_event_type(text: &str) -> bool {
+    let mut parts = text.split('.');
+    let (Some(noun), Some(verb), None) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    text.len() <= 100 && is_segment(noun) && is_segment(verb)
+}
+
+/// Whether `text` is a filter a subscription can list: an event type, `noun.*` or `*`.
+#[must_use]
+pub fn is_filter(text: &str) -> bool {
+    text == "*" || text.strip_suffix(".*").is_some_and(is_segment) || is_event_type(text)
+}
+
+/// Whether an event of type `event_type` matches `filter`.
+#[must_use]
+pub fn matches(filter: &str, event_type: &str) -> bool {
+    filter == "*"
+        || filter == event_type
+        || filter
+            .strip_suffix(".*")
+            .is_some_and(|noun| event_type.split_once('.').is_some_and(|(n, _)| n == noun))
+}
+
+/// Whether any of `filters` matches `event_type`.
+#[must_use]
+pub fn any_matches(filters: &[String], event_type: &str) -> bool {
+    filters.iter().any(|f| matches(f, event_type))
+}
+
+fn is_segment(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_types() {
+        for good in [
+            "user.created",
+            "photo.liked",
+            "order_item.received",
+            "webhook.test",
+            "a1.b2",
+        ] {
+            assert!(is_event_type(good), "{good}");
+        }
+        for bad in [
+            "user",
+            "user.",
+            ".created",
+            "User.created",
+            "user.created.now",
+            "user.*",
+            "*",
+            "user created",
+            "user.créé",
+            "",
+        ] {
+            assert!(!is_event_type(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn filters() {
+        for good in ["*", "user.*", "user.created"] {
+            assert!(is_filter(good), "{good}");
+        }
+        for bad in ["*.created", "user.**", "**", "USER.*", "user.c*"] {
+            assert!(!is_filter(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn matching() {
+        assert!(matches("*", "user.created"));
+        assert!(matches("user.*", "user.created"));
+        assert!(matches("user.created", "user.created"));
+        assert!(!matches("user.*", "username.created"));
+        assert!(!matches("user.created", "user.deleted"));
+        assert!(!matches("photo.*", "user.created"));
+        assert!(any_matches(
+            &["photo.*".into(), "user.deleted".into()],
+            "user.deleted"
+        ));
+    }
+}

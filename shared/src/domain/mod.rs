@@ -1,0 +1,6 @@
+//! The rules of the product, free of I/O.
+
+pub mod event_type;
+pub mod ids;
+pub mod secrets;
+pub mod target;
