@@ -2,10 +2,13 @@
 //! format and the AWS SDK set-up. Handlers stay thin: they parse, make one call in here and map
 //! the result.
 
+pub mod adapters;
 pub mod aws;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod model;
+pub mod ports;
 
 /// The name this project sends as `User-Agent` and shows in its responses.
 pub const PRODUCT: &str = concat!("rusthook/", env!("CARGO_PKG_VERSION"));

@@ -1,0 +1,150 @@
+//! The records the platform keeps, as the API shows them (secrets and password hashes are
+//! skipped when serialised for a response by the service, never by accident here).
+
+use serde::{Deserialize, Serialize};
+
+/// RFC 3339 UTC time with milliseconds, as every timestamp in the API is written.
+#[must_use]
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub id: String,
+    pub name: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub password_hash: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl User {
+    /// The API (and event payload) representation: no password hash.
+    #[must_use]
+    pub fn representation(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id,
+            "username": self.username,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Photo {
+    pub photo_id: String,
+    pub likes: u64,
+}
+
+/// One secret a subscription's deliveries are signed with. The newest has no `expires_at`;
+/// after a rotation the previous one keeps signing until its `expires_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SigningSecret {
+    pub secret: String,
+    pub created_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subscription {
+    pub id: String,
+    pub account_id: String,
+    pub url: String,
+    pub event_types: Vec<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub active: bool,
+    /// Newest first.
+    pub secrets: Vec<SigningSecret>,
+    #[serde(default)]
+    pub disabled_reason: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl Subscription {
+    /// The API representation: everything but the secrets.
+    #[must_use]
+    pub fn representation(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id,
+            "url": self.url,
+            "event_types": self.event_types,
+            "description": self.description,
+            "active": self.active,
+            "disabled_reason": self.disabled_reason,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        })
+    }
+
+    /// The secret new deliveries are signed with first.
+    #[must_use]
+    pub fn current_secret(&self) -> Option<&str> {
+        self.secrets.first().map(|s| s.secret.as_str())
+    }
+}
+
+/// An event: something happened in an account that subscribers may be told about.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub id: String,
+    pub account_id: String,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub created_at: String,
+    pub data: serde_json::Value,
+    /// Set for `webhook.test`: only this subscription receives it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription_id: Option<String>,
+}
+
+impl Event {
+    /// The API representation (and the webhook body): `{"id","type","created_at","data"}`.
+    #[must_use]
+    pub fn representation(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id,
+            "type": self.event_type,
+            "created_at": self.created_at,
+            "data": self.data,
+        })
+    }
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Opaque; pass back as `?cursor=` for the next page. `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Cursors are the last key of a page, base64url, so they are opaque to callers and carry no
+/// account (the account always comes from the caller's key).
+#[must_use]
+pub fn encode_cursor(last_key: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(last_key)
+}
+
+/// The key a cursor stands for, if it is one we could have handed out.
+#[must_use]
+pub fn decode_cursor(cursor: &str) -> Option<String> {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()?;
+    String::from_utf8(bytes)
+        .ok()
+        .filter(|key| !key.is_empty() && key.len() <= 200)
+}

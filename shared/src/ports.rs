@@ -1,0 +1,155 @@
+//! The storage the use-cases need, split by capability. `adapters::dynamodb` implements them on
+//! DynamoDB (each change and its event in one `TransactWriteItems`); `adapters::memory` in
+//! memory, for handler tests.
+
+use crate::model::{Account, Event, Page, Photo, Subscription, User};
+use std::future::Future;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness or version condition failed.
+    #[error("conflict")]
+    Conflict,
+    /// The item to change does not exist (any more).
+    #[error("not found")]
+    NotFound,
+    /// The store is throttling; try again later.
+    #[error("throttled")]
+    Throttled,
+    /// Anything else; the text is for logs only.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// A cursor that this store did not hand out.
+    #[error("invalid cursor")]
+    InvalidCursor,
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Result of publishing an event with an idempotency key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Published {
+    Created,
+    /// The key was used within its lifetime: the first event's id.
+    Existing(String),
+}
+
+pub trait AccountStore: Send + Sync {
+    fn create_account(
+        &self,
+        account: &Account,
+        key_hash: &str,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// The account an API key (by hash) belongs to.
+    fn account_for_key(
+        &self,
+        key_hash: &str,
+    ) -> impl Future<Output = StoreResult<Option<String>>> + Send;
+}
+
+pub trait UserStore: Send + Sync {
+    /// Creates the user and writes `event`, atomically. `Conflict` when the username is taken.
+    fn create_user(
+        &self,
+        user: &User,
+        account: &str,
+        event: &Event,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    fn get_user(
+        &self,
+        account: &str,
+        id: &str,
+    ) -> impl Future<Output = StoreResult<Option<User>>> + Send;
+    fn list_users(
+        &self,
+        account: &str,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = StoreResult<Page<User>>> + Send;
+    /// Replaces `previous` with `updated` and writes `event`, atomically. `Conflict` when the new
+    /// username is taken or the user changed since `previous` was read; `NotFound` when it is gone.
+    fn update_user(
+        &self,
+        account: &str,
+        previous: &User,
+        updated: &User,
+        event: &Event,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Deletes the user and writes `event`, atomically.
+    fn delete_user(
+        &self,
+        account: &str,
+        user: &User,
+        event: &Event,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+}
+
+pub trait PhotoStore: Send + Sync {
+    fn get_photo(
+        &self,
+        account: &str,
+        photo_id: &str,
+    ) -> impl Future<Output = StoreResult<Option<Photo>>> + Send;
+    /// Sets the photo's likes from `expected` to `expected + 1` and writes `event`, atomically;
+    /// `Conflict` when the count is no longer `expected`.
+    fn like_photo(
+        &self,
+        account: &str,
+        photo_id: &str,
+        expected: u64,
+        event: &Event,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+}
+
+pub trait SubscriptionStore: Send + Sync {
+    fn create_subscription(
+        &self,
+        subscription: &Subscription,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    fn get_subscription(
+        &self,
+        account: &str,
+        id: &str,
+    ) -> impl Future<Output = StoreResult<Option<Subscription>>> + Send;
+    /// Replaces the subscription if its `updated_at` is still `expected_updated_at`.
+    fn update_subscription(
+        &self,
+        subscription: &Subscription,
+        expected_updated_at: &str,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// `NotFound` when there was none.
+    fn delete_subscription(
+        &self,
+        account: &str,
+        id: &str,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    fn list_subscriptions(
+        &self,
+        account: &str,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = StoreResult<Page<Subscription>>> + Send;
+}
+
+pub trait EventStore: Send + Sync {
+    /// Writes a standalone event; with an idempotency key, atomically with the key's record
+    /// (expiring at `key_expires_at`, unix seconds), or returns the event that key already made.
+    fn publish(
+        &self,
+        event: &Event,
+        idempotency_key: Option<(&str, i64)>,
+    ) -> impl Future<Output = StoreResult<Published>> + Send;
+    fn get_event(
+        &self,
+        account: &str,
+        id: &str,
+    ) -> impl Future<Output = StoreResult<Option<Event>>> + Send;
+    /// Newest first, optionally only of one type.
+    fn list_events(
+        &self,
+        account: &str,
+        event_type: Option<&str>,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = StoreResult<Page<Event>>> + Send;
+}
