@@ -6,9 +6,11 @@ pub mod adapters;
 pub mod aws;
 pub mod config;
 pub mod domain;
+pub mod error;
 pub mod http;
 pub mod model;
 pub mod ports;
+pub mod service;
 
 /// The name this project sends as `User-Agent` and shows in its responses.
 pub const PRODUCT: &str = concat!("rusthook/", env!("CARGO_PKG_VERSION"));

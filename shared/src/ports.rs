@@ -123,9 +123,11 @@ pub trait SubscriptionStore: Send + Sync {
         account: &str,
         id: &str,
     ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// With `matching`, only the subscriptions whose filters match that event type.
     fn list_subscriptions(
         &self,
         account: &str,
+        matching: Option<&str>,
         limit: usize,
         cursor: Option<&str>,
     ) -> impl Future<Output = StoreResult<Page<Subscription>>> + Send;

@@ -233,15 +233,18 @@ impl DynamoStore {
         Ok(output.item)
     }
 
-    /// One page of a partition's items whose sort key starts with `prefix`.
+    /// One page of a partition's items whose sort key starts with `prefix`, optionally
+    /// filtered. Queries until the page is full or the partition ends; the cursor is the last
+    /// item returned, so a filter never skips items.
     async fn query_page<T: DeserializeOwned>(
         &self,
         account: &str,
         prefix: &str,
+        filter: Option<(&str, Vec<(&str, AttributeValue)>)>,
         limit: usize,
         cursor: Option<&str>,
     ) -> StoreResult<Page<T>> {
-        let start = match cursor {
+        let mut start = match cursor {
             None => None,
             Some(cursor) => {
                 let sk = decode_cursor(cursor)
@@ -253,20 +256,31 @@ impl DynamoStore {
                 ]))
             }
         };
-        let output = self
-            .client
-            .query()
-            .table_name(&self.data_table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", s(account_pk(account)))
-            .expression_attribute_values(":prefix", s(prefix))
-            .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX))
-            .set_exclusive_start_key(start)
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| store_error(&e))?;
-        let mut items = output.items.unwrap_or_default();
+        let mut items: Vec<Item> = Vec::new();
+        loop {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.data_table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", s(account_pk(account)))
+                .expression_attribute_values(":prefix", s(prefix))
+                .limit(i32::try_from(limit + 1 - items.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take())
+                .consistent_read(true);
+            if let Some((expression, values)) = &filter {
+                query = query.filter_expression(*expression);
+                for (name, value) in values {
+                    query = query.expression_attribute_values(*name, value.clone());
+                }
+            }
+            let output = query.send().await.map_err(|e| store_error(&e))?;
+            items.extend(output.items.unwrap_or_default());
+            start = output.last_evaluated_key;
+            if items.len() > limit || start.is_none() {
+                break;
+            }
+        }
         let more = items.len() > limit;
         items.truncate(limit);
         let next_cursor = if more {
@@ -368,7 +382,7 @@ impl UserStore for DynamoStore {
         limit: usize,
         cursor: Option<&str>,
     ) -> StoreResult<Page<User>> {
-        self.query_page(account, "USER#", limit, cursor).await
+        self.query_page(account, "USER#", None, limit, cursor).await
     }
 
     async fn update_user(
@@ -595,10 +609,18 @@ impl SubscriptionStore for DynamoStore {
     async fn list_subscriptions(
         &self,
         account: &str,
+        matching: Option<&str>,
         limit: usize,
         cursor: Option<&str>,
     ) -> StoreResult<Page<Subscription>> {
-        self.query_page(account, "SUB#", limit, cursor).await
+        // A filter list matches an event type when it holds the type, its `noun.*`, or `*`.
+        let filter = matching.map(|event_type| {
+            let noun = event_type.split_once('.').map_or(event_type, |(noun, _)| noun);
+            let values = vec![(":exact", s(event_type)), (":noun", s(format!("{noun}.*"))), (":all", s("*"))];
+            ("contains(event_types, :exact) OR contains(event_types, :noun) OR contains(event_types, :all)", values)
+        });
+        self.query_page(account, "SUB#", filter, limit, cursor)
+            .await
     }
 }
 

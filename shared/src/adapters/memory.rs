@@ -263,6 +263,7 @@ impl SubscriptionStore for MemoryStore {
     async fn list_subscriptions(
         &self,
         account: &str,
+        matching: Option<&str>,
         limit: usize,
         cursor: Option<&str>,
     ) -> StoreResult<Page<Subscription>> {
@@ -270,7 +271,11 @@ impl SubscriptionStore for MemoryStore {
         let items = state
             .subscriptions
             .iter()
-            .filter(|((a, _), _)| a == account)
+            .filter(|((a, _), s)| {
+                a == account
+                    && matching
+                        .is_none_or(|t| crate::domain::event_type::any_matches(&s.event_types, t))
+            })
             .map(|((_, id), s)| (id.clone(), s.clone()));
         page(items, limit, cursor, false)
     }
