@@ -4,6 +4,7 @@
 //! Each function has its own config type and a `VARS` list of the variables it reads, so a test
 //! can check that `template.yaml` sets every one of them.
 
+use crate::domain::target::TargetPolicy;
 use thiserror::Error;
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -48,24 +49,50 @@ pub mod vars {
     pub const DATA_TABLE: &str = "DATA_TABLE";
     pub const EVENTS_TABLE: &str = "EVENTS_TABLE";
     pub const DELIVERY_QUEUE_URL: &str = "DELIVERY_QUEUE_URL";
+    pub const ADMIN_API_KEY: &str = "ADMIN_API_KEY";
+    pub const ALLOW_HTTP_TARGETS: &str = "ALLOW_HTTP_TARGETS";
+    pub const ALLOWED_TARGET_CIDRS: &str = "ALLOWED_TARGET_CIDRS";
 }
 
-/// Tables the HTTP API functions (`resources`, `subscriptions`) read and write.
+/// What the HTTP API functions (`resources`, `subscriptions`) need: their tables, the admin key
+/// (only where the admin routes live), and the target URL policy (local development only
+/// loosens it; `template.yaml` sets neither variable).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiConfig {
     pub data_table: String,
     pub events_table: String,
+    pub admin_api_key: Option<String>,
+    pub targets: TargetPolicy,
 }
 
 impl ApiConfig {
     pub const VARS: &'static [&'static str] = &[vars::DATA_TABLE, vars::EVENTS_TABLE];
 
     /// # Errors
-    /// A variable is missing or empty.
+    /// A required variable is missing or empty, or an optional one is malformed.
     pub fn load(source: &impl Source) -> Result<Self, ConfigError> {
+        let admin_api_key = source
+            .get(vars::ADMIN_API_KEY)
+            .filter(|k| !k.trim().is_empty());
+        if admin_api_key.as_ref().is_some_and(|k| k.len() < 32) {
+            return Err(ConfigError::Invalid {
+                name: vars::ADMIN_API_KEY,
+                reason: "must be at least 32 characters".into(),
+            });
+        }
+        let targets = TargetPolicy::from_values(
+            source.get(vars::ALLOW_HTTP_TARGETS).as_deref(),
+            source.get(vars::ALLOWED_TARGET_CIDRS).as_deref(),
+        )
+        .map_err(|reason| ConfigError::Invalid {
+            name: vars::ALLOWED_TARGET_CIDRS,
+            reason,
+        })?;
         Ok(Self {
             data_table: required(source, vars::DATA_TABLE)?,
             events_table: required(source, vars::EVENTS_TABLE)?,
+            admin_api_key,
+            targets,
         })
     }
 }
@@ -142,13 +169,13 @@ mod tests {
             ("EVENTS_TABLE", "e"),
             ("DELIVERY_QUEUE_URL", "q"),
         ]);
+        let api = ApiConfig::load(&source).unwrap();
         assert_eq!(
-            ApiConfig::load(&source).unwrap(),
-            ApiConfig {
-                data_table: "d".into(),
-                events_table: "e".into()
-            }
+            (api.data_table.as_str(), api.events_table.as_str()),
+            ("d", "e")
         );
+        assert_eq!(api.admin_api_key, None);
+        assert_eq!(api.targets, TargetPolicy::default());
         assert_eq!(
             DeliverConfig::load(&source).unwrap().delivery_queue_url,
             "q"

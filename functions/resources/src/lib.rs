@@ -1,63 +1,89 @@
-//! `resources`: the HTTP API for users and photo likes (routed here by API Gateway).
+//! `resources`: the HTTP API for users and photo likes. Each change is written with its event
+//! in one transaction (the outbox the delivery pipeline reads).
 
-use lambda_http::{Body, Request, Response, http::Method, http::StatusCode};
+use lambda_http::{Body, Request, Response, http::StatusCode};
 use serde_json::json;
-use shared::http::{ProblemKind, json as json_response, problem};
+use shared::domain::target::Resolver;
+use shared::error::{ApiError, ApiResult};
+use shared::http::{
+    Routes, error_response, header, json as json_response, json_body, query, route,
+};
+use shared::ports::{AccountStore, EventStore, PhotoStore, SubscriptionStore, UserStore};
+use shared::service::{Api, Caller, PageRequest};
 
-/// Routes one API Gateway request. Never fails: every outcome is an HTTP response.
-pub async fn handle(request: Request) -> Response<Body> {
-    let path = request.uri().path();
-    match (request.method(), path) {
-        (&Method::GET, "/api/v1/health") => json_response(
-            StatusCode::OK,
-            &json!({"status": "ok", "service": shared::PRODUCT, "function": "resources"}),
-        ),
-        (_, "/api/v1/health") => problem(ProblemKind::MethodNotAllowed, "Use GET."),
-        (method, path) => problem(
-            ProblemKind::NotFound,
-            &format!("No route for {method} {path}."),
-        ),
-    }
+/// Every route this function serves; `template.yaml` routes exactly these here.
+pub const ROUTES: Routes = &[
+    ("GET", "/api/v1/health"),
+    ("POST", "/api/v1/users"),
+    ("GET", "/api/v1/users"),
+    ("GET", "/api/v1/users/{id}"),
+    ("PUT", "/api/v1/users/{id}"),
+    ("DELETE", "/api/v1/users/{id}"),
+    ("POST", "/api/v1/photos/{photo_id}/likes"),
+    ("GET", "/api/v1/photos/{photo_id}"),
+];
+
+/// Handles one API Gateway request. Never fails: every outcome is an HTTP response.
+pub async fn handle<S, R>(api: &Api<S, R>, request: Request) -> Response<Body>
+where
+    S: AccountStore + UserStore + PhotoStore + SubscriptionStore + EventStore,
+    R: Resolver,
+{
+    dispatch(api, &request)
+        .await
+        .unwrap_or_else(|error| error_response(&error))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn request(method: &str, path: &str) -> Request {
-        lambda_http::http::Request::builder()
-            .method(method)
-            .uri(format!("https://api.example.com{path}"))
-            .body(Body::Empty)
-            .unwrap()
+async fn dispatch<S, R>(api: &Api<S, R>, request: &Request) -> ApiResult<Response<Body>>
+where
+    S: AccountStore + UserStore + PhotoStore + SubscriptionStore + EventStore,
+    R: Resolver,
+{
+    let method = request.method().as_str();
+    let (template, params) = route(ROUTES, method, request.uri().path())?;
+    if template == "/api/v1/health" {
+        return Ok(json_response(
+            StatusCode::OK,
+            &json!({"status": "ok", "service": shared::PRODUCT, "function": "resources"}),
+        ));
     }
-
-    #[tokio::test]
-    async fn health_answers_ok() {
-        let response = handle(request("GET", "/api/v1/health")).await;
-        assert_eq!(response.status(), 200);
-        let Body::Text(text) = response.body() else {
-            panic!("text body")
-        };
-        let body: serde_json::Value = serde_json::from_str(text).unwrap();
-        assert_eq!(body["status"], "ok");
-    }
-
-    #[tokio::test]
-    async fn unknown_routes_get_problem_json_404() {
-        let response = handle(request("GET", "/api/v1/nope")).await;
-        assert_eq!(response.status(), 404);
-        assert_eq!(
-            response.headers()["content-type"],
-            "application/problem+json"
-        );
-    }
-
-    #[tokio::test]
-    async fn wrong_method_on_health_is_405() {
-        assert_eq!(
-            handle(request("DELETE", "/api/v1/health")).await.status(),
-            405
-        );
-    }
+    let Caller::Account(account) = api.authenticate(header(request, "authorization")).await? else {
+        return Err(ApiError::Unauthorized);
+    };
+    let param = |name: &str| params.get(name).map(String::as_str).unwrap_or_default();
+    let ok = |body: serde_json::Value| json_response(StatusCode::OK, &body);
+    Ok(match (method, template) {
+        ("POST", "/api/v1/users") => json_response(
+            StatusCode::CREATED,
+            &api.create_user(&account, json_body(request)?).await?,
+        ),
+        ("GET", "/api/v1/users") => {
+            let page = PageRequest::parse(
+                query(request, "limit").as_deref(),
+                query(request, "cursor").as_deref(),
+            )?;
+            ok(api.list_users(&account, page).await?)
+        }
+        ("GET", "/api/v1/users/{id}") => ok(api.get_user(&account, param("id")).await?),
+        ("PUT", "/api/v1/users/{id}") => ok(api
+            .update_user(&account, param("id"), json_body(request)?)
+            .await?),
+        ("DELETE", "/api/v1/users/{id}") => {
+            api.delete_user(&account, param("id")).await?;
+            shared::http::no_content()
+        }
+        ("POST", "/api/v1/photos/{photo_id}/likes") => json_response(
+            StatusCode::ACCEPTED,
+            &api.like_photo(&account, param("photo_id")).await?,
+        ),
+        ("GET", "/api/v1/photos/{photo_id}") => {
+            ok(api.get_photo(&account, param("photo_id")).await?)
+        }
+        _ => {
+            return Err(ApiError::NoRoute {
+                method: method.to_owned(),
+                path: request.uri().path().to_owned(),
+            });
+        }
+    })
 }

@@ -1,10 +1,14 @@
 use lambda_http::{Error, run, service_fn};
+use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
-    run(service_fn(|request| async move {
-        Ok::<_, Error>(resources::handle(request).await)
+    let config = shared::config::ApiConfig::load(&shared::config::ProcessEnv)?;
+    let api = Arc::new(shared::aws::api(config).await);
+    run(service_fn(move |request| {
+        let api = Arc::clone(&api);
+        async move { Ok::<_, Error>(resources::handle(&api, request).await) }
     }))
     .await
 }

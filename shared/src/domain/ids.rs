@@ -25,20 +25,40 @@ impl IdKind {
     }
 }
 
-/// A new id of `kind`, created now.
+/// A new id of `kind`, created now. Within one process ids strictly increase (ULID's monotonic
+/// mode: in the same millisecond the random part is incremented), so listings by id keep the
+/// order in which one function instance created things.
 #[must_use]
 pub fn new_id(kind: IdKind) -> String {
+    static LAST: std::sync::Mutex<u128> = std::sync::Mutex::new(0);
     let millis = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or_default();
     let mut random = [0u8; 10];
     crate::domain::secrets::fill_random(&mut random);
-    format!("{}{}", kind.prefix(), ulid(millis, random))
+    let mut value = ulid_value(millis, random);
+    let mut last = LAST
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if value >> 80 <= *last >> 80 {
+        value = *last + 1;
+    }
+    *last = value;
+    format!("{}{}", kind.prefix(), encode(value))
 }
 
-fn ulid(millis: u64, random: [u8; 10]) -> String {
+fn ulid_value(millis: u64, random: [u8; 10]) -> u128 {
     let mut value: u128 = u128::from(millis & 0xFFFF_FFFF_FFFF) << 80;
     for (index, byte) in random.iter().enumerate() {
         value |= u128::from(*byte) << (8 * (9 - index));
     }
+    value
+}
+
+#[cfg(test)]
+fn ulid(millis: u64, random: [u8; 10]) -> String {
+    encode(ulid_value(millis, random))
+}
+
+fn encode(value: u128) -> String {
     (0..26)
         .map(|i| {
             let shift = 5 * (25 - i);
@@ -76,6 +96,11 @@ mod tests {
         let b = new_id(IdKind::Event);
         assert!(a.starts_with("evt_") && a.len() == 30);
         assert!(a < b, "{a} < {b}");
+        let burst: Vec<String> = (0..1000).map(|_| new_id(IdKind::Event)).collect();
+        assert!(
+            burst.windows(2).all(|w| w[0] < w[1]),
+            "ids made in the same millisecond still increase"
+        );
         assert!(is_id(IdKind::Event, &a));
         assert!(!is_id(IdKind::User, &a));
         assert!(!is_id(IdKind::Event, "evt_../../etc"));

@@ -63,3 +63,4 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+pub mod api;
