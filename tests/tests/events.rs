@@ -4,13 +4,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use devstack::invoke::{InProcess, Invoker};
 use std::path::Path;
+use std::sync::Arc;
 
 fn all_functions() -> InProcess {
-    InProcess::new()
-        .with_http_handler("resources", resources::handle)
-        .with_http_handler("subscriptions", subscriptions::handle)
+    common::api::http_functions(Arc::new(common::api::api()))
         .with_handler("fanout", fanout::handle)
         .with_handler("deliver", deliver::handle)
 }

@@ -3,7 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use devstack::invoke::InProcess;
+mod common;
+
 use devstack::template::Template;
 use std::path::Path;
 use std::sync::Arc;
@@ -12,9 +13,7 @@ async fn start_gateway() -> String {
     let template =
         Template::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml")).unwrap();
     let routes = template.http_routes().unwrap();
-    let invoker = InProcess::new()
-        .with_http_handler("resources", resources::handle)
-        .with_http_handler("subscriptions", subscriptions::handle);
+    let invoker = common::api::http_functions(Arc::new(common::api::api()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     tokio::spawn(devstack::gateway::serve(

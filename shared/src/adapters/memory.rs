@@ -48,16 +48,25 @@ impl MemoryStore {
     }
 }
 
+/// A page of `items` keyed by id; cursors carry `prefix` + id, as the DynamoDB adapter's sort
+/// keys do, and are refused when they do not.
 fn page<T: Clone>(
     items: impl Iterator<Item = (String, T)>,
+    prefix: &str,
     limit: usize,
     cursor: Option<&str>,
     descending: bool,
 ) -> StoreResult<Page<T>> {
     let after = cursor
-        .map(|c| decode_cursor(c).ok_or(StoreError::InvalidCursor))
+        .map(|c| {
+            decode_cursor(c)
+                .filter(|key| key.starts_with(prefix))
+                .ok_or(StoreError::InvalidCursor)
+        })
         .transpose()?;
-    let mut all: Vec<(String, T)> = items.collect();
+    let mut all: Vec<(String, T)> = items
+        .map(|(id, item)| (format!("{prefix}{id}"), item))
+        .collect();
     all.sort_by(|a, b| {
         if descending {
             b.0.cmp(&a.0)
@@ -136,7 +145,7 @@ impl UserStore for MemoryStore {
             .iter()
             .filter(|((a, _), _)| a == account)
             .map(|((_, id), u)| (id.clone(), u.clone()));
-        page(items, limit, cursor, false)
+        page(items, "USER#", limit, cursor, false)
     }
 
     async fn update_user(
@@ -277,7 +286,7 @@ impl SubscriptionStore for MemoryStore {
                         .is_none_or(|t| crate::domain::event_type::any_matches(&s.event_types, t))
             })
             .map(|((_, id), s)| (id.clone(), s.clone()));
-        page(items, limit, cursor, false)
+        page(items, "SUB#", limit, cursor, false)
     }
 }
 
@@ -327,6 +336,6 @@ impl EventStore for MemoryStore {
             .iter()
             .filter(|((a, _), e)| a == account && event_type.is_none_or(|t| e.event_type == t))
             .map(|((_, id), e)| (id.clone(), e.clone()));
-        page(items, limit, cursor, true)
+        page(items, "EVT#", limit, cursor, true)
     }
 }

@@ -150,3 +150,27 @@ pub async fn account(api: &TestApi, name: &str) -> String {
     assert_eq!(reply.status, 201, "{}", reply.body);
     reply.body["api_key"].as_str().unwrap().to_owned()
 }
+
+/// `resources` and `subscriptions` as in-process functions over one `api`, for the gateway and
+/// the bridge.
+pub fn http_functions<S, R>(api: std::sync::Arc<Api<S, R>>) -> devstack::invoke::InProcess
+where
+    S: shared::ports::AccountStore
+        + shared::ports::UserStore
+        + shared::ports::PhotoStore
+        + shared::ports::SubscriptionStore
+        + shared::ports::EventStore
+        + 'static,
+    R: Resolver + 'static,
+{
+    let for_resources = std::sync::Arc::clone(&api);
+    devstack::invoke::InProcess::new()
+        .with_http_handler("resources", move |request| {
+            let api = std::sync::Arc::clone(&for_resources);
+            async move { resources::handle(&api, request).await }
+        })
+        .with_http_handler("subscriptions", move |request| {
+            let api = std::sync::Arc::clone(&api);
+            async move { subscriptions::handle(&api, request).await }
+        })
+}
