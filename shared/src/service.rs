@@ -204,7 +204,7 @@ fn event(account: &str, event_type: &str, data: Value) -> Event {
     }
 }
 
-fn page_json<T>(page: Page<T>, show: impl Fn(&T) -> Value) -> Value {
+fn page_json<T>(page: &Page<T>, show: impl Fn(&T) -> Value) -> Value {
     json!({ "data": page.items.iter().map(show).collect::<Vec<_>>(), "next_cursor": page.next_cursor })
 }
 
@@ -320,7 +320,7 @@ where
             .store
             .list_users(account, page.limit, page.cursor.as_deref())
             .await?;
-        Ok(page_json(users, User::representation))
+        Ok(page_json(&users, User::representation))
     }
 
     /// # Errors
@@ -504,7 +504,7 @@ where
             .store
             .list_subscriptions(account, event_type, page.limit, page.cursor.as_deref())
             .await?;
-        Ok(page_json(found, Subscription::representation))
+        Ok(page_json(&found, Subscription::representation))
     }
 
     /// # Errors
@@ -728,6 +728,6 @@ where
             .store
             .list_events(account, event_type, page.limit, page.cursor.as_deref())
             .await?;
-        Ok(page_json(found, Event::representation))
+        Ok(page_json(&found, Event::representation))
     }
 }

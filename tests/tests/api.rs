@@ -679,31 +679,7 @@ async fn another_accounts_ids_answer_404_on_every_route() {
     .await;
     let event = event.body["id"].as_str().unwrap().to_owned();
     let events_before = api.store.events().len();
-    for (method, path, body) in [
-        ("GET", format!("/api/v1/users/{user}"), None),
-        (
-            "PUT",
-            format!("/api/v1/users/{user}"),
-            Some(json!({"username": "taken"})),
-        ),
-        ("DELETE", format!("/api/v1/users/{user}"), None),
-        ("GET", "/api/v1/photos/p1".to_owned(), None),
-        ("GET", format!("/api/v1/subscriptions/{sub}"), None),
-        (
-            "PATCH",
-            format!("/api/v1/subscriptions/{sub}"),
-            Some(json!({"active": false})),
-        ),
-        ("DELETE", format!("/api/v1/subscriptions/{sub}"), None),
-        ("GET", format!("/api/v1/subscriptions/{sub}/secret"), None),
-        (
-            "POST",
-            format!("/api/v1/subscriptions/{sub}/secret/rotate"),
-            None,
-        ),
-        ("POST", format!("/api/v1/subscriptions/{sub}/test"), None),
-        ("GET", format!("/api/v1/events/{event}"), None),
-    ] {
+    for (method, path, body) in common::api::id_routes(&user, "p1", &sub, &event) {
         let reply = call(&api, method, &path, &stranger, body).await;
         assert_problem(&reply, 404);
     }

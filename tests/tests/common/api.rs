@@ -24,6 +24,11 @@ impl Resolver for FixedDns {
 pub type TestApi = Api<MemoryStore, FixedDns>;
 
 pub fn api() -> TestApi {
+    with_store(MemoryStore::new())
+}
+
+/// The test API over any store, with the fixed DNS table and the admin key.
+pub fn with_store<S>(store: S) -> Api<S, FixedDns> {
     let dns = [
         ("hooks.example.com", "93.184.215.14"),
         ("other.example.com", "151.101.1.69"),
@@ -31,7 +36,7 @@ pub fn api() -> TestApi {
         ("metadata.example.com", "169.254.169.254"),
     ];
     Api {
-        store: MemoryStore::new(),
+        store,
         resolver: FixedDns(
             dns.iter()
                 .map(|(h, ip)| ((*h).to_owned(), vec![ip.parse().unwrap()]))
@@ -85,8 +90,27 @@ pub fn request(
         .with_query_string_parameters(parameters)
 }
 
+/// Any API: in memory or on DynamoDB.
+pub trait AnyStore:
+    shared::ports::AccountStore
+    + shared::ports::UserStore
+    + shared::ports::PhotoStore
+    + shared::ports::SubscriptionStore
+    + shared::ports::EventStore
+{
+}
+
+impl<T> AnyStore for T where
+    T: shared::ports::AccountStore
+        + shared::ports::UserStore
+        + shared::ports::PhotoStore
+        + shared::ports::SubscriptionStore
+        + shared::ports::EventStore
+{
+}
+
 /// Sends a request to whichever function serves its path, as API Gateway would route it.
-pub async fn send(api: &TestApi, request: Request) -> Reply {
+pub async fn send<S: AnyStore, R: Resolver>(api: &Api<S, R>, request: Request) -> Reply {
     let method = request.method().as_str().to_owned();
     let path = request.uri().path().to_owned();
     let owner_is_resources = !matches!(
@@ -113,8 +137,8 @@ pub async fn send(api: &TestApi, request: Request) -> Reply {
 }
 
 /// A JSON call with a bearer key.
-pub async fn call(
-    api: &TestApi,
+pub async fn call<S: AnyStore, R: Resolver>(
+    api: &Api<S, R>,
     method: &str,
     path: &str,
     key: &str,
@@ -138,7 +162,7 @@ pub async fn call(
 }
 
 /// A new account's API key.
-pub async fn account(api: &TestApi, name: &str) -> String {
+pub async fn account<S: AnyStore, R: Resolver>(api: &Api<S, R>, name: &str) -> String {
     let reply = call(
         api,
         "POST",
@@ -173,4 +197,50 @@ where
             let api = std::sync::Arc::clone(&api);
             async move { subscriptions::handle(&api, request).await }
         })
+}
+
+/// Every route that names a resource by id, with a body where it needs one, for the given ids.
+pub fn id_routes(
+    user: &str,
+    photo: &str,
+    subscription: &str,
+    event: &str,
+) -> Vec<(&'static str, String, Option<Value>)> {
+    vec![
+        ("GET", format!("/api/v1/users/{user}"), None),
+        (
+            "PUT",
+            format!("/api/v1/users/{user}"),
+            Some(serde_json::json!({"username": "taken"})),
+        ),
+        ("DELETE", format!("/api/v1/users/{user}"), None),
+        ("GET", format!("/api/v1/photos/{photo}"), None),
+        ("GET", format!("/api/v1/subscriptions/{subscription}"), None),
+        (
+            "PATCH",
+            format!("/api/v1/subscriptions/{subscription}"),
+            Some(serde_json::json!({"active": false})),
+        ),
+        (
+            "DELETE",
+            format!("/api/v1/subscriptions/{subscription}"),
+            None,
+        ),
+        (
+            "GET",
+            format!("/api/v1/subscriptions/{subscription}/secret"),
+            None,
+        ),
+        (
+            "POST",
+            format!("/api/v1/subscriptions/{subscription}/secret/rotate"),
+            None,
+        ),
+        (
+            "POST",
+            format!("/api/v1/subscriptions/{subscription}/test"),
+            None,
+        ),
+        ("GET", format!("/api/v1/events/{event}"), None),
+    ]
 }
