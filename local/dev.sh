@@ -45,7 +45,10 @@ set +a
 [ -s "$state/admin-key" ] || python3 -c 'import secrets; print(secrets.token_urlsafe(32))' > "$state/admin-key"
 admin_key=$(cat "$state/admin-key")
 
-target/debug/devstack provision --prefix dev- --param "AdminApiKey=$admin_key" --env-file "$state/functions.env" >/dev/null
+# Local development may deliver to receivers on this machine, and nowhere else non-public.
+target/debug/devstack provision --prefix dev- --param "AdminApiKey=$admin_key" \
+  --env ALLOW_HTTP_TARGETS=true --env ALLOWED_TARGET_CIDRS=127.0.0.0/8,::1/128 \
+  --env-file "$state/functions.env" >/dev/null
 # The functions reach the emulators through the same AWS_* variables.
 cat "$state/stack.env" >> "$state/functions.env"
 
@@ -66,13 +69,27 @@ for i in $(seq 1200); do
   sleep 0.1
 done
 
+account=$(curl -sf -X POST "$base/api/v1/accounts" -H "Authorization: Bearer $admin_key" \
+  -H 'Content-Type: application/json' -d '{"name":"dev"}') || die "could not create the first account; logs: $state/watch.log"
+api_key=$(printf '%s' "$account" | python3 -c 'import json,sys; print(json.load(sys.stdin)["api_key"])')
+
 cat <<BANNER
 
   rusthook is running locally.
 
   API base URL   $base
-  admin key      $admin_key
-  health         curl $base/api/v1/health
+  admin key      $admin_key      (POST /api/v1/accounts only)
+  API key        $api_key      (account "dev")
+
+  Try it:
+    export API=$base KEY=$api_key
+    curl -s \$API/api/v1/health
+    curl -s -X POST \$API/api/v1/subscriptions -H "Authorization: Bearer \$KEY" -H 'Content-Type: application/json' \\
+      -d '{"url":"http://127.0.0.1:8080/hooks","event_types":["user.*","photo.liked"]}'
+    curl -s -X POST \$API/api/v1/users -H "Authorization: Bearer \$KEY" -H 'Content-Type: application/json' \\
+      -d '{"username":"adam12","password":"abc123"}'
+    curl -s -X POST \$API/api/v1/photos/p1/likes -H "Authorization: Bearer \$KEY"
+    curl -s \$API/api/v1/events -H "Authorization: Bearer \$KEY"
 
   functions      cargo lambda watch on http://127.0.0.1:$LAMBDA_PORT (hot reload)
   logs           $state/watch.log (functions), $state/devstack.log (gateway + event source mappings)
