@@ -163,6 +163,29 @@ mod tests {
     }
 
     #[test]
+    fn optional_api_settings_are_checked() {
+        let base = [("DATA_TABLE", "d"), ("EVENTS_TABLE", "e")];
+        let with = |extra: (&str, &str)| {
+            let mut pairs = base.to_vec();
+            pairs.push(extra);
+            ApiConfig::load(&env(&pairs))
+        };
+        assert!(matches!(
+            with(("ADMIN_API_KEY", "short")),
+            Err(ConfigError::Invalid {
+                name: "ADMIN_API_KEY",
+                ..
+            })
+        ));
+        let admin = with(("ADMIN_API_KEY", &"k".repeat(32))).unwrap();
+        assert_eq!(admin.admin_api_key.as_deref().map(str::len), Some(32));
+        assert!(with(("ALLOWED_TARGET_CIDRS", "not-a-cidr")).is_err());
+        let local = with(("ALLOWED_TARGET_CIDRS", "127.0.0.0/8")).unwrap();
+        assert_eq!(local.targets.allowed_cidrs.len(), 1);
+        assert!(!local.targets.allow_http);
+    }
+
+    #[test]
     fn loads_every_listed_variable() {
         let source = env(&[
             ("DATA_TABLE", "d"),
