@@ -444,6 +444,28 @@ async fn subscriptions_lifecycle() {
         422,
     );
 
+    for bad in [
+        json!({"url": "https://internal.example.com/"}),
+        json!({"event_types": []}),
+        json!({"description": "d".repeat(501)}),
+        json!({"active": "yes"}),
+        json!({"secret": "whsec_mine"}),
+    ] {
+        let reply = call(
+            &api,
+            "PATCH",
+            &format!("/api/v1/subscriptions/{id}"),
+            &key,
+            Some(bad.clone()),
+        )
+        .await;
+        let expected = if bad.get("active").is_some() || bad.get("secret").is_some() {
+            400
+        } else {
+            422
+        };
+        assert_problem(&reply, expected);
+    }
     let patched = call(
         &api,
         "PATCH",
