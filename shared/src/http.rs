@@ -199,6 +199,25 @@ fn respond<T: Serialize>(status: StatusCode, content_type: &str, body: &T) -> Re
     response
 }
 
+/// The response for a dispatched request (errors mapped by [`error_response`]), with one log
+/// line: method, path, status, duration. Never the body, the key or any other header.
+#[must_use]
+pub fn finish(
+    request: &Request,
+    started: std::time::Instant,
+    outcome: ApiResult<Response<Body>>,
+) -> Response<Body> {
+    let response = outcome.unwrap_or_else(|error| error_response(&error));
+    tracing::info!(
+        method = %request.method(),
+        path = request.uri().path(),
+        status = response.status().as_u16(),
+        duration_ms = started.elapsed().as_millis(),
+        "request"
+    );
+    response
+}
+
 /// Largest request body accepted (API Gateway itself allows 10 MB).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 

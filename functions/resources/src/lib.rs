@@ -5,9 +5,7 @@ use lambda_http::{Body, Request, Response, http::StatusCode};
 use serde_json::json;
 use shared::domain::target::Resolver;
 use shared::error::{ApiError, ApiResult};
-use shared::http::{
-    Routes, error_response, header, json as json_response, json_body, query, route,
-};
+use shared::http::{Routes, header, json as json_response, json_body, query, route};
 use shared::ports::{AccountStore, EventStore, PhotoStore, SubscriptionStore, UserStore};
 use shared::service::{Api, Caller, PageRequest};
 
@@ -29,9 +27,9 @@ where
     S: AccountStore + UserStore + PhotoStore + SubscriptionStore + EventStore,
     R: Resolver,
 {
-    dispatch(api, &request)
-        .await
-        .unwrap_or_else(|error| error_response(&error))
+    let started = std::time::Instant::now();
+    let outcome = dispatch(api, &request).await;
+    shared::http::finish(&request, started, outcome)
 }
 
 async fn dispatch<S, R>(api: &Api<S, R>, request: &Request) -> ApiResult<Response<Body>>

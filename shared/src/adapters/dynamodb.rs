@@ -72,6 +72,31 @@ fn record<T: DeserializeOwned>(item: Item) -> StoreResult<T> {
     serde_dynamo::from_item(item).map_err(|e| StoreError::Unavailable(format!("deserialise: {e}")))
 }
 
+/// A page from up to `limit + 1` items read: the extra one only says there is more, and the
+/// cursor is the sort key of the last item kept.
+fn page_of<T>(
+    mut items: Vec<Item>,
+    limit: usize,
+    decode: impl Fn(Item) -> StoreResult<T>,
+) -> StoreResult<Page<T>> {
+    let more = items.len() > limit;
+    items.truncate(limit);
+    let next_cursor = if more {
+        items
+            .last()
+            .and_then(|i| i.get("sk"))
+            .and_then(|v| v.as_s().ok())
+            .map(|sk| encode_cursor(sk))
+    } else {
+        None
+    };
+    let items = items
+        .into_iter()
+        .map(decode)
+        .collect::<StoreResult<Vec<T>>>()?;
+    Ok(Page { items, next_cursor })
+}
+
 fn error_text(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
@@ -281,22 +306,7 @@ impl DynamoStore {
                 break;
             }
         }
-        let more = items.len() > limit;
-        items.truncate(limit);
-        let next_cursor = if more {
-            items
-                .last()
-                .and_then(|i| i.get("sk"))
-                .and_then(|v| v.as_s().ok())
-                .map(|sk| encode_cursor(sk))
-        } else {
-            None
-        };
-        let items = items
-            .into_iter()
-            .map(record)
-            .collect::<StoreResult<Vec<T>>>()?;
-        Ok(Page { items, next_cursor })
+        page_of(items, limit, record)
     }
 }
 
@@ -735,22 +745,6 @@ impl EventStore for DynamoStore {
             }
         }
         let output = query.send().await.map_err(|e| store_error(&e))?;
-        let mut items = output.items.unwrap_or_default();
-        let more = items.len() > limit;
-        items.truncate(limit);
-        let next_cursor = if more {
-            items
-                .last()
-                .and_then(|i| i.get("sk"))
-                .and_then(|v| v.as_s().ok())
-                .map(|sk| encode_cursor(sk))
-        } else {
-            None
-        };
-        let items = items
-            .into_iter()
-            .map(event_from_item)
-            .collect::<StoreResult<Vec<Event>>>()?;
-        Ok(Page { items, next_cursor })
+        page_of(output.items.unwrap_or_default(), limit, event_from_item)
     }
 }
