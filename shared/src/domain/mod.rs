@@ -3,4 +3,5 @@
 pub mod event_type;
 pub mod ids;
 pub mod secrets;
+pub mod signature;
 pub mod target;
