@@ -23,3 +23,64 @@ pub async fn api(config: ApiConfig) -> Api<DynamoStore, SystemResolver> {
         admin_key: config.admin_api_key,
     }
 }
+
+/// What `fanout` runs with: the subscriptions store and the delivery queue.
+pub async fn fanout(
+    config: crate::config::FanoutConfig,
+) -> (DynamoStore, crate::adapters::sqs::SqsQueue) {
+    let sdk = sdk_config().await;
+    // fanout reads subscriptions only; the events table name is not needed.
+    let store = DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        config.data_table,
+        String::new(),
+    );
+    (
+        store,
+        crate::adapters::sqs::SqsQueue::new(
+            aws_sdk_sqs::Client::new(&sdk),
+            config.delivery_queue_url,
+        ),
+    )
+}
+
+/// The deliver pipeline on DynamoDB, SQS and reqwest.
+///
+/// # Errors
+/// The HTTP client cannot be built.
+pub async fn pipeline(
+    config: crate::config::DeliverConfig,
+) -> Result<
+    crate::delivery::Pipeline<
+        DynamoStore,
+        crate::adapters::sqs::SqsQueue,
+        crate::adapters::http_sender::HttpSender,
+        SystemResolver,
+    >,
+    reqwest::Error,
+> {
+    let sdk = sdk_config().await;
+    let sender = crate::adapters::http_sender::HttpSender::new(
+        config.targets.clone(),
+        config.connect_timeout,
+        config.timeout,
+    )?;
+    Ok(crate::delivery::Pipeline {
+        store: DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&sdk),
+            config.data_table,
+            config.events_table,
+        ),
+        queue: crate::adapters::sqs::SqsQueue::new(
+            aws_sdk_sqs::Client::new(&sdk),
+            config.delivery_queue_url,
+        ),
+        sender,
+        resolver: SystemResolver,
+        settings: crate::delivery::DeliverySettings {
+            schedule: config.schedule,
+            targets: config.targets,
+            disable_after: std::time::Duration::from_secs(5 * 24 * 3600),
+        },
+    })
+}

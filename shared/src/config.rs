@@ -4,7 +4,9 @@
 //! Each function has its own config type and a `VARS` list of the variables it reads, so a test
 //! can check that `template.yaml` sets every one of them.
 
+use crate::domain::retry::RetrySchedule;
 use crate::domain::target::TargetPolicy;
+use std::time::Duration;
 use thiserror::Error;
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -52,6 +54,9 @@ pub mod vars {
     pub const ADMIN_API_KEY: &str = "ADMIN_API_KEY";
     pub const ALLOW_HTTP_TARGETS: &str = "ALLOW_HTTP_TARGETS";
     pub const ALLOWED_TARGET_CIDRS: &str = "ALLOWED_TARGET_CIDRS";
+    pub const RETRY_SCHEDULE: &str = "RETRY_SCHEDULE";
+    pub const DELIVERY_ATTEMPTS: &str = "DELIVERY_ATTEMPTS";
+    pub const DELIVERY_TIMEOUT_SECONDS: &str = "DELIVERY_TIMEOUT_SECONDS";
 }
 
 /// What the HTTP API functions (`resources`, `subscriptions`) need: their tables, the admin key
@@ -117,22 +122,79 @@ impl FanoutConfig {
     }
 }
 
-/// What `deliver` needs: subscriptions and attempt log, and its own queue for backoff.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What `deliver` needs: subscriptions, events and the attempt log, its own queue for backoff,
+/// the retry schedule (whose attempt count must equal the queue's `maxReceiveCount`, passed as
+/// `DELIVERY_ATTEMPTS`), the target policy and the request timeout.
+#[derive(Debug, Clone, PartialEq)]
 pub struct DeliverConfig {
     pub data_table: String,
+    pub events_table: String,
     pub delivery_queue_url: String,
+    pub schedule: RetrySchedule,
+    pub targets: TargetPolicy,
+    pub connect_timeout: Duration,
+    pub timeout: Duration,
 }
 
 impl DeliverConfig {
-    pub const VARS: &'static [&'static str] = &[vars::DATA_TABLE, vars::DELIVERY_QUEUE_URL];
+    pub const VARS: &'static [&'static str] = &[
+        vars::DATA_TABLE,
+        vars::EVENTS_TABLE,
+        vars::DELIVERY_QUEUE_URL,
+        vars::RETRY_SCHEDULE,
+        vars::DELIVERY_ATTEMPTS,
+    ];
 
     /// # Errors
-    /// A variable is missing or empty.
+    /// A variable is missing or malformed, or the schedule's attempts differ from `DELIVERY_ATTEMPTS`.
     pub fn load(source: &impl Source) -> Result<Self, ConfigError> {
+        let schedule =
+            RetrySchedule::parse(&required(source, vars::RETRY_SCHEDULE)?).map_err(|reason| {
+                ConfigError::Invalid {
+                    name: vars::RETRY_SCHEDULE,
+                    reason,
+                }
+            })?;
+        let attempts: u32 = required(source, vars::DELIVERY_ATTEMPTS)?
+            .parse()
+            .map_err(|_| ConfigError::Invalid {
+                name: vars::DELIVERY_ATTEMPTS,
+                reason: "not a whole number".into(),
+            })?;
+        if attempts != schedule.attempts() {
+            return Err(ConfigError::Invalid {
+                name: vars::DELIVERY_ATTEMPTS,
+                reason: format!(
+                    "is {attempts}, but RETRY_SCHEDULE makes {} attempts; the queue's maxReceiveCount must match",
+                    schedule.attempts()
+                ),
+            });
+        }
+        let timeout = match source.get(vars::DELIVERY_TIMEOUT_SECONDS) {
+            None => Duration::from_secs(15),
+            Some(text) => {
+                Duration::from_secs(text.trim().parse().map_err(|_| ConfigError::Invalid {
+                    name: vars::DELIVERY_TIMEOUT_SECONDS,
+                    reason: "not a whole number of seconds".into(),
+                })?)
+            }
+        };
+        let targets = TargetPolicy::from_values(
+            source.get(vars::ALLOW_HTTP_TARGETS).as_deref(),
+            source.get(vars::ALLOWED_TARGET_CIDRS).as_deref(),
+        )
+        .map_err(|reason| ConfigError::Invalid {
+            name: vars::ALLOWED_TARGET_CIDRS,
+            reason,
+        })?;
         Ok(Self {
             data_table: required(source, vars::DATA_TABLE)?,
+            events_table: required(source, vars::EVENTS_TABLE)?,
             delivery_queue_url: required(source, vars::DELIVERY_QUEUE_URL)?,
+            schedule,
+            targets,
+            connect_timeout: Duration::from_secs(5).min(timeout),
+            timeout,
         })
     }
 }
@@ -199,9 +261,18 @@ mod tests {
         );
         assert_eq!(api.admin_api_key, None);
         assert_eq!(api.targets, TargetPolicy::default());
-        assert_eq!(
-            DeliverConfig::load(&source).unwrap().delivery_queue_url,
-            "q"
+        let mut deliver = source;
+        deliver.insert("RETRY_SCHEDULE".into(), "5s,5m".into());
+        deliver.insert("DELIVERY_ATTEMPTS".into(), "3".into());
+        let loaded = DeliverConfig::load(&deliver).unwrap();
+        assert_eq!(loaded.delivery_queue_url, "q");
+        assert_eq!(loaded.schedule.attempts(), 3);
+        assert_eq!(loaded.timeout, Duration::from_secs(15));
+        deliver.insert("DELIVERY_ATTEMPTS".into(), "8".into());
+        let mismatch = DeliverConfig::load(&deliver).unwrap_err();
+        assert!(
+            mismatch.to_string().contains("maxReceiveCount"),
+            "{mismatch}"
         );
     }
 }

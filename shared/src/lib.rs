@@ -5,6 +5,7 @@
 pub mod adapters;
 pub mod aws;
 pub mod config;
+pub mod delivery;
 pub mod domain;
 pub mod error;
 pub mod http;

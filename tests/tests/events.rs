@@ -11,9 +11,29 @@ use std::path::Path;
 use std::sync::Arc;
 
 fn all_functions() -> InProcess {
+    use shared::adapters::memory::{MemoryQueue, MemoryStore, RecordingSender};
+    let store = Arc::new(MemoryStore::new());
+    let queue = Arc::new(MemoryQueue::default());
+    let pipeline = Arc::new(shared::delivery::Pipeline {
+        store: MemoryStore::new(),
+        queue: MemoryQueue::default(),
+        sender: RecordingSender::answering(200),
+        resolver: common::api::api().resolver,
+        settings: shared::delivery::DeliverySettings {
+            schedule: shared::domain::retry::RetrySchedule::default(),
+            targets: shared::domain::target::TargetPolicy::default(),
+            disable_after: std::time::Duration::from_secs(3600),
+        },
+    });
     common::api::http_functions(Arc::new(common::api::api()))
-        .with_handler("fanout", fanout::handle)
-        .with_handler("deliver", deliver::handle)
+        .with_handler("fanout", move |event| {
+            let (store, queue) = (Arc::clone(&store), Arc::clone(&queue));
+            async move { fanout::handle(&*store, &*queue, event).await }
+        })
+        .with_handler("deliver", move |event| {
+            let pipeline = Arc::clone(&pipeline);
+            async move { deliver::handle(&pipeline, event).await }
+        })
 }
 
 #[tokio::test]

@@ -1,7 +1,14 @@
-use lambda_runtime::{Error, run, service_fn};
+use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    run(service_fn(deliver::handle)).await
+    let config = shared::config::DeliverConfig::load(&shared::config::ProcessEnv)?;
+    let pipeline = Arc::new(shared::aws::pipeline(config).await?);
+    run(service_fn(move |event: LambdaEvent<_>| {
+        let pipeline = Arc::clone(&pipeline);
+        async move { deliver::handle(&pipeline, event).await }
+    }))
+    .await
 }

@@ -1,7 +1,15 @@
-use lambda_runtime::{Error, run, service_fn};
+use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    run(service_fn(fanout::handle)).await
+    let config = shared::config::FanoutConfig::load(&shared::config::ProcessEnv)?;
+    let (store, queue) = shared::aws::fanout(config).await;
+    let (store, queue) = (Arc::new(store), Arc::new(queue));
+    run(service_fn(move |event: LambdaEvent<_>| {
+        let (store, queue) = (Arc::clone(&store), Arc::clone(&queue));
+        async move { fanout::handle(&*store, &*queue, event).await }
+    }))
+    .await
 }

@@ -164,7 +164,7 @@ fn event_item(event: &Event) -> StoreResult<Item> {
 ///
 /// # Errors
 /// The item is not an event item.
-pub fn event_from_item(item: Item) -> StoreResult<Event> {
+pub fn event_from_item(item: impl Into<serde_dynamo::Item>) -> StoreResult<Event> {
     #[derive(serde::Deserialize)]
     struct Stored {
         id: String,
@@ -176,7 +176,8 @@ pub fn event_from_item(item: Item) -> StoreResult<Event> {
         #[serde(default)]
         subscription_id: Option<String>,
     }
-    let stored: Stored = record(item)?;
+    let stored: Stored = serde_dynamo::from_item(item)
+        .map_err(|e| StoreError::Unavailable(format!("deserialise event: {e}")))?;
     let data = serde_json::from_str(&stored.data)
         .map_err(|e| StoreError::Unavailable(format!("event data: {e}")))?;
     Ok(Event {
@@ -268,6 +269,7 @@ impl DynamoStore {
         filter: Option<(&str, Vec<(&str, AttributeValue)>)>,
         limit: usize,
         cursor: Option<&str>,
+        forward: bool,
     ) -> StoreResult<Page<T>> {
         let mut start = match cursor {
             None => None,
@@ -292,6 +294,7 @@ impl DynamoStore {
                 .expression_attribute_values(":prefix", s(prefix))
                 .limit(i32::try_from(limit + 1 - items.len()).unwrap_or(i32::MAX))
                 .set_exclusive_start_key(start.take())
+                .scan_index_forward(forward)
                 .consistent_read(true);
             if let Some((expression, values)) = &filter {
                 query = query.filter_expression(*expression);
@@ -392,7 +395,8 @@ impl UserStore for DynamoStore {
         limit: usize,
         cursor: Option<&str>,
     ) -> StoreResult<Page<User>> {
-        self.query_page(account, "USER#", None, limit, cursor).await
+        self.query_page(account, "USER#", None, limit, cursor, true)
+            .await
     }
 
     async fn update_user(
@@ -524,6 +528,22 @@ impl PhotoStore for DynamoStore {
     }
 }
 
+/// The filter that keeps subscriptions whose list holds the type, its `noun.*`, or `*`.
+fn matching_filter(event_type: &str) -> (&'static str, Vec<(&'static str, AttributeValue)>) {
+    let noun = event_type
+        .split_once('.')
+        .map_or(event_type, |(noun, _)| noun);
+    let values = vec![
+        (":exact", s(event_type)),
+        (":noun", s(format!("{noun}.*"))),
+        (":all", s("*")),
+    ];
+    (
+        "contains(event_types, :exact) OR contains(event_types, :noun) OR contains(event_types, :all)",
+        values,
+    )
+}
+
 fn subscription_item(subscription: &Subscription) -> StoreResult<Item> {
     item(
         subscription,
@@ -624,13 +644,15 @@ impl SubscriptionStore for DynamoStore {
         cursor: Option<&str>,
     ) -> StoreResult<Page<Subscription>> {
         // A filter list matches an event type when it holds the type, its `noun.*`, or `*`.
-        let filter = matching.map(|event_type| {
-            let noun = event_type.split_once('.').map_or(event_type, |(noun, _)| noun);
-            let values = vec![(":exact", s(event_type)), (":noun", s(format!("{noun}.*"))), (":all", s("*"))];
-            ("contains(event_types, :exact) OR contains(event_types, :noun) OR contains(event_types, :all)", values)
-        });
-        self.query_page(account, "SUB#", filter, limit, cursor)
-            .await
+        self.query_page(
+            account,
+            "SUB#",
+            matching.map(matching_filter),
+            limit,
+            cursor,
+            true,
+        )
+        .await
     }
 }
 
@@ -746,5 +768,185 @@ impl EventStore for DynamoStore {
         }
         let output = query.send().await.map_err(|e| store_error(&e))?;
         page_of(output.items.unwrap_or_default(), limit, event_from_item)
+    }
+}
+
+fn delivery_status_sk(event_id: &str, subscription_id: &str) -> String {
+    format!("DLV#{event_id}#{subscription_id}")
+}
+
+/// How long delivery statuses and attempts are kept.
+pub const ATTEMPT_RETENTION_SECONDS: i64 = 30 * 24 * 3600;
+
+impl crate::delivery::DeliveryStore for DynamoStore {
+    async fn matching_subscriptions(
+        &self,
+        account: &str,
+        event_type: &str,
+    ) -> StoreResult<Vec<Subscription>> {
+        let (expression, values) = matching_filter(event_type);
+        let mut found = Vec::new();
+        let mut start = None;
+        loop {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.data_table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .filter_expression(expression)
+                .expression_attribute_values(":pk", s(account_pk(account)))
+                .expression_attribute_values(":prefix", s("SUB#"))
+                .set_exclusive_start_key(start.take());
+            for (name, value) in &values {
+                query = query.expression_attribute_values(*name, value.clone());
+            }
+            let output = query.send().await.map_err(|e| store_error(&e))?;
+            for item in output.items.unwrap_or_default() {
+                found.push(record(item)?);
+            }
+            start = output.last_evaluated_key;
+            if start.is_none() {
+                return Ok(found);
+            }
+        }
+    }
+
+    async fn delivery_status(
+        &self,
+        account: &str,
+        event_id: &str,
+        subscription_id: &str,
+    ) -> StoreResult<Option<crate::delivery::DeliveryStatus>> {
+        let item = self
+            .get(
+                &self.data_table,
+                account_pk(account),
+                delivery_status_sk(event_id, subscription_id),
+            )
+            .await?;
+        item.map(record).transpose()
+    }
+
+    async fn record_attempt(
+        &self,
+        account: &str,
+        attempt: &crate::delivery::Attempt,
+        status: &crate::delivery::DeliveryStatus,
+    ) -> StoreResult<()> {
+        let expires_at = chrono::Utc::now().timestamp() + ATTEMPT_RETENTION_SECONDS;
+        let mut attempt_item = item(
+            attempt,
+            account_pk(account),
+            format!(
+                "ATT#{}#{}#{}#{:02}",
+                attempt.subscription_id, attempt.attempted_at, attempt.delivery_id, attempt.attempt
+            ),
+            "attempt",
+        )?;
+        attempt_item.insert(
+            "expires_at".into(),
+            AttributeValue::N(expires_at.to_string()),
+        );
+        let mut status_item = item(
+            status,
+            account_pk(account),
+            delivery_status_sk(&status.event_id, &status.subscription_id),
+            "delivery",
+        )?;
+        status_item.insert(
+            "expires_at".into(),
+            AttributeValue::N(expires_at.to_string()),
+        );
+        let items = vec![
+            put(&self.data_table, attempt_item, None)?,
+            put(&self.data_table, status_item, None)?,
+        ];
+        self.transact(items, |_| StoreError::Conflict).await
+    }
+
+    async fn record_status(
+        &self,
+        account: &str,
+        status: &crate::delivery::DeliveryStatus,
+    ) -> StoreResult<()> {
+        let mut status_item = item(
+            status,
+            account_pk(account),
+            delivery_status_sk(&status.event_id, &status.subscription_id),
+            "delivery",
+        )?;
+        let expires_at = chrono::Utc::now().timestamp() + ATTEMPT_RETENTION_SECONDS;
+        status_item.insert(
+            "expires_at".into(),
+            AttributeValue::N(expires_at.to_string()),
+        );
+        self.client
+            .put_item()
+            .table_name(&self.data_table)
+            .set_item(Some(status_item))
+            .send()
+            .await
+            .map_err(|e| store_error(&e))?;
+        Ok(())
+    }
+
+    async fn deliveries_of_event(
+        &self,
+        account: &str,
+        event_id: &str,
+    ) -> StoreResult<Vec<crate::delivery::DeliveryStatus>> {
+        let page = self
+            .query_page(account, &format!("DLV#{event_id}#"), None, 1000, None, true)
+            .await?;
+        Ok(page.items)
+    }
+
+    async fn attempts_of_subscription(
+        &self,
+        account: &str,
+        subscription_id: &str,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> StoreResult<Page<crate::delivery::Attempt>> {
+        self.query_page(
+            account,
+            &format!("ATT#{subscription_id}#"),
+            None,
+            limit,
+            cursor,
+            false,
+        )
+        .await
+    }
+
+    async fn deactivate(
+        &self,
+        account: &str,
+        subscription_id: &str,
+        reason: &str,
+    ) -> StoreResult<()> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.data_table)
+            .key("pk", s(account_pk(account)))
+            .key("sk", s(format!("SUB#{subscription_id}")))
+            .update_expression("SET active = :false, disabled_reason = :reason, updated_at = :now")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":false", AttributeValue::Bool(false))
+            .expression_attribute_values(":reason", s(reason))
+            .expression_attribute_values(":now", s(crate::model::now()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(store_error(&e)),
+        }
     }
 }

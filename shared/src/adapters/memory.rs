@@ -1,6 +1,7 @@
 //! The ports in memory, for handler tests. Each operation takes one lock, so every change and
 //! its event happen together, as in the DynamoDB adapter's transactions.
 
+use crate::delivery::{Attempt, DeliveryStatus, DeliveryStore};
 use crate::model::{Account, Event, Page, Photo, Subscription, User, decode_cursor, encode_cursor};
 use crate::ports::{
     AccountStore, EventStore, PhotoStore, Published, StoreError, StoreResult, SubscriptionStore,
@@ -19,6 +20,8 @@ struct State {
     subscriptions: BTreeMap<(String, String), Subscription>,
     events: BTreeMap<(String, String), Event>,
     idempotency: HashMap<(String, String), (String, i64)>,
+    deliveries: BTreeMap<(String, String, String), DeliveryStatus>,
+    attempts: Vec<(String, Attempt)>,
 }
 
 /// All ports in memory.
@@ -337,5 +340,190 @@ impl EventStore for MemoryStore {
             .filter(|((a, _), e)| a == account && event_type.is_none_or(|t| e.event_type == t))
             .map(|((_, id), e)| (id.clone(), e.clone()));
         page(items, "EVT#", limit, cursor, true)
+    }
+}
+
+impl DeliveryStore for MemoryStore {
+    async fn matching_subscriptions(
+        &self,
+        account: &str,
+        event_type: &str,
+    ) -> StoreResult<Vec<Subscription>> {
+        let state = self.lock();
+        Ok(state
+            .subscriptions
+            .iter()
+            .filter(|((a, _), s)| {
+                a == account && crate::domain::event_type::any_matches(&s.event_types, event_type)
+            })
+            .map(|(_, s)| s.clone())
+            .collect())
+    }
+
+    async fn delivery_status(
+        &self,
+        account: &str,
+        event_id: &str,
+        subscription_id: &str,
+    ) -> StoreResult<Option<DeliveryStatus>> {
+        let key = (
+            account.to_owned(),
+            event_id.to_owned(),
+            subscription_id.to_owned(),
+        );
+        Ok(self.lock().deliveries.get(&key).cloned())
+    }
+
+    async fn record_attempt(
+        &self,
+        account: &str,
+        attempt: &Attempt,
+        status: &DeliveryStatus,
+    ) -> StoreResult<()> {
+        let mut state = self.lock();
+        state.attempts.push((account.to_owned(), attempt.clone()));
+        let key = (
+            account.to_owned(),
+            status.event_id.clone(),
+            status.subscription_id.clone(),
+        );
+        state.deliveries.insert(key, status.clone());
+        Ok(())
+    }
+
+    async fn record_status(&self, account: &str, status: &DeliveryStatus) -> StoreResult<()> {
+        let key = (
+            account.to_owned(),
+            status.event_id.clone(),
+            status.subscription_id.clone(),
+        );
+        self.lock().deliveries.insert(key, status.clone());
+        Ok(())
+    }
+
+    async fn deliveries_of_event(
+        &self,
+        account: &str,
+        event_id: &str,
+    ) -> StoreResult<Vec<DeliveryStatus>> {
+        let state = self.lock();
+        Ok(state
+            .deliveries
+            .iter()
+            .filter(|((a, e, _), _)| a == account && e == event_id)
+            .map(|(_, d)| d.clone())
+            .collect())
+    }
+
+    async fn attempts_of_subscription(
+        &self,
+        account: &str,
+        subscription_id: &str,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> StoreResult<Page<Attempt>> {
+        let state = self.lock();
+        let items = state
+            .attempts
+            .iter()
+            .filter(|(a, attempt)| a == account && attempt.subscription_id == subscription_id)
+            .map(|(_, attempt)| {
+                let key = format!(
+                    "{}#{}#{:02}",
+                    attempt.attempted_at, attempt.delivery_id, attempt.attempt
+                );
+                (key, attempt.clone())
+            });
+        page(
+            items,
+            &format!("ATT#{subscription_id}#"),
+            limit,
+            cursor,
+            true,
+        )
+    }
+
+    async fn deactivate(
+        &self,
+        account: &str,
+        subscription_id: &str,
+        reason: &str,
+    ) -> StoreResult<()> {
+        let mut state = self.lock();
+        if let Some(subscription) = state
+            .subscriptions
+            .get_mut(&(account.to_owned(), subscription_id.to_owned()))
+        {
+            subscription.active = false;
+            subscription.disabled_reason = Some(reason.to_owned());
+            subscription.updated_at = crate::model::now();
+        }
+        Ok(())
+    }
+}
+
+/// A delivery queue that keeps what it is sent, for handler tests.
+#[derive(Default)]
+pub struct MemoryQueue {
+    pub sent: Mutex<Vec<crate::delivery::DeliveryMessage>>,
+    pub delays: Mutex<Vec<(String, std::time::Duration)>>,
+}
+
+impl crate::delivery::DeliveryQueue for MemoryQueue {
+    async fn send(
+        &self,
+        messages: &[crate::delivery::DeliveryMessage],
+    ) -> Result<(), crate::delivery::QueueError> {
+        self.sent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(messages);
+        Ok(())
+    }
+
+    async fn delay(
+        &self,
+        receipt_handle: &str,
+        delay: std::time::Duration,
+    ) -> Result<(), crate::delivery::QueueError> {
+        self.delays
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((receipt_handle.to_owned(), delay));
+        Ok(())
+    }
+}
+
+/// A webhook sender that records requests and answers with a fixed status, for handler tests.
+pub struct RecordingSender {
+    pub status: u16,
+    pub requests: Mutex<Vec<crate::delivery::WebhookRequest>>,
+}
+
+impl RecordingSender {
+    #[must_use]
+    pub fn answering(status: u16) -> Self {
+        Self {
+            status,
+            requests: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+impl crate::delivery::WebhookSender for RecordingSender {
+    async fn post(
+        &self,
+        request: &crate::delivery::WebhookRequest,
+    ) -> crate::delivery::WebhookResponse {
+        self.requests
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(request.clone());
+        crate::delivery::WebhookResponse {
+            status: Some(self.status),
+            error: None,
+            retry_after: None,
+            body: Some(String::new()),
+        }
     }
 }

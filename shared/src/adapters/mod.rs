@@ -1,5 +1,7 @@
 //! Implementations of the ports.
 
 pub mod dynamodb;
+pub mod http_sender;
 #[cfg(feature = "test-util")]
 pub mod memory;
+pub mod sqs;

@@ -25,8 +25,14 @@ impl RetrySchedule {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .map(|entry| {
-                let (number, unit) = entry.split_at(entry.find(|c: char| !c.is_ascii_digit()).unwrap_or(entry.len()));
-                let value: u64 = number.parse().map_err(|_| format!("{entry} is not a duration like 30s, 5m or 2h"))?;
+                let (number, unit) = entry.split_at(
+                    entry
+                        .find(|c: char| !c.is_ascii_digit())
+                        .unwrap_or(entry.len()),
+                );
+                let value: u64 = number
+                    .parse()
+                    .map_err(|_| format!("{entry} is not a duration like 30s, 5m or 2h"))?;
                 let seconds = match unit {
                     "" | "s" => value,
                     "m" => value * 60,
@@ -35,7 +41,9 @@ impl RetrySchedule {
                 };
                 let wait = Duration::from_secs(seconds);
                 if wait > MAX_DELAY {
-                    return Err(format!("{entry} is longer than SQS's 12 h visibility limit"));
+                    return Err(format!(
+                        "{entry} is longer than SQS's 12 h visibility limit"
+                    ));
                 }
                 Ok(wait)
             })
@@ -46,24 +54,35 @@ impl RetrySchedule {
     /// Attempts in all: the first try plus one per wait.
     #[must_use]
     pub fn attempts(&self) -> u32 {
-        u32::try_from(self.waits.len()).unwrap_or(u32::MAX).saturating_add(1)
+        u32::try_from(self.waits.len())
+            .unwrap_or(u32::MAX)
+            .saturating_add(1)
     }
 
     /// The wait after failed attempt `attempt` (1-based), before jitter; `None` after the last.
     #[must_use]
     pub fn scheduled(&self, attempt: u32) -> Option<Duration> {
-        self.waits.get(usize::try_from(attempt).ok()?.checked_sub(1)?).copied()
+        self.waits
+            .get(usize::try_from(attempt).ok()?.checked_sub(1)?)
+            .copied()
     }
 
     /// The wait after failed attempt `attempt`: scheduled ± `jitter` (a number in [-1, 1] that
     /// scales ±20 %), then stretched to honour `retry_after` within [scheduled, 2 × scheduled],
     /// capped at 12 h. `None` when no attempt is left.
     #[must_use]
-    pub fn delay(&self, attempt: u32, jitter: f64, retry_after: Option<Duration>) -> Option<Duration> {
+    pub fn delay(
+        &self,
+        attempt: u32,
+        jitter: f64,
+        retry_after: Option<Duration>,
+    ) -> Option<Duration> {
         let scheduled = self.scheduled(attempt)?;
         let jittered = scheduled.mul_f64(1.0 + 0.2 * jitter.clamp(-1.0, 1.0));
         let wait = match retry_after {
-            Some(asked) => asked.clamp(scheduled, scheduled * 2).max(jittered.min(scheduled * 2)),
+            Some(asked) => asked
+                .clamp(scheduled, scheduled * 2)
+                .max(jittered.min(scheduled * 2)),
             None => jittered,
         };
         Some(wait.min(MAX_DELAY))
@@ -87,7 +106,10 @@ mod tests {
         let schedule = RetrySchedule::default();
         assert_eq!(schedule.attempts(), 8);
         let waits: Vec<Duration> = (1..8).map(|a| schedule.scheduled(a).unwrap()).collect();
-        assert_eq!(waits, [S(5), S(300), S(1800), S(7200), S(18000), S(36000), S(36000)]);
+        assert_eq!(
+            waits,
+            [S(5), S(300), S(1800), S(7200), S(18000), S(36000), S(36000)]
+        );
         assert_eq!(schedule.scheduled(8), None);
         assert_eq!(schedule.delay(8, 0.0, None), None);
         assert_eq!(schedule.scheduled(0), None);
@@ -108,7 +130,11 @@ mod tests {
         assert_eq!(schedule.delay(2, -1.0, None), Some(S(240)));
         assert_eq!(schedule.delay(2, 1.0, None), Some(S(360)));
         assert_eq!(schedule.delay(2, 0.0, None), Some(S(300)));
-        assert_eq!(schedule.delay(2, 7.0, None), Some(S(360)), "jitter is clamped");
+        assert_eq!(
+            schedule.delay(2, 7.0, None),
+            Some(S(360)),
+            "jitter is clamped"
+        );
     }
 
     #[test]

@@ -30,11 +30,14 @@ pub enum SignatureError {
 /// The secret is not `whsec_` + base64.
 pub fn secret_key(secret: &str) -> Result<Vec<u8>, SignatureError> {
     let encoded = secret.strip_prefix("whsec_").unwrap_or(secret);
-    STANDARD.decode(encoded).map_err(|_| SignatureError::BadSecret)
+    STANDARD
+        .decode(encoded)
+        .map_err(|_| SignatureError::BadSecret)
 }
 
 fn mac(key: &[u8], id: &str, timestamp: i64, body: &[u8]) -> Result<Hmac<Sha256>, SignatureError> {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).map_err(|_| SignatureError::BadSecret)?;
+    let mut mac =
+        <Hmac<Sha256> as KeyInit>::new_from_slice(key).map_err(|_| SignatureError::BadSecret)?;
     mac.update(id.as_bytes());
     mac.update(b".");
     mac.update(timestamp.to_string().as_bytes());
@@ -47,10 +50,17 @@ fn mac(key: &[u8], id: &str, timestamp: i64, body: &[u8]) -> Result<Hmac<Sha256>
 ///
 /// # Errors
 /// A secret is malformed.
-pub fn sign(secrets: &[&str], id: &str, timestamp: i64, body: &[u8]) -> Result<String, SignatureError> {
+pub fn sign(
+    secrets: &[&str],
+    id: &str,
+    timestamp: i64,
+    body: &[u8],
+) -> Result<String, SignatureError> {
     let mut parts = Vec::with_capacity(secrets.len());
     for secret in secrets {
-        let tag = mac(&secret_key(secret)?, id, timestamp, body)?.finalize().into_bytes();
+        let tag = mac(&secret_key(secret)?, id, timestamp, body)?
+            .finalize()
+            .into_bytes();
         parts.push(format!("v1,{}", STANDARD.encode(tag)));
     }
     Ok(parts.join(" "))
@@ -69,17 +79,29 @@ pub fn verify<'a>(
     now: i64,
 ) -> Result<(), SignatureError> {
     let id = header("webhook-id").ok_or(SignatureError::MissingHeader("webhook-id"))?;
-    let timestamp = header("webhook-timestamp").ok_or(SignatureError::MissingHeader("webhook-timestamp"))?;
-    let signatures = header("webhook-signature").ok_or(SignatureError::MissingHeader("webhook-signature"))?;
-    let timestamp: i64 = timestamp.trim().parse().map_err(|_| SignatureError::BadTimestamp)?;
+    let timestamp =
+        header("webhook-timestamp").ok_or(SignatureError::MissingHeader("webhook-timestamp"))?;
+    let signatures =
+        header("webhook-signature").ok_or(SignatureError::MissingHeader("webhook-signature"))?;
+    let timestamp: i64 = timestamp
+        .trim()
+        .parse()
+        .map_err(|_| SignatureError::BadTimestamp)?;
     if (now - timestamp).abs() > TOLERANCE_SECONDS {
         return Err(SignatureError::StaleTimestamp);
     }
     let key = secret_key(secret)?;
     for entry in signatures.split_whitespace() {
-        let Some(("v1", encoded)) = entry.split_once(',') else { continue };
-        let Ok(candidate) = STANDARD.decode(encoded) else { continue };
-        if mac(&key, id, timestamp, body)?.verify_slice(&candidate).is_ok() {
+        let Some(("v1", encoded)) = entry.split_once(',') else {
+            continue;
+        };
+        let Ok(candidate) = STANDARD.decode(encoded) else {
+            continue;
+        };
+        if mac(&key, id, timestamp, body)?
+            .verify_slice(&candidate)
+            .is_ok()
+        {
             return Ok(());
         }
     }
@@ -97,7 +119,11 @@ mod tests {
     const BODY: &[u8] = br#"{"test": 2432232314}"#;
     const EXPECTED: &str = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
 
-    fn headers<'a>(id: &'a str, timestamp: &'a str, signature: &'a str) -> impl Fn(&str) -> Option<&'a str> {
+    fn headers<'a>(
+        id: &'a str,
+        timestamp: &'a str,
+        signature: &'a str,
+    ) -> impl Fn(&str) -> Option<&'a str> {
         move |name| match name {
             "webhook-id" => Some(id),
             "webhook-timestamp" => Some(timestamp),
@@ -123,20 +149,72 @@ mod tests {
 
     #[test]
     fn verify_accepts_the_vector_and_refuses_tampering() {
-        let ok = |sig: &str, ts: &str, body: &[u8], now: i64| verify(SECRET, headers(ID, ts, sig), body, now);
+        let ok = |sig: &str, ts: &str, body: &[u8], now: i64| {
+            verify(SECRET, headers(ID, ts, sig), body, now)
+        };
         assert_eq!(ok(EXPECTED, "1614265330", BODY, TIMESTAMP), Ok(()));
-        assert_eq!(ok(&format!("v1,bm9wZQ== {EXPECTED}"), "1614265330", BODY, TIMESTAMP), Ok(()), "any entry may match");
-        assert_eq!(ok(EXPECTED, "1614265330", br#"{"test": 2432232315}"#, TIMESTAMP), Err(SignatureError::NoMatch));
-        assert_eq!(ok(EXPECTED, "1614265331", BODY, TIMESTAMP), Err(SignatureError::NoMatch));
-        assert_eq!(ok("v2,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", "1614265330", BODY, TIMESTAMP), Err(SignatureError::NoMatch));
-        assert_eq!(ok(EXPECTED, "1614265330", BODY, TIMESTAMP + 301), Err(SignatureError::StaleTimestamp));
-        assert_eq!(ok(EXPECTED, "1614265330", BODY, TIMESTAMP - 301), Err(SignatureError::StaleTimestamp));
-        assert_eq!(ok(EXPECTED, "1614265330", BODY, TIMESTAMP + 300), Ok(()));
-        assert_eq!(ok(EXPECTED, "soon", BODY, TIMESTAMP), Err(SignatureError::BadTimestamp));
         assert_eq!(
-            verify(SECRET, |n| (n != "webhook-id").then_some("x"), BODY, TIMESTAMP),
+            ok(
+                &format!("v1,bm9wZQ== {EXPECTED}"),
+                "1614265330",
+                BODY,
+                TIMESTAMP
+            ),
+            Ok(()),
+            "any entry may match"
+        );
+        assert_eq!(
+            ok(
+                EXPECTED,
+                "1614265330",
+                br#"{"test": 2432232315}"#,
+                TIMESTAMP
+            ),
+            Err(SignatureError::NoMatch)
+        );
+        assert_eq!(
+            ok(EXPECTED, "1614265331", BODY, TIMESTAMP),
+            Err(SignatureError::NoMatch)
+        );
+        assert_eq!(
+            ok(
+                "v2,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+                "1614265330",
+                BODY,
+                TIMESTAMP
+            ),
+            Err(SignatureError::NoMatch)
+        );
+        assert_eq!(
+            ok(EXPECTED, "1614265330", BODY, TIMESTAMP + 301),
+            Err(SignatureError::StaleTimestamp)
+        );
+        assert_eq!(
+            ok(EXPECTED, "1614265330", BODY, TIMESTAMP - 301),
+            Err(SignatureError::StaleTimestamp)
+        );
+        assert_eq!(ok(EXPECTED, "1614265330", BODY, TIMESTAMP + 300), Ok(()));
+        assert_eq!(
+            ok(EXPECTED, "soon", BODY, TIMESTAMP),
+            Err(SignatureError::BadTimestamp)
+        );
+        assert_eq!(
+            verify(
+                SECRET,
+                |n| (n != "webhook-id").then_some("x"),
+                BODY,
+                TIMESTAMP
+            ),
             Err(SignatureError::MissingHeader("webhook-id"))
         );
-        assert_eq!(verify("whsec_***", headers(ID, "1614265330", EXPECTED), BODY, TIMESTAMP), Err(SignatureError::BadSecret));
+        assert_eq!(
+            verify(
+                "whsec_***",
+                headers(ID, "1614265330", EXPECTED),
+                BODY,
+                TIMESTAMP
+            ),
+            Err(SignatureError::BadSecret)
+        );
     }
 }
