@@ -64,3 +64,4 @@ where
     }
 }
 pub mod api;
+pub mod receiver;

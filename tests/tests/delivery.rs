@@ -1,0 +1,372 @@
+//! End to end on the local stack: API → DynamoDB (outbox) → stream → fanout → SQS → deliver →
+//! real receivers on loopback that verify Standard Webhooks signatures.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::api::{FixedDns, account, call, with_store};
+use common::receiver::Receiver;
+use common::{eventually, fresh_stack};
+use devstack::bridge::{Bridge, LocalSettings, Mappings};
+use devstack::provision::{Clients, Stack};
+use serde_json::{Value, json};
+use shared::adapters::dynamodb::DynamoStore;
+use shared::adapters::http_sender::HttpSender;
+use shared::adapters::sqs::SqsQueue;
+use shared::delivery::{DeliverySettings, DeliveryState, DeliveryStore, Pipeline};
+use shared::domain::retry::RetrySchedule;
+use shared::domain::signature;
+use shared::domain::target::{SystemResolver, TargetPolicy};
+use shared::service::Api;
+use std::sync::Arc;
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+struct World {
+    clients: Clients,
+    stack: Stack,
+    api: Api<DynamoStore, FixedDns>,
+    store: DynamoStore,
+    receiver: Receiver,
+    _bridge: Bridge,
+}
+
+fn loopback() -> TargetPolicy {
+    TargetPolicy::from_values(Some("true"), Some("127.0.0.0/8")).unwrap()
+}
+
+/// A fresh stack (3 attempts, 2 s apart), the API on it, and fanout + deliver behind the bridge.
+async fn world(test: &str) -> World {
+    let schedule = "2s,2s";
+    let (clients, stack) = fresh_stack(
+        test,
+        &[("DeliveryAttempts", "3"), ("RetrySchedule", schedule)],
+    )
+    .await;
+    let data = stack.table("DataTable").unwrap().name.clone();
+    let events = stack.table("EventsTable").unwrap().name.clone();
+    let store = DynamoStore::new(clients.dynamodb.clone(), data, events);
+    let queue = SqsQueue::new(
+        clients.sqs.clone(),
+        stack.queue("DeliveryQueue").unwrap().url.clone(),
+    );
+    let mut api = with_store(store.clone());
+    api.targets = loopback();
+    let pipeline = Arc::new(Pipeline {
+        store: store.clone(),
+        queue: queue.clone(),
+        sender: HttpSender::new(loopback(), Duration::from_secs(2), Duration::from_secs(3))
+            .unwrap(),
+        resolver: SystemResolver,
+        settings: DeliverySettings {
+            schedule: RetrySchedule::parse(schedule).unwrap(),
+            targets: loopback(),
+            disable_after: Duration::from_secs(3600),
+        },
+    });
+    let (fanout_store, fanout_queue) = (Arc::new(store.clone()), Arc::new(queue));
+    let invoker = devstack::invoke::InProcess::new()
+        .with_handler("fanout", move |event| {
+            let (store, queue) = (Arc::clone(&fanout_store), Arc::clone(&fanout_queue));
+            async move { fanout::handle(&*store, &*queue, event).await }
+        })
+        .with_handler("deliver", move |event| {
+            let pipeline = Arc::clone(&pipeline);
+            async move { deliver::handle(&pipeline, event).await }
+        });
+    let mappings = Mappings::from_stack(&stack, LocalSettings::default()).unwrap();
+    let bridge = Bridge::start(&clients, mappings, Arc::new(invoker))
+        .await
+        .unwrap();
+    World {
+        clients,
+        stack,
+        api,
+        store,
+        receiver: Receiver::start().await,
+        _bridge: bridge,
+    }
+}
+
+async fn subscribe(
+    world: &World,
+    key: &str,
+    path: &str,
+    event_types: Value,
+    active: bool,
+) -> (String, String) {
+    let body =
+        json!({"url": world.receiver.url(path), "event_types": event_types, "active": active});
+    let reply = call(&world.api, "POST", "/api/v1/subscriptions", key, Some(body)).await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    (
+        reply.body["id"].as_str().unwrap().to_owned(),
+        reply.body["secret"].as_str().unwrap().to_owned(),
+    )
+}
+
+fn verify(received: &common::receiver::Received, secret: &str) {
+    let header = |name: &str| received.headers.get(name).map(String::as_str);
+    signature::verify(
+        secret,
+        header,
+        &received.body,
+        chrono::Utc::now().timestamp(),
+    )
+    .unwrap_or_else(|e| panic!("signature of {} does not verify: {e}", received.path));
+    assert_eq!(header("content-type"), Some("application/json"));
+    assert!(header("user-agent").unwrap().starts_with("rusthook/"));
+}
+
+fn body(received: &common::receiver::Received) -> Value {
+    serde_json::from_slice(&received.body).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn each_matching_subscription_gets_each_event_once_signed() {
+    let world = world("e2e-match").await;
+    let key = account(&world.api, "acme").await;
+    let (_, users_secret) = subscribe(&world, &key, "/users", json!(["user.*"]), true).await;
+    let (_, likes_secret) = subscribe(&world, &key, "/likes", json!(["photo.liked"]), true).await;
+    let (_, orders_secret) =
+        subscribe(&world, &key, "/orders", json!(["order.received"]), true).await;
+    subscribe(&world, &key, "/inactive", json!(["*"]), false).await;
+    subscribe(&world, &key, "/nothing", json!(["invoice.paid"]), true).await;
+
+    let user = call(
+        &world.api,
+        "POST",
+        "/api/v1/users",
+        &key,
+        Some(json!({"username": "adam12", "password": "abc123"})),
+    )
+    .await;
+    let id = user.body["id"].as_str().unwrap().to_owned();
+    call(
+        &world.api,
+        "PUT",
+        &format!("/api/v1/users/{id}"),
+        &key,
+        Some(json!({"username": "adam13"})),
+    )
+    .await;
+    call(
+        &world.api,
+        "DELETE",
+        &format!("/api/v1/users/{id}"),
+        &key,
+        None,
+    )
+    .await;
+    call(&world.api, "POST", "/api/v1/photos/p1/likes", &key, None).await;
+    call(
+        &world.api,
+        "POST",
+        "/api/v1/events",
+        &key,
+        Some(json!({"type": "order.received", "payload": {"order": 7}})),
+    )
+    .await;
+
+    eventually("5 deliveries", WAIT, || async {
+        (world.receiver.all().len() >= 5).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await; // anything extra would arrive now
+    let users = world.receiver.received("/users");
+    let types: Vec<String> = users
+        .iter()
+        .map(|r| body(r)["type"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(types, ["user.created", "user.updated", "user.deleted"]);
+    users.iter().for_each(|r| verify(r, &users_secret));
+    assert_eq!(
+        body(&users[0])["data"],
+        user.body,
+        "the payload is the API representation"
+    );
+    let likes = world.receiver.received("/likes");
+    assert_eq!(likes.len(), 1);
+    verify(&likes[0], &likes_secret);
+    assert_eq!(body(&likes[0])["data"]["likes"], 1);
+    let orders = world.receiver.received("/orders");
+    assert_eq!(orders.len(), 1);
+    verify(&orders[0], &orders_secret);
+    assert_eq!(body(&orders[0])["data"], json!({"order": 7}));
+    assert_eq!(
+        orders[0].headers["webhook-id"],
+        body(&orders[0])["id"].as_str().unwrap()
+    );
+    assert!(
+        world.receiver.received("/inactive").is_empty()
+            && world.receiver.received("/nothing").is_empty()
+    );
+    assert_eq!(world.receiver.all().len(), 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failing_receiver_is_retried_with_the_same_id_and_fresh_signatures() {
+    let world = world("e2e-retry").await;
+    let key = account(&world.api, "acme").await;
+    let (subscription, secret) = subscribe(&world, &key, "/flaky", json!(["order.*"]), true).await;
+    world.receiver.script("/flaky", &[500, 500, 200]);
+    let event = call(
+        &world.api,
+        "POST",
+        "/api/v1/events",
+        &key,
+        Some(json!({"type": "order.received", "payload": {}})),
+    )
+    .await;
+    let event_id = event.body["id"].as_str().unwrap().to_owned();
+
+    let acc = match world
+        .api
+        .authenticate(Some(&format!("Bearer {key}")))
+        .await
+        .unwrap()
+    {
+        shared::service::Caller::Account(id) => id,
+        shared::service::Caller::Admin => unreachable!(),
+    };
+    eventually("delivered on the third attempt", WAIT, || async {
+        let status = world
+            .store
+            .delivery_status(&acc, &event_id, &subscription)
+            .await
+            .unwrap();
+        status.filter(|s| s.status == DeliveryState::Delivered)
+    })
+    .await;
+    let received = world.receiver.received("/flaky");
+    assert_eq!(received.len(), 3);
+    for r in &received {
+        assert_eq!(
+            r.headers["webhook-id"], event_id,
+            "the same webhook-id on every attempt"
+        );
+        verify(r, &secret);
+    }
+    let timestamps: Vec<&String> = received
+        .iter()
+        .map(|r| &r.headers["webhook-timestamp"])
+        .collect();
+    assert!(
+        timestamps.windows(2).all(|w| w[0] < w[1]),
+        "a fresh timestamp each attempt: {timestamps:?}"
+    );
+    let signatures: Vec<&String> = received
+        .iter()
+        .map(|r| &r.headers["webhook-signature"])
+        .collect();
+    assert!(signatures[0] != signatures[1] && signatures[1] != signatures[2]);
+    let attempts = world
+        .store
+        .attempts_of_subscription(&acc, &subscription, 10, None)
+        .await
+        .unwrap()
+        .items;
+    let log: Vec<(u32, Option<u16>, DeliveryState)> = attempts
+        .iter()
+        .map(|a| (a.attempt, a.status_code, a.outcome))
+        .collect();
+    assert_eq!(
+        log,
+        [
+            (3, Some(200), DeliveryState::Delivered),
+            (2, Some(500), DeliveryState::Retrying),
+            (1, Some(500), DeliveryState::Retrying)
+        ],
+        "the attempt log, newest first"
+    );
+    assert!(attempts[1].next_attempt_at.is_some() && attempts[0].next_attempt_at.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_receiver_that_always_fails_sends_the_message_to_the_dlq_after_the_last_attempt() {
+    let world = world("e2e-dlq").await;
+    let key = account(&world.api, "acme").await;
+    subscribe(&world, &key, "/down", json!(["*"]), true).await;
+    world.receiver.always("/down", 503);
+    call(
+        &world.api,
+        "POST",
+        "/api/v1/events",
+        &key,
+        Some(json!({"type": "order.received", "payload": {}})),
+    )
+    .await;
+    let dlq = world
+        .stack
+        .queue("DeliveryDeadLetterQueue")
+        .unwrap()
+        .url
+        .clone();
+    let dead = eventually("the delivery in the DLQ", WAIT, || async {
+        let received = world
+            .clients
+            .sqs
+            .receive_message()
+            .queue_url(&dlq)
+            .send()
+            .await
+            .unwrap();
+        received.messages.unwrap_or_default().into_iter().next()
+    })
+    .await;
+    let message: shared::delivery::DeliveryMessage =
+        serde_json::from_str(dead.body().unwrap()).unwrap();
+    assert_eq!(
+        world.receiver.received("/down").len(),
+        3,
+        "exactly the configured attempts"
+    );
+    let status = world
+        .store
+        .delivery_status(
+            &message.account_id,
+            &message.event_id,
+            &message.subscription_id,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status.status, DeliveryState::Failed);
+    assert_eq!(status.attempts, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn gone_deactivates_the_subscription() {
+    let world = world("e2e-gone").await;
+    let key = account(&world.api, "acme").await;
+    let (subscription, _) = subscribe(&world, &key, "/gone", json!(["*"]), true).await;
+    world.receiver.always("/gone", 410);
+    call(
+        &world.api,
+        "POST",
+        "/api/v1/events",
+        &key,
+        Some(json!({"type": "order.received", "payload": {}})),
+    )
+    .await;
+    let fetched = eventually("deactivated", WAIT, || async {
+        let reply = call(
+            &world.api,
+            "GET",
+            &format!("/api/v1/subscriptions/{subscription}"),
+            &key,
+            None,
+        )
+        .await;
+        (reply.body["active"] == false).then_some(reply.body)
+    })
+    .await;
+    assert!(fetched["disabled_reason"].as_str().unwrap().contains("410"));
+    assert_eq!(
+        world.receiver.received("/gone").len(),
+        1,
+        "410 is not retried"
+    );
+}
