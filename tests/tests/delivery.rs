@@ -370,3 +370,150 @@ async fn gone_deactivates_the_subscription() {
         "410 is not retried"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_slow_receiver_times_out_and_is_retried() {
+    let world = world("e2e-slow").await;
+    let key = account(&world.api, "acme").await;
+    let (subscription, _) = subscribe(&world, &key, "/slow", json!(["*"]), true).await;
+    world.receiver.slow("/slow", &[Duration::from_secs(5)]); // longer than the 3 s request timeout
+    let event = call(
+        &world.api,
+        "POST",
+        "/api/v1/events",
+        &key,
+        Some(json!({"type": "order.received", "payload": {}})),
+    )
+    .await;
+    let event_id = event.body["id"].as_str().unwrap().to_owned();
+    let acc = account_id(&world.api, &key).await;
+    eventually("delivered after the timeout", WAIT, || async {
+        let status = world
+            .store
+            .delivery_status(&acc, &event_id, &subscription)
+            .await
+            .unwrap();
+        status.filter(|s| s.status == DeliveryState::Delivered)
+    })
+    .await;
+    let attempts = world
+        .store
+        .attempts_of_subscription(&acc, &subscription, 10, None)
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(
+        attempts.len(),
+        2,
+        "{attempts:?} {:?}",
+        world.receiver.received("/slow").len()
+    );
+    assert_eq!(attempts[1].error.as_deref(), Some("timeout"));
+    assert_eq!(attempts[0].status_code, Some(200));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn after_a_rotation_both_secrets_sign_and_each_verifies() {
+    let world = world("e2e-rotate").await;
+    let key = account(&world.api, "acme").await;
+    let (subscription, old_secret) = subscribe(&world, &key, "/rotated", json!(["*"]), true).await;
+    let rotated = call(
+        &world.api,
+        "POST",
+        &format!("/api/v1/subscriptions/{subscription}/secret/rotate"),
+        &key,
+        None,
+    )
+    .await;
+    let new_secret = rotated.body["secret"].as_str().unwrap().to_owned();
+    call(
+        &world.api,
+        "POST",
+        "/api/v1/events",
+        &key,
+        Some(json!({"type": "order.received", "payload": {}})),
+    )
+    .await;
+    let received = eventually("the delivery", WAIT, || async {
+        world.receiver.received("/rotated").into_iter().next()
+    })
+    .await;
+    assert_eq!(received.headers["webhook-signature"].split(' ').count(), 2);
+    verify(&received, &new_secret);
+    verify(&received, &old_secret);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_test_event_goes_to_its_subscription_only() {
+    let world = world("e2e-test").await;
+    let key = account(&world.api, "acme").await;
+    let (subscription, secret) = subscribe(&world, &key, "/tested", json!(["order.*"]), true).await;
+    subscribe(&world, &key, "/bystander", json!(["*"]), true).await;
+    let reply = call(
+        &world.api,
+        "POST",
+        &format!("/api/v1/subscriptions/{subscription}/test"),
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(reply.status, 202);
+    let received = eventually("the test event", WAIT, || async {
+        world.receiver.received("/tested").into_iter().next()
+    })
+    .await;
+    verify(&received, &secret);
+    assert_eq!(body(&received)["type"], "webhook.test");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(world.receiver.received("/bystander").is_empty());
+}
+
+async fn account_id(api: &Api<DynamoStore, FixedDns>, key: &str) -> String {
+    match api
+        .authenticate(Some(&format!("Bearer {key}")))
+        .await
+        .unwrap()
+    {
+        shared::service::Caller::Account(id) => id,
+        shared::service::Caller::Admin => unreachable!(),
+    }
+}
+
+#[tokio::test]
+async fn the_sender_never_connects_to_addresses_the_policy_refuses() {
+    let receiver = Receiver::start().await;
+    let port = receiver.base.rsplit(':').next().unwrap().to_owned();
+    // http allowed, but no CIDR: loopback is refused even though the name resolves to it.
+    let strict = TargetPolicy::from_values(Some("true"), None).unwrap();
+    let sender = HttpSender::new(strict, Duration::from_secs(2), Duration::from_secs(3)).unwrap();
+    for url in [
+        format!("http://localhost:{port}/pinned"),
+        format!("http://127.0.0.1:{port}/pinned"),
+    ] {
+        let request = shared::delivery::WebhookRequest {
+            url,
+            headers: vec![],
+            body: b"{}".to_vec(),
+        };
+        let response = shared::delivery::WebhookSender::post(&sender, &request).await;
+        assert_eq!(response.status, None);
+        let error = response.error.unwrap();
+        assert!(error == "refused_target" || error == "connect", "{error}");
+    }
+    // Through the pipeline the target check refuses before any connection.
+    assert!(
+        receiver.received("/pinned").is_empty(),
+        "the receiver on loopback was never reached"
+    );
+    // And redirects are failures, not followed.
+    receiver.always("/moved", 302);
+    let open = HttpSender::new(loopback(), Duration::from_secs(2), Duration::from_secs(3)).unwrap();
+    let request = shared::delivery::WebhookRequest {
+        url: receiver.url("/moved"),
+        headers: vec![],
+        body: b"{}".to_vec(),
+    };
+    let response = shared::delivery::WebhookSender::post(&open, &request).await;
+    assert_eq!(response.status, Some(302));
+    assert_eq!(response.error.as_deref(), Some("redirect"));
+}

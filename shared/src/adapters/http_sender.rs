@@ -35,6 +35,7 @@ impl Resolve for VettingResolver {
 #[derive(Clone)]
 pub struct HttpSender {
     client: reqwest::Client,
+    policy: TargetPolicy,
 }
 
 impl HttpSender {
@@ -46,13 +47,15 @@ impl HttpSender {
         timeout: Duration,
     ) -> Result<Self, reqwest::Error> {
         let client = reqwest::Client::builder()
-            .dns_resolver(Arc::new(VettingResolver { policy }))
+            .dns_resolver(Arc::new(VettingResolver {
+                policy: policy.clone(),
+            }))
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(connect_timeout)
             .timeout(timeout)
             .pool_idle_timeout(Duration::from_secs(60))
             .build()?;
-        Ok(Self { client })
+        Ok(Self { client, policy })
     }
 }
 
@@ -91,6 +94,23 @@ fn error_class(error: &reqwest::Error) -> String {
 
 impl WebhookSender for HttpSender {
     async fn post(&self, request: &WebhookRequest) -> WebhookResponse {
+        // Names go through the vetting resolver; address literals never reach a resolver, so
+        // they are checked here.
+        let literal = reqwest::Url::parse(&request.url)
+            .ok()
+            .and_then(|url| match url.host() {
+                Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
+                Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
+                _ => None,
+            });
+        if literal.is_some_and(|ip| !self.policy.address_allowed(ip)) {
+            return WebhookResponse {
+                status: None,
+                error: Some("refused_target".into()),
+                retry_after: None,
+                body: None,
+            };
+        }
         let mut builder = self.client.post(&request.url).body(request.body.clone());
         for (name, value) in &request.headers {
             builder = builder.header(*name, value);

@@ -21,6 +21,8 @@ struct State {
     scripts: HashMap<String, VecDeque<u16>>,
     /// Paths that always answer this status.
     always: HashMap<String, u16>,
+    /// Waits before answering, per path, in order.
+    delays: HashMap<String, VecDeque<std::time::Duration>>,
 }
 
 #[derive(Clone)]
@@ -63,7 +65,7 @@ impl Receiver {
                                     .await
                                     .map(|b| b.to_bytes().to_vec())
                                     .unwrap_or_default();
-                                let status = {
+                                let (status, delay) = {
                                     let mut state = state.lock().unwrap();
                                     state.received.push(Received {
                                         path: path.clone(),
@@ -72,10 +74,18 @@ impl Receiver {
                                     });
                                     let scripted =
                                         state.scripts.get_mut(&path).and_then(VecDeque::pop_front);
-                                    scripted
-                                        .or_else(|| state.always.get(&path).copied())
-                                        .unwrap_or(200)
+                                    let delay =
+                                        state.delays.get_mut(&path).and_then(VecDeque::pop_front);
+                                    (
+                                        scripted
+                                            .or_else(|| state.always.get(&path).copied())
+                                            .unwrap_or(200),
+                                        delay,
+                                    )
                                 };
+                                if let Some(delay) = delay {
+                                    tokio::time::sleep(delay).await;
+                                }
                                 let mut response =
                                     hyper::Response::new(Full::new(Bytes::from_static(b"ok")));
                                 *response.status_mut() =
@@ -113,6 +123,15 @@ impl Receiver {
             .unwrap()
             .always
             .insert(path.to_owned(), status);
+    }
+
+    /// Waits `delays` in order before answering on `path`.
+    pub fn slow(&self, path: &str, delays: &[std::time::Duration]) {
+        self.state
+            .lock()
+            .unwrap()
+            .delays
+            .insert(path.to_owned(), delays.iter().copied().collect());
     }
 
     pub fn received(&self, path: &str) -> Vec<Received> {
