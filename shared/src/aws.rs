@@ -14,10 +14,17 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
 }
 
 /// The HTTP API's use-cases on DynamoDB, as the `resources` and `subscriptions` functions run them.
-pub async fn api(config: ApiConfig) -> Api<DynamoStore, SystemResolver> {
-    let client = aws_sdk_dynamodb::Client::new(&sdk_config().await);
+pub async fn api(
+    config: ApiConfig,
+) -> Api<DynamoStore, SystemResolver, crate::adapters::sqs::SqsQueue> {
+    let sdk = sdk_config().await;
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    let queue = config
+        .delivery_queue_url
+        .map(|url| crate::adapters::sqs::SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), url));
     Api {
         store: DynamoStore::new(client, config.data_table, config.events_table),
+        queue,
         resolver: SystemResolver,
         targets: config.targets,
         admin_key: config.admin_api_key,

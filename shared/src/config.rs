@@ -68,6 +68,8 @@ pub struct ApiConfig {
     pub events_table: String,
     pub admin_api_key: Option<String>,
     pub targets: TargetPolicy,
+    /// Where resends are queued (only the function with the resend route has it).
+    pub delivery_queue_url: Option<String>,
 }
 
 impl ApiConfig {
@@ -98,6 +100,9 @@ impl ApiConfig {
             events_table: required(source, vars::EVENTS_TABLE)?,
             admin_api_key,
             targets,
+            delivery_queue_url: source
+                .get(vars::DELIVERY_QUEUE_URL)
+                .filter(|u| !u.trim().is_empty()),
         })
     }
 }

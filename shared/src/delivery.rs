@@ -21,6 +21,9 @@ pub struct DeliveryMessage {
     pub account_id: String,
     pub event_id: String,
     pub subscription_id: String,
+    /// A resend: deliver even if this delivery succeeded before.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub force: bool,
 }
 
 /// The delivery id of an (event, subscription) pair: the same however often the pair is fanned
@@ -214,6 +217,7 @@ where
             account_id: event.account_id.clone(),
             event_id: event.id.clone(),
             subscription_id: s.id.clone(),
+            force: false,
         })
         .collect();
     queue.send(&messages).await?;
@@ -282,9 +286,10 @@ where
         tracing::info!(delivery_id = %message.delivery_id, event_id = %message.event_id, subscription_id = %message.subscription_id, attempt, status = "skipped", "delivery");
         return Ok(Disposition::Done);
     };
-    if let Some(previous) = store
-        .delivery_status(account, &event.id, &subscription.id)
-        .await?
+    if !message.force
+        && let Some(previous) = store
+            .delivery_status(account, &event.id, &subscription.id)
+            .await?
         && previous.status == DeliveryState::Delivered
     {
         return Ok(Disposition::Done);

@@ -236,6 +236,16 @@ pub fn query(request: &Request, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Whether the request carries a body at all.
+#[must_use]
+pub fn has_body(request: &Request) -> bool {
+    match request.body() {
+        Body::Text(text) => !text.trim().is_empty(),
+        Body::Binary(bytes) => !bytes.is_empty(),
+        _ => false,
+    }
+}
+
 /// The JSON body of a request, as `T`.
 ///
 /// # Errors

@@ -1,6 +1,7 @@
 //! The use-cases behind the HTTP API, generic over the storage ports so handlers are tested with
 //! the in-memory adapter and run on DynamoDB.
 
+use crate::delivery::{DeliveryMessage, DeliveryQueue, DeliveryState, DeliveryStore, delivery_id};
 use crate::domain::event_type;
 use crate::domain::ids::{IdKind, new_id};
 use crate::domain::secrets;
@@ -30,9 +31,11 @@ pub enum Caller {
 }
 
 /// The API's use-cases over a store `S` (all ports) and a DNS resolver `R`.
-pub struct Api<S, R> {
+pub struct Api<S, R, Q> {
     pub store: S,
     pub resolver: R,
+    /// Where resends go (the delivery queue), where a function has one.
+    pub queue: Option<Q>,
     pub targets: TargetPolicy,
     /// The deployment's admin key; `None` disables the admin routes.
     pub admin_key: Option<String>,
@@ -76,6 +79,12 @@ pub struct SubscriptionChanges {
     pub event_types: Option<Vec<String>>,
     pub description: Option<String>,
     pub active: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResendRequest {
+    pub subscription_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -212,10 +221,11 @@ fn password_hash(password: &str) -> ApiResult<String> {
     secrets::hash_password(password).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
-impl<S, R> Api<S, R>
+impl<S, R, Q> Api<S, R, Q>
 where
-    S: AccountStore + UserStore + PhotoStore + SubscriptionStore + EventStore,
+    S: AccountStore + UserStore + PhotoStore + SubscriptionStore + EventStore + DeliveryStore,
     R: Resolver,
+    Q: DeliveryQueue,
 {
     // ---------------------------------------------------------------- auth and accounts
 
@@ -706,9 +716,127 @@ where
             .await?
             .ok_or(ApiError::NotFound("event"))?;
         let mut body = found.representation();
-        // Per-subscription delivery status is recorded by the delivery pipeline.
-        body["deliveries"] = json!([]);
+        body["deliveries"] = Value::Array(self.deliveries(&found).await?);
         Ok(body)
+    }
+
+    /// Per subscription: the recorded status, or `pending` for a subscription the event goes to
+    /// that has no attempt yet.
+    async fn deliveries(&self, event: &Event) -> ApiResult<Vec<Value>> {
+        let recorded = self
+            .store
+            .deliveries_of_event(&event.account_id, &event.id)
+            .await?;
+        let mut out: Vec<Value> = recorded
+            .iter()
+            .map(|d| {
+                json!({
+                    "subscription_id": d.subscription_id,
+                    "status": d.status,
+                    "attempts": d.attempts,
+                    "updated_at": d.updated_at,
+                    "next_attempt_at": d.next_attempt_at,
+                })
+            })
+            .collect();
+        let targets = match &event.subscription_id {
+            Some(id) => self
+                .store
+                .get_subscription(&event.account_id, id)
+                .await?
+                .into_iter()
+                .collect(),
+            None => {
+                self.store
+                    .matching_subscriptions(&event.account_id, &event.event_type)
+                    .await?
+            }
+        };
+        for subscription in targets.iter().filter(|s| s.active) {
+            if !recorded
+                .iter()
+                .any(|d| d.subscription_id == subscription.id)
+            {
+                out.push(json!({"subscription_id": subscription.id, "status": DeliveryState::Pending, "attempts": 0}));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Enqueues a fresh delivery of an event: to one subscription, or to every active one it
+    /// matches. Delivered before or not, it is sent again.
+    ///
+    /// # Errors
+    /// No such event or subscription; no queue in this function; queue failure.
+    pub async fn resend_event(
+        &self,
+        account: &str,
+        id: &str,
+        input: Option<ResendRequest>,
+    ) -> ApiResult<Value> {
+        let event = self
+            .store
+            .get_event(account, id)
+            .await?
+            .ok_or(ApiError::NotFound("event"))?;
+        let subscriptions: Vec<Subscription> = match input.and_then(|i| i.subscription_id) {
+            Some(subscription) => vec![self.subscription(account, &subscription).await?],
+            None => match &event.subscription_id {
+                Some(only) => self
+                    .store
+                    .get_subscription(account, only)
+                    .await?
+                    .into_iter()
+                    .collect(),
+                None => {
+                    self.store
+                        .matching_subscriptions(account, &event.event_type)
+                        .await?
+                }
+            },
+        };
+        let messages: Vec<DeliveryMessage> = subscriptions
+            .iter()
+            .filter(|s| s.active)
+            .map(|s| DeliveryMessage {
+                delivery_id: delivery_id(&event.id, &s.id),
+                account_id: account.to_owned(),
+                event_id: event.id.clone(),
+                subscription_id: s.id.clone(),
+                force: true,
+            })
+            .collect();
+        let queue = self
+            .queue
+            .as_ref()
+            .ok_or_else(|| ApiError::Internal("resend needs DELIVERY_QUEUE_URL".into()))?;
+        queue
+            .send(&messages)
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        Ok(
+            json!({"event_id": event.id, "queued": messages.iter().map(|m| &m.subscription_id).collect::<Vec<_>>()}),
+        )
+    }
+
+    /// A subscription's delivery attempts, newest first.
+    ///
+    /// # Errors
+    /// No such subscription; bad cursor.
+    pub async fn list_attempts(
+        &self,
+        account: &str,
+        id: &str,
+        page: PageRequest,
+    ) -> ApiResult<Value> {
+        self.subscription(account, id).await?;
+        let found = self
+            .store
+            .attempts_of_subscription(account, id, page.limit, page.cursor.as_deref())
+            .await?;
+        Ok(page_json(&found, |a| {
+            serde_json::to_value(a).unwrap_or(Value::Null)
+        }))
     }
 
     /// Newest first.

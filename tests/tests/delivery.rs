@@ -27,7 +27,7 @@ const WAIT: Duration = Duration::from_secs(30);
 struct World {
     clients: Clients,
     stack: Stack,
-    api: Api<DynamoStore, FixedDns>,
+    api: Api<DynamoStore, FixedDns, SqsQueue>,
     store: DynamoStore,
     receiver: Receiver,
     _bridge: Bridge,
@@ -52,7 +52,7 @@ async fn world(test: &str) -> World {
         clients.sqs.clone(),
         stack.queue("DeliveryQueue").unwrap().url.clone(),
     );
-    let mut api = with_store(store.clone());
+    let mut api = with_store(store.clone(), queue.clone());
     api.targets = loopback();
     let pipeline = Arc::new(Pipeline {
         store: store.clone(),
@@ -468,7 +468,7 @@ async fn a_test_event_goes_to_its_subscription_only() {
     assert!(world.receiver.received("/bystander").is_empty());
 }
 
-async fn account_id(api: &Api<DynamoStore, FixedDns>, key: &str) -> String {
+async fn account_id(api: &Api<DynamoStore, FixedDns, SqsQueue>, key: &str) -> String {
     match api
         .authenticate(Some(&format!("Bearer {key}")))
         .await
@@ -516,4 +516,103 @@ async fn the_sender_never_connects_to_addresses_the_policy_refuses() {
     let response = shared::delivery::WebhookSender::post(&open, &request).await;
     assert_eq!(response.status, Some(302));
     assert_eq!(response.error.as_deref(), Some("redirect"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_api_shows_deliveries_and_attempts_and_resends() {
+    let world = world("e2e-api").await;
+    let key = account(&world.api, "acme").await;
+    let (subscription, secret) = subscribe(&world, &key, "/shown", json!(["order.*"]), true).await;
+    world.receiver.script("/shown", &[500]);
+    let event = call(
+        &world.api,
+        "POST",
+        "/api/v1/events",
+        &key,
+        Some(json!({"type": "order.received", "payload": {}})),
+    )
+    .await;
+    let event_id = event.body["id"].as_str().unwrap().to_owned();
+    let shown = eventually("delivered, as the API shows it", WAIT, || async {
+        let reply = call(
+            &world.api,
+            "GET",
+            &format!("/api/v1/events/{event_id}"),
+            &key,
+            None,
+        )
+        .await;
+        (reply.body["deliveries"][0]["status"] == "delivered").then_some(reply.body)
+    })
+    .await;
+    assert_eq!(shown["deliveries"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        shown["deliveries"][0]["subscription_id"],
+        subscription.as_str()
+    );
+    assert_eq!(shown["deliveries"][0]["attempts"], 2);
+    let attempts = call(
+        &world.api,
+        "GET",
+        &format!("/api/v1/subscriptions/{subscription}/attempts?limit=1"),
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(attempts.status, 200, "{}", attempts.body);
+    assert_eq!(attempts.body["data"][0]["attempt"], 2, "newest first");
+    assert_eq!(attempts.body["data"][0]["status_code"], 200);
+    let cursor = attempts.body["next_cursor"].as_str().unwrap();
+    let older = call(
+        &world.api,
+        "GET",
+        &format!("/api/v1/subscriptions/{subscription}/attempts?limit=1&cursor={cursor}"),
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(older.body["data"][0]["attempt"], 1);
+    assert_eq!(older.body["data"][0]["status_code"], 500);
+    assert_eq!(older.body["data"][0]["response_body"], "ok");
+
+    let resent = call(
+        &world.api,
+        "POST",
+        &format!("/api/v1/events/{event_id}/resend"),
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(resent.status, 202, "{}", resent.body);
+    assert_eq!(resent.body["queued"], json!([subscription]));
+    eventually("the resent delivery", WAIT, || async {
+        (world.receiver.received("/shown").len() == 3).then_some(())
+    })
+    .await;
+    let last = world.receiver.received("/shown").pop().unwrap();
+    assert_eq!(last.headers["webhook-id"], event_id);
+    verify(&last, &secret);
+
+    let stranger = account(&world.api, "stranger").await;
+    for path in [
+        format!("/api/v1/subscriptions/{subscription}/attempts"),
+        format!("/api/v1/events/{event_id}"),
+    ] {
+        assert_eq!(
+            call(&world.api, "GET", &path, &stranger, None).await.status,
+            404
+        );
+    }
+    assert_eq!(
+        call(
+            &world.api,
+            "POST",
+            &format!("/api/v1/events/{event_id}/resend"),
+            &stranger,
+            None
+        )
+        .await
+        .status,
+        404
+    );
 }

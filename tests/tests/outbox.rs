@@ -14,14 +14,24 @@ use shared::adapters::dynamodb::{DynamoStore, event_from_item};
 use shared::model::Event;
 use shared::service::Api;
 
-async fn dynamo_api(test: &str) -> (Clients, Stack, Api<DynamoStore, FixedDns>) {
+async fn dynamo_api(
+    test: &str,
+) -> (
+    Clients,
+    Stack,
+    Api<DynamoStore, FixedDns, shared::adapters::sqs::SqsQueue>,
+) {
     let (clients, stack) = fresh_stack(test, &[]).await;
     let store = DynamoStore::new(
         clients.dynamodb.clone(),
         stack.table("DataTable").unwrap().name.clone(),
         stack.table("EventsTable").unwrap().name.clone(),
     );
-    (clients, stack, with_store(store))
+    let queue = shared::adapters::sqs::SqsQueue::new(
+        clients.sqs.clone(),
+        stack.queue("DeliveryQueue").unwrap().url.clone(),
+    );
+    (clients, stack, with_store(store, queue))
 }
 
 /// Every event item of an account, oldest first, read straight from the events table.
@@ -51,7 +61,10 @@ async fn events_of(clients: &Clients, stack: &Stack, account: &str) -> Vec<Event
         .collect()
 }
 
-async fn account_id(api: &Api<DynamoStore, FixedDns>, key: &str) -> String {
+async fn account_id(
+    api: &Api<DynamoStore, FixedDns, shared::adapters::sqs::SqsQueue>,
+    key: &str,
+) -> String {
     match api
         .authenticate(Some(&format!("Bearer {key}")))
         .await

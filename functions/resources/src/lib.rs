@@ -3,6 +3,7 @@
 
 use lambda_http::{Body, Request, Response, http::StatusCode};
 use serde_json::json;
+use shared::delivery::{DeliveryQueue, DeliveryStore};
 use shared::domain::target::Resolver;
 use shared::error::{ApiError, ApiResult};
 use shared::http::{Routes, header, json as json_response, json_body, query, route};
@@ -22,20 +23,22 @@ pub const ROUTES: Routes = &[
 ];
 
 /// Handles one API Gateway request. Never fails: every outcome is an HTTP response.
-pub async fn handle<S, R>(api: &Api<S, R>, request: Request) -> Response<Body>
+pub async fn handle<S, R, Q>(api: &Api<S, R, Q>, request: Request) -> Response<Body>
 where
-    S: AccountStore + UserStore + PhotoStore + SubscriptionStore + EventStore,
+    S: AccountStore + UserStore + PhotoStore + SubscriptionStore + EventStore + DeliveryStore,
     R: Resolver,
+    Q: DeliveryQueue,
 {
     let started = std::time::Instant::now();
     let outcome = dispatch(api, &request).await;
     shared::http::finish(&request, started, outcome)
 }
 
-async fn dispatch<S, R>(api: &Api<S, R>, request: &Request) -> ApiResult<Response<Body>>
+async fn dispatch<S, R, Q>(api: &Api<S, R, Q>, request: &Request) -> ApiResult<Response<Body>>
 where
-    S: AccountStore + UserStore + PhotoStore + SubscriptionStore + EventStore,
+    S: AccountStore + UserStore + PhotoStore + SubscriptionStore + EventStore + DeliveryStore,
     R: Resolver,
+    Q: DeliveryQueue,
 {
     let method = request.method().as_str();
     let (template, params) = route(ROUTES, method, request.uri().path())?;

@@ -2,6 +2,7 @@
 //! OpenAPI document of the whole API.
 
 use lambda_http::{Body, Request, Response, http::StatusCode};
+use shared::delivery::{DeliveryQueue, DeliveryStore};
 use shared::domain::target::Resolver;
 use shared::error::{ApiError, ApiResult};
 use shared::http::{Routes, header, json as json_response, json_body, query, route};
@@ -18,31 +19,35 @@ pub const ROUTES: Routes = &[
     ("PATCH", "/api/v1/subscriptions/{id}"),
     ("DELETE", "/api/v1/subscriptions/{id}"),
     ("GET", "/api/v1/subscriptions/{id}/secret"),
+    ("GET", "/api/v1/subscriptions/{id}/attempts"),
     ("POST", "/api/v1/subscriptions/{id}/secret/rotate"),
     ("POST", "/api/v1/subscriptions/{id}/test"),
     ("POST", "/api/v1/events"),
     ("GET", "/api/v1/events"),
     ("GET", "/api/v1/events/{id}"),
+    ("POST", "/api/v1/events/{id}/resend"),
 ];
 
 /// The OpenAPI 3.1 description of every route of the API (both functions).
 pub const OPENAPI: &str = include_str!("openapi.json");
 
 /// Handles one API Gateway request. Never fails: every outcome is an HTTP response.
-pub async fn handle<S, R>(api: &Api<S, R>, request: Request) -> Response<Body>
+pub async fn handle<S, R, Q>(api: &Api<S, R, Q>, request: Request) -> Response<Body>
 where
-    S: AccountStore + UserStore + PhotoStore + SubscriptionStore + EventStore,
+    S: AccountStore + UserStore + PhotoStore + SubscriptionStore + EventStore + DeliveryStore,
     R: Resolver,
+    Q: DeliveryQueue,
 {
     let started = std::time::Instant::now();
     let outcome = dispatch(api, &request).await;
     shared::http::finish(&request, started, outcome)
 }
 
-async fn dispatch<S, R>(api: &Api<S, R>, request: &Request) -> ApiResult<Response<Body>>
+async fn dispatch<S, R, Q>(api: &Api<S, R, Q>, request: &Request) -> ApiResult<Response<Body>>
 where
-    S: AccountStore + UserStore + PhotoStore + SubscriptionStore + EventStore,
+    S: AccountStore + UserStore + PhotoStore + SubscriptionStore + EventStore + DeliveryStore,
     R: Resolver,
+    Q: DeliveryQueue,
 {
     let method = request.method().as_str();
     let (template, params) = route(ROUTES, method, request.uri().path())?;
@@ -114,6 +119,20 @@ where
         ("GET", "/api/v1/events") => ok(api
             .list_events(&account, query(request, "type").as_deref(), page()?)
             .await?),
+        ("GET", "/api/v1/subscriptions/{id}/attempts") => {
+            ok(api.list_attempts(&account, id, page()?).await?)
+        }
+        ("POST", "/api/v1/events/{id}/resend") => {
+            let input = if shared::http::has_body(request) {
+                Some(json_body(request)?)
+            } else {
+                None
+            };
+            json_response(
+                StatusCode::ACCEPTED,
+                &api.resend_event(&account, id, input).await?,
+            )
+        }
         ("GET", "/api/v1/events/{id}") => ok(api.get_event(&account, id).await?),
         _ => {
             return Err(ApiError::NoRoute {

@@ -5,6 +5,7 @@
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::Value;
 use shared::adapters::memory::MemoryStore;
+use shared::delivery::DeliveryQueue;
 use shared::domain::target::{Resolver, TargetPolicy};
 use shared::service::Api;
 use std::collections::HashMap;
@@ -21,14 +22,17 @@ impl Resolver for FixedDns {
     }
 }
 
-pub type TestApi = Api<MemoryStore, FixedDns>;
+pub type TestApi = Api<MemoryStore, FixedDns, shared::adapters::memory::MemoryQueue>;
 
 pub fn api() -> TestApi {
-    with_store(MemoryStore::new())
+    with_store(
+        MemoryStore::new(),
+        shared::adapters::memory::MemoryQueue::default(),
+    )
 }
 
 /// The test API over any store, with the fixed DNS table and the admin key.
-pub fn with_store<S>(store: S) -> Api<S, FixedDns> {
+pub fn with_store<S, Q>(store: S, queue: Q) -> Api<S, FixedDns, Q> {
     let dns = [
         ("hooks.example.com", "93.184.215.14"),
         ("other.example.com", "151.101.1.69"),
@@ -37,6 +41,7 @@ pub fn with_store<S>(store: S) -> Api<S, FixedDns> {
     ];
     Api {
         store,
+        queue: Some(queue),
         resolver: FixedDns(
             dns.iter()
                 .map(|(h, ip)| ((*h).to_owned(), vec![ip.parse().unwrap()]))
@@ -97,6 +102,7 @@ pub trait AnyStore:
     + shared::ports::PhotoStore
     + shared::ports::SubscriptionStore
     + shared::ports::EventStore
+    + shared::delivery::DeliveryStore
 {
 }
 
@@ -106,11 +112,15 @@ impl<T> AnyStore for T where
         + shared::ports::PhotoStore
         + shared::ports::SubscriptionStore
         + shared::ports::EventStore
+        + shared::delivery::DeliveryStore
 {
 }
 
 /// Sends a request to whichever function serves its path, as API Gateway would route it.
-pub async fn send<S: AnyStore, R: Resolver>(api: &Api<S, R>, request: Request) -> Reply {
+pub async fn send<S: AnyStore, R: Resolver, Q: DeliveryQueue>(
+    api: &Api<S, R, Q>,
+    request: Request,
+) -> Reply {
     let method = request.method().as_str().to_owned();
     let path = request.uri().path().to_owned();
     let owner_is_resources = !matches!(
@@ -137,8 +147,8 @@ pub async fn send<S: AnyStore, R: Resolver>(api: &Api<S, R>, request: Request) -
 }
 
 /// A JSON call with a bearer key.
-pub async fn call<S: AnyStore, R: Resolver>(
-    api: &Api<S, R>,
+pub async fn call<S: AnyStore, R: Resolver, Q: DeliveryQueue>(
+    api: &Api<S, R, Q>,
     method: &str,
     path: &str,
     key: &str,
@@ -162,7 +172,10 @@ pub async fn call<S: AnyStore, R: Resolver>(
 }
 
 /// A new account's API key.
-pub async fn account<S: AnyStore, R: Resolver>(api: &Api<S, R>, name: &str) -> String {
+pub async fn account<S: AnyStore, R: Resolver, Q: DeliveryQueue>(
+    api: &Api<S, R, Q>,
+    name: &str,
+) -> String {
     let reply = call(
         api,
         "POST",
@@ -177,15 +190,17 @@ pub async fn account<S: AnyStore, R: Resolver>(api: &Api<S, R>, name: &str) -> S
 
 /// `resources` and `subscriptions` as in-process functions over one `api`, for the gateway and
 /// the bridge.
-pub fn http_functions<S, R>(api: std::sync::Arc<Api<S, R>>) -> devstack::invoke::InProcess
+pub fn http_functions<S, R, Q>(api: std::sync::Arc<Api<S, R, Q>>) -> devstack::invoke::InProcess
 where
     S: shared::ports::AccountStore
         + shared::ports::UserStore
         + shared::ports::PhotoStore
         + shared::ports::SubscriptionStore
         + shared::ports::EventStore
+        + shared::delivery::DeliveryStore
         + 'static,
     R: Resolver + 'static,
+    Q: DeliveryQueue + 'static,
 {
     let for_resources = std::sync::Arc::clone(&api);
     devstack::invoke::InProcess::new()
