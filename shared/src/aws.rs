@@ -19,9 +19,14 @@ pub async fn api(
 ) -> Api<DynamoStore, SystemResolver, crate::adapters::sqs::SqsQueue> {
     let sdk = sdk_config().await;
     let client = aws_sdk_dynamodb::Client::new(&sdk);
-    let queue = config
-        .delivery_queue_url
-        .map(|url| crate::adapters::sqs::SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), url));
+    let dead_letters = config.dead_letter_queue_url;
+    let queue = config.delivery_queue_url.map(|url| {
+        let queue = crate::adapters::sqs::SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), url);
+        match dead_letters {
+            Some(dlq) => queue.with_dead_letters(dlq),
+            None => queue,
+        }
+    });
     Api {
         store: DynamoStore::new(client, config.data_table, config.events_table),
         queue,

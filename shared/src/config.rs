@@ -55,6 +55,7 @@ pub mod vars {
     pub const ALLOW_HTTP_TARGETS: &str = "ALLOW_HTTP_TARGETS";
     pub const ALLOWED_TARGET_CIDRS: &str = "ALLOWED_TARGET_CIDRS";
     pub const RETRY_SCHEDULE: &str = "RETRY_SCHEDULE";
+    pub const DEAD_LETTER_QUEUE_URL: &str = "DEAD_LETTER_QUEUE_URL";
     pub const DELIVERY_ATTEMPTS: &str = "DELIVERY_ATTEMPTS";
     pub const DELIVERY_TIMEOUT_SECONDS: &str = "DELIVERY_TIMEOUT_SECONDS";
 }
@@ -70,6 +71,8 @@ pub struct ApiConfig {
     pub targets: TargetPolicy,
     /// Where resends are queued (only the function with the resend route has it).
     pub delivery_queue_url: Option<String>,
+    /// Where exhausted deliveries wait for a redrive.
+    pub dead_letter_queue_url: Option<String>,
 }
 
 impl ApiConfig {
@@ -102,6 +105,9 @@ impl ApiConfig {
             targets,
             delivery_queue_url: source
                 .get(vars::DELIVERY_QUEUE_URL)
+                .filter(|u| !u.trim().is_empty()),
+            dead_letter_queue_url: source
+                .get(vars::DEAD_LETTER_QUEUE_URL)
                 .filter(|u| !u.trim().is_empty()),
         })
     }

@@ -103,6 +103,17 @@ pub trait DeliveryQueue: Send + Sync {
         receipt_handle: &str,
         delay: Duration,
     ) -> impl Future<Output = Result<(), QueueError>> + Send;
+    /// Moves dead-lettered deliveries back onto the queue (at most `max` when copied one by one).
+    fn redrive(&self, max: usize) -> impl Future<Output = Result<Redrive, QueueError>> + Send;
+}
+
+/// How a redrive was done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Redrive {
+    /// `move_task` (SQS's `StartMessageMoveTask`, which runs on) or `copy` (receive, send, delete).
+    pub method: &'static str,
+    /// Messages moved, when copied; for a move task, the dead-letter count when it started.
+    pub messages: u64,
 }
 
 /// What the delivery pipeline keeps: statuses, attempts, and subscription deactivation.

@@ -819,6 +819,22 @@ where
         )
     }
 
+    /// Moves dead-lettered deliveries back onto the delivery queue (admin).
+    ///
+    /// # Errors
+    /// No queue in this function; queue failure.
+    pub async fn redrive_dead_letters(&self) -> ApiResult<Value> {
+        let queue = self
+            .queue
+            .as_ref()
+            .ok_or_else(|| ApiError::Internal("redrive needs DELIVERY_QUEUE_URL".into()))?;
+        let done = queue
+            .redrive(10_000)
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        Ok(json!({"method": done.method, "messages": done.messages}))
+    }
+
     /// A subscription's delivery attempts, newest first.
     ///
     /// # Errors

@@ -13,6 +13,7 @@ use shared::service::{Api, Caller, PageRequest};
 pub const ROUTES: Routes = &[
     ("GET", "/api/v1/openapi.json"),
     ("POST", "/api/v1/accounts"),
+    ("POST", "/api/v1/admin/dlq/redrive"),
     ("POST", "/api/v1/subscriptions"),
     ("GET", "/api/v1/subscriptions"),
     ("GET", "/api/v1/subscriptions/{id}"),
@@ -64,6 +65,15 @@ where
         return Ok(json_response(
             StatusCode::CREATED,
             &api.create_account(json_body(request)?).await?,
+        ));
+    }
+    if template == "/api/v1/admin/dlq/redrive" {
+        if caller != Caller::Admin {
+            return Err(ApiError::Unauthorized);
+        }
+        return Ok(json_response(
+            StatusCode::ACCEPTED,
+            &api.redrive_dead_letters().await?,
         ));
     }
     let Caller::Account(account) = caller else {

@@ -481,6 +481,16 @@ impl crate::delivery::DeliveryQueue for MemoryQueue {
         Ok(())
     }
 
+    async fn redrive(
+        &self,
+        _max: usize,
+    ) -> Result<crate::delivery::Redrive, crate::delivery::QueueError> {
+        Ok(crate::delivery::Redrive {
+            method: "copy",
+            messages: 0,
+        })
+    }
+
     async fn delay(
         &self,
         receipt_handle: &str,

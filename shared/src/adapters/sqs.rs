@@ -1,8 +1,10 @@
 //! The delivery queue on SQS.
 
-use crate::delivery::{DeliveryMessage, DeliveryQueue, QueueError};
+use crate::delivery::{DeliveryMessage, DeliveryQueue, QueueError, Redrive};
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use aws_sdk_sqs::types::{
+    DeleteMessageBatchRequestEntry, QueueAttributeName, SendMessageBatchRequestEntry,
+};
 use std::time::Duration;
 
 /// Tries per batch before giving up on entries SQS keeps refusing.
@@ -12,6 +14,7 @@ const BATCH_TRIES: usize = 5;
 pub struct SqsQueue {
     client: Client,
     url: String,
+    dead_letter_url: Option<String>,
 }
 
 impl SqsQueue {
@@ -20,7 +23,95 @@ impl SqsQueue {
         Self {
             client,
             url: url.into(),
+            dead_letter_url: None,
         }
+    }
+}
+
+impl SqsQueue {
+    /// With its dead-letter queue, for redrives.
+    #[must_use]
+    pub fn with_dead_letters(mut self, url: impl Into<String>) -> Self {
+        self.dead_letter_url = Some(url.into());
+        self
+    }
+
+    async fn attribute(&self, url: &str, name: QueueAttributeName) -> Result<String, QueueError> {
+        let output = self
+            .client
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(name.clone())
+            .send()
+            .await
+            .map_err(|e| unavailable(&e))?;
+        output
+            .attributes
+            .and_then(|mut a| a.remove(&name))
+            .ok_or_else(|| QueueError::Unavailable(format!("{url} has no {name}")))
+    }
+
+    /// Receive, send, delete: for services without `StartMessageMoveTask` (the local emulator).
+    async fn copy_back(&self, dead_letters: &str, max: usize) -> Result<u64, QueueError> {
+        let mut moved = 0u64;
+        while usize::try_from(moved).unwrap_or(usize::MAX) < max {
+            let received = self
+                .client
+                .receive_message()
+                .queue_url(dead_letters)
+                .max_number_of_messages(10)
+                .wait_time_seconds(0)
+                .send()
+                .await
+                .map_err(|e| unavailable(&e))?;
+            let messages = received.messages.unwrap_or_default();
+            if messages.is_empty() {
+                break;
+            }
+            let entries = messages
+                .iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    SendMessageBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .message_body(m.body.clone().unwrap_or_default())
+                        .build()
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| unavailable(&e))?;
+            let sent = self
+                .client
+                .send_message_batch()
+                .queue_url(&self.url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|e| unavailable(&e))?;
+            // Delete only what was sent; the rest stays dead-lettered for the next redrive.
+            let deletions = messages
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !sent.failed.iter().any(|f| f.id == i.to_string()))
+                .map(|(i, m)| {
+                    DeleteMessageBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .set_receipt_handle(m.receipt_handle.clone())
+                        .build()
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| unavailable(&e))?;
+            moved += u64::try_from(deletions.len()).unwrap_or(0);
+            if !deletions.is_empty() {
+                self.client
+                    .delete_message_batch()
+                    .queue_url(dead_letters)
+                    .set_entries(Some(deletions))
+                    .send()
+                    .await
+                    .map_err(|e| unavailable(&e))?;
+            }
+        }
+        Ok(moved)
     }
 }
 
@@ -86,6 +177,47 @@ impl DeliveryQueue for SqsQueue {
             }
         }
         Ok(())
+    }
+
+    async fn redrive(&self, max: usize) -> Result<Redrive, QueueError> {
+        let dead_letters = self
+            .dead_letter_url
+            .clone()
+            .ok_or_else(|| QueueError::Unavailable("no dead-letter queue configured".into()))?;
+        let source = self
+            .attribute(&dead_letters, QueueAttributeName::QueueArn)
+            .await?;
+        let destination = self
+            .attribute(&self.url, QueueAttributeName::QueueArn)
+            .await?;
+        let waiting: u64 = self
+            .attribute(
+                &dead_letters,
+                QueueAttributeName::ApproximateNumberOfMessages,
+            )
+            .await?
+            .parse()
+            .unwrap_or(0);
+        let task = self
+            .client
+            .start_message_move_task()
+            .source_arn(source)
+            .destination_arn(destination)
+            .send()
+            .await;
+        match task {
+            Ok(_) => Ok(Redrive {
+                method: "move_task",
+                messages: waiting,
+            }),
+            Err(error) => {
+                tracing::info!(error = %unavailable(&error), "StartMessageMoveTask unavailable; copying messages back");
+                Ok(Redrive {
+                    method: "copy",
+                    messages: self.copy_back(&dead_letters, max).await?,
+                })
+            }
+        }
     }
 
     async fn delay(&self, receipt_handle: &str, delay: Duration) -> Result<(), QueueError> {
