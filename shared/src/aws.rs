@@ -92,7 +92,7 @@ pub async fn pipeline(
         settings: crate::delivery::DeliverySettings {
             schedule: config.schedule,
             targets: config.targets,
-            disable_after: std::time::Duration::from_secs(5 * 24 * 3600),
+            disable_after: config.disable_after,
         },
     })
 }

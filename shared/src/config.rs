@@ -56,6 +56,7 @@ pub mod vars {
     pub const ALLOWED_TARGET_CIDRS: &str = "ALLOWED_TARGET_CIDRS";
     pub const RETRY_SCHEDULE: &str = "RETRY_SCHEDULE";
     pub const DEAD_LETTER_QUEUE_URL: &str = "DEAD_LETTER_QUEUE_URL";
+    pub const AUTO_DISABLE_AFTER: &str = "AUTO_DISABLE_AFTER";
     pub const DELIVERY_ATTEMPTS: &str = "DELIVERY_ATTEMPTS";
     pub const DELIVERY_TIMEOUT_SECONDS: &str = "DELIVERY_TIMEOUT_SECONDS";
 }
@@ -145,6 +146,8 @@ pub struct DeliverConfig {
     pub targets: TargetPolicy,
     pub connect_timeout: Duration,
     pub timeout: Duration,
+    /// A subscription whose deliveries have all failed this long is deactivated (default 5 days).
+    pub disable_after: Duration,
 }
 
 impl DeliverConfig {
@@ -205,9 +208,31 @@ impl DeliverConfig {
             schedule,
             targets,
             connect_timeout: Duration::from_secs(5).min(timeout),
+            disable_after: match source.get(vars::AUTO_DISABLE_AFTER) {
+                None => Duration::from_secs(5 * 24 * 3600),
+                Some(text) => parse_span(&text).ok_or_else(|| ConfigError::Invalid {
+                    name: vars::AUTO_DISABLE_AFTER,
+                    reason: "must be a number with s, m, h or d (e.g. 5d)".into(),
+                })?,
+            },
             timeout,
         })
     }
+}
+
+/// `90s`, `30m`, `12h`, `5d`.
+fn parse_span(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let value: u64 = text[..split].parse().ok()?;
+    let unit = match &text[split..] {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return None,
+    };
+    value.checked_mul(unit).map(Duration::from_secs)
 }
 
 #[cfg(test)]

@@ -118,6 +118,20 @@ pub struct Redrive {
 
 /// What the delivery pipeline keeps: statuses, attempts, and subscription deactivation.
 pub trait DeliveryStore: Send + Sync {
+    /// Notes that a delivery to the subscription failed; returns since when its deliveries have
+    /// all been failing (this failure's time when it is the first).
+    fn mark_failing(
+        &self,
+        account: &str,
+        subscription_id: &str,
+        at: &str,
+    ) -> impl Future<Output = Result<String, StoreError>> + Send;
+    /// Notes that a delivery to the subscription succeeded.
+    fn mark_healthy(
+        &self,
+        account: &str,
+        subscription_id: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Every active-or-not subscription of an account whose filters match `event_type`, in as
     /// few reads as the store allows (DynamoDB: one Query page per MB).
     fn matching_subscriptions(
@@ -360,6 +374,11 @@ where
         duration_ms,
         "delivery"
     );
+    if delivered {
+        store.mark_healthy(account, &subscription.id).await?;
+    } else if !gone {
+        disable_if_failing_too_long(store, settings, account, &subscription.id).await?;
+    }
     if gone {
         store
             .deactivate(account, &subscription.id, "the endpoint answered 410 Gone")
@@ -375,6 +394,30 @@ where
         }
         None => Disposition::Done,
     })
+}
+
+/// Deactivates a subscription whose deliveries have all failed for longer than the window.
+async fn disable_if_failing_too_long<S: DeliveryStore>(
+    store: &S,
+    settings: &DeliverySettings,
+    account: &str,
+    subscription_id: &str,
+) -> Result<(), PipelineError> {
+    let since = store.mark_failing(account, subscription_id, &now()).await?;
+    let failing_for = chrono::DateTime::parse_from_rfc3339(&since)
+        .ok()
+        .and_then(|since| {
+            (chrono::Utc::now() - since.with_timezone(&chrono::Utc))
+                .to_std()
+                .ok()
+        })
+        .unwrap_or_default();
+    if failing_for > settings.disable_after {
+        let reason = format!("every delivery has failed since {since}");
+        store.deactivate(account, subscription_id, &reason).await?;
+        tracing::warn!(subscription_id, %since, "subscription disabled after failing for too long");
+    }
+    Ok(())
 }
 
 /// Builds, checks and sends the signed request.
@@ -575,5 +618,220 @@ mod tests {
             delivery_id("evt_1", "sub_1").starts_with("dlv_")
                 && delivery_id("evt_1", "sub_1").len() == 36
         );
+    }
+}
+
+#[cfg(all(test, feature = "test-util"))]
+mod pipeline_tests {
+    use super::*;
+    use crate::adapters::memory::{MemoryQueue, MemoryStore, RecordingSender};
+    use crate::model::SigningSecret;
+
+    struct NoDns;
+    impl Resolver for NoDns {
+        async fn resolve(&self, _host: &str, _port: u16) -> Vec<std::net::IpAddr> {
+            vec!["93.184.215.14".parse().unwrap()]
+        }
+    }
+
+    async fn setup(
+        status: u16,
+        disable_after: Duration,
+        active: bool,
+    ) -> (
+        Pipeline<MemoryStore, MemoryQueue, RecordingSender, NoDns>,
+        DeliveryMessage,
+    ) {
+        let store = MemoryStore::new();
+        let subscription = Subscription {
+            id: "sub_1".into(),
+            account_id: "acc_1".into(),
+            url: "https://hooks.example.com/in".into(),
+            event_types: vec!["*".into()],
+            description: None,
+            active,
+            secrets: vec![SigningSecret {
+                secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
+                created_at: now(),
+                expires_at: None,
+            }],
+            disabled_reason: None,
+            created_at: now(),
+            updated_at: now(),
+        };
+        store.create_subscription(&subscription).await.unwrap();
+        let event = Event {
+            id: "evt_1".into(),
+            account_id: "acc_1".into(),
+            event_type: "order.received".into(),
+            created_at: now(),
+            data: serde_json::json!({"n": 1}),
+            subscription_id: None,
+        };
+        store.publish(&event, None).await.unwrap();
+        let message = DeliveryMessage {
+            delivery_id: delivery_id("evt_1", "sub_1"),
+            account_id: "acc_1".into(),
+            event_id: "evt_1".into(),
+            subscription_id: "sub_1".into(),
+            force: false,
+        };
+        let pipeline = Pipeline {
+            store,
+            queue: MemoryQueue::default(),
+            sender: RecordingSender::answering(status),
+            resolver: NoDns,
+            settings: DeliverySettings {
+                schedule: RetrySchedule::parse("1s,1s").unwrap(),
+                targets: TargetPolicy::default(),
+                disable_after,
+            },
+        };
+        (pipeline, message)
+    }
+
+    async fn run(
+        p: &Pipeline<MemoryStore, MemoryQueue, RecordingSender, NoDns>,
+        m: &DeliveryMessage,
+        attempt: u32,
+    ) -> Disposition {
+        deliver(
+            &p.store,
+            &p.sender,
+            &p.resolver,
+            &p.settings,
+            m,
+            attempt,
+            0.0,
+        )
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn success_is_done_and_a_duplicate_is_not_sent_again() {
+        let (p, m) = setup(204, Duration::from_secs(3600), true).await;
+        assert_eq!(run(&p, &m, 1).await, Disposition::Done);
+        assert_eq!(run(&p, &m, 1).await, Disposition::Done);
+        assert_eq!(
+            p.sender.requests.lock().unwrap().len(),
+            1,
+            "a re-fanned-out delivery is not sent twice"
+        );
+        let forced = DeliveryMessage {
+            force: true,
+            ..m.clone()
+        };
+        run(&p, &forced, 1).await;
+        assert_eq!(p.sender.requests.lock().unwrap().len(), 2, "a resend is");
+    }
+
+    #[tokio::test]
+    async fn failures_back_off_then_exhaust() {
+        let (p, m) = setup(500, Duration::from_secs(3600), true).await;
+        assert_eq!(
+            run(&p, &m, 1).await,
+            Disposition::RetryAfter(Duration::from_secs(1))
+        );
+        assert_eq!(
+            run(&p, &m, 2).await,
+            Disposition::RetryAfter(Duration::from_secs(1))
+        );
+        assert_eq!(
+            run(&p, &m, 3).await,
+            Disposition::RetryAfter(Duration::ZERO),
+            "exhausted: left for the DLQ"
+        );
+        let status = p
+            .store
+            .delivery_status("acc_1", "evt_1", "sub_1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((status.status, status.attempts), (DeliveryState::Failed, 3));
+        let sub = p
+            .store
+            .get_subscription("acc_1", "sub_1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(sub.active, "one hour has not passed");
+    }
+
+    #[tokio::test]
+    async fn failing_longer_than_the_window_disables_the_subscription() {
+        let (p, m) = setup(500, Duration::ZERO, true).await;
+        run(&p, &m, 1).await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        run(&p, &m, 2).await;
+        let sub = p
+            .store
+            .get_subscription("acc_1", "sub_1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!sub.active);
+        assert!(sub.disabled_reason.unwrap().contains("failed since"));
+    }
+
+    #[tokio::test]
+    async fn a_success_resets_the_failing_window() {
+        let (p, m) = setup(500, Duration::from_secs(3600), true).await;
+        run(&p, &m, 1).await;
+        let first = p
+            .store
+            .mark_failing("acc_1", "sub_1", "later")
+            .await
+            .unwrap();
+        assert_ne!(first, "later", "still failing since the first failure");
+        p.store.mark_healthy("acc_1", "sub_1").await.unwrap();
+        assert_eq!(
+            p.store
+                .mark_failing("acc_1", "sub_1", "later")
+                .await
+                .unwrap(),
+            "later"
+        );
+    }
+
+    #[tokio::test]
+    async fn inactive_subscriptions_are_skipped_without_a_request() {
+        let (p, m) = setup(200, Duration::from_secs(3600), false).await;
+        assert_eq!(run(&p, &m, 1).await, Disposition::Done);
+        assert!(p.sender.requests.lock().unwrap().is_empty());
+        let status = p
+            .store
+            .delivery_status("acc_1", "evt_1", "sub_1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(status.status, DeliveryState::Skipped);
+    }
+
+    #[tokio::test]
+    async fn requests_carry_standard_webhooks_headers() {
+        let (p, m) = setup(200, Duration::from_secs(3600), true).await;
+        run(&p, &m, 1).await;
+        let request = p.sender.requests.lock().unwrap()[0].clone();
+        let header = |name: &str| {
+            request
+                .headers
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(header("webhook-id"), Some("evt_1"));
+        assert_eq!(header("content-type"), Some("application/json"));
+        let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+        assert_eq!(body["type"], "order.received");
+        assert_eq!(body["data"], serde_json::json!({"n": 1}));
+        let ts: i64 = header("webhook-timestamp").unwrap().parse().unwrap();
+        signature::verify(
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            header,
+            &request.body,
+            ts,
+        )
+        .unwrap();
     }
 }

@@ -779,6 +779,45 @@ fn delivery_status_sk(event_id: &str, subscription_id: &str) -> String {
 pub const ATTEMPT_RETENTION_SECONDS: i64 = 30 * 24 * 3600;
 
 impl crate::delivery::DeliveryStore for DynamoStore {
+    async fn mark_failing(
+        &self,
+        account: &str,
+        subscription_id: &str,
+        at: &str,
+    ) -> StoreResult<String> {
+        let output = self
+            .client
+            .update_item()
+            .table_name(&self.data_table)
+            .key("pk", s(account_pk(account)))
+            .key("sk", s(format!("HEALTH#{subscription_id}")))
+            .update_expression(
+                "SET failing_since = if_not_exists(failing_since, :at), entity = :entity",
+            )
+            .expression_attribute_values(":at", s(at))
+            .expression_attribute_values(":entity", s("subscription_health"))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+            .send()
+            .await
+            .map_err(|e| store_error(&e))?;
+        Ok(output
+            .attributes
+            .and_then(|a| a.get("failing_since").and_then(|v| v.as_s().ok()).cloned())
+            .unwrap_or_else(|| at.to_owned()))
+    }
+
+    async fn mark_healthy(&self, account: &str, subscription_id: &str) -> StoreResult<()> {
+        self.client
+            .delete_item()
+            .table_name(&self.data_table)
+            .key("pk", s(account_pk(account)))
+            .key("sk", s(format!("HEALTH#{subscription_id}")))
+            .send()
+            .await
+            .map_err(|e| store_error(&e))?;
+        Ok(())
+    }
+
     async fn matching_subscriptions(
         &self,
         account: &str,

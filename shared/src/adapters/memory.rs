@@ -22,6 +22,7 @@ struct State {
     idempotency: HashMap<(String, String), (String, i64)>,
     deliveries: BTreeMap<(String, String, String), DeliveryStatus>,
     attempts: Vec<(String, Attempt)>,
+    failing_since: HashMap<(String, String), String>,
 }
 
 /// All ports in memory.
@@ -344,6 +345,27 @@ impl EventStore for MemoryStore {
 }
 
 impl DeliveryStore for MemoryStore {
+    async fn mark_failing(
+        &self,
+        account: &str,
+        subscription_id: &str,
+        at: &str,
+    ) -> StoreResult<String> {
+        let mut state = self.lock();
+        let since = state
+            .failing_since
+            .entry((account.to_owned(), subscription_id.to_owned()))
+            .or_insert_with(|| at.to_owned());
+        Ok(since.clone())
+    }
+
+    async fn mark_healthy(&self, account: &str, subscription_id: &str) -> StoreResult<()> {
+        self.lock()
+            .failing_since
+            .remove(&(account.to_owned(), subscription_id.to_owned()));
+        Ok(())
+    }
+
     async fn matching_subscriptions(
         &self,
         account: &str,
