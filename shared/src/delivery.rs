@@ -622,6 +622,7 @@ mod tests {
 }
 
 #[cfg(all(test, feature = "test-util"))]
+#[allow(clippy::unwrap_used)]
 mod pipeline_tests {
     use super::*;
     use crate::adapters::memory::{MemoryQueue, MemoryStore, RecordingSender};
