@@ -39,6 +39,10 @@ fn loopback() -> TargetPolicy {
 
 /// A fresh stack (3 attempts, 2 s apart), the API on it, and fanout + deliver behind the bridge.
 async fn world(test: &str) -> World {
+    world_with(test, LocalSettings::default()).await
+}
+
+async fn world_with(test: &str, settings: LocalSettings) -> World {
     let schedule = "2s,2s";
     let (clients, stack) = fresh_stack(
         test,
@@ -77,7 +81,7 @@ async fn world(test: &str) -> World {
             let pipeline = Arc::clone(&pipeline);
             async move { deliver::handle(&pipeline, event).await }
         });
-    let mappings = Mappings::from_stack(&stack, LocalSettings::default()).unwrap();
+    let mappings = Mappings::from_stack(&stack, settings).unwrap();
     let bridge = Bridge::start(&clients, mappings, Arc::new(invoker))
         .await
         .unwrap();
@@ -663,5 +667,63 @@ async fn the_api_shows_deliveries_and_attempts_and_resends() {
         .await
         .status,
         404
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn load_1000_events_to_10_subscriptions_loses_nothing() {
+    let world = world_with(
+        "e2e-load",
+        LocalSettings {
+            sqs_pollers: 6,
+            ..LocalSettings::default()
+        },
+    )
+    .await;
+    let key = account(&world.api, "acme").await;
+    let mut paths = Vec::new();
+    for i in 0..10 {
+        let path = format!("/load{i}");
+        subscribe(&world, &key, &path, json!(["*"]), true).await;
+        paths.push(path);
+    }
+    let started = std::time::Instant::now();
+    let mut event_ids = std::collections::HashSet::new();
+    for i in 0..1000 {
+        let reply = call(
+            &world.api,
+            "POST",
+            "/api/v1/events",
+            &key,
+            Some(json!({"type": "load.tested", "payload": {"i": i}})),
+        )
+        .await;
+        assert_eq!(reply.status, 202);
+        event_ids.insert(reply.body["id"].as_str().unwrap().to_owned());
+    }
+    let published = started.elapsed();
+    eventually("10,000 deliveries", Duration::from_secs(900), || async {
+        (world.receiver.all().len() >= 10_000).then_some(())
+    })
+    .await;
+    let delivered = started.elapsed();
+    let received = world.receiver.all();
+    let mut pairs = std::collections::HashMap::new();
+    for r in &received {
+        let id = r.headers["webhook-id"].clone();
+        assert!(
+            event_ids.contains(&id),
+            "a delivery of an unknown event {id}"
+        );
+        *pairs.entry((id, r.path.clone())).or_insert(0u32) += 1;
+    }
+    assert_eq!(
+        pairs.len(),
+        10_000,
+        "every event reached every subscription"
+    );
+    let duplicates = received.len() - pairs.len();
+    println!(
+        "load: published 1000 events in {published:?}; 10,000 deliveries received after {delivered:?}; {duplicates} duplicates (each of an id already seen)"
     );
 }
