@@ -727,3 +727,78 @@ async fn load_1000_events_to_10_subscriptions_loses_nothing() {
         "load: published 1000 events in {published:?}; 10,000 deliveries received after {delivered:?}; {duplicates} duplicates (each of an id already seen)"
     );
 }
+
+/// Not a timed test: it checks the fan-out of one event to 1,000 subscriptions is complete and
+/// prints how long it took (see the note on the fan-out issue for the figure).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_event_fans_out_to_1000_subscriptions() {
+    let (clients, stack) = fresh_stack("fanout-1000", &[]).await;
+    let data = stack.table("DataTable").unwrap().name.clone();
+    let store = DynamoStore::new(
+        clients.dynamodb.clone(),
+        data,
+        stack.table("EventsTable").unwrap().name.clone(),
+    );
+    let queue_url = stack.queue("DeliveryQueue").unwrap().url.clone();
+    let queue = SqsQueue::new(clients.sqs.clone(), queue_url.clone());
+    for i in 0..1000 {
+        let at = shared::model::now();
+        let subscription = shared::model::Subscription {
+            id: format!("sub_{i:04}"),
+            account_id: "acc_load".into(),
+            url: "https://hooks.example.com/".into(),
+            event_types: vec![if i % 2 == 0 {
+                "*".into()
+            } else {
+                "order.*".into()
+            }],
+            description: None,
+            active: true,
+            secrets: vec![],
+            disabled_reason: None,
+            created_at: at.clone(),
+            updated_at: at,
+        };
+        shared::ports::SubscriptionStore::create_subscription(&store, &subscription)
+            .await
+            .unwrap();
+    }
+    let event = shared::model::Event {
+        id: "evt_load".into(),
+        account_id: "acc_load".into(),
+        event_type: "order.received".into(),
+        created_at: shared::model::now(),
+        data: json!({}),
+        subscription_id: None,
+    };
+    let query_started = std::time::Instant::now();
+    let found = store
+        .matching_subscriptions("acc_load", "order.received")
+        .await
+        .unwrap();
+    println!(
+        "fanout: the matching Query alone took {:?} for {}",
+        query_started.elapsed(),
+        found.len()
+    );
+    let started = std::time::Instant::now();
+    let count = shared::delivery::fan_out(&store, &queue, &event)
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(count, 1000);
+    let attributes = clients
+        .sqs
+        .get_queue_attributes()
+        .queue_url(&queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+        .send()
+        .await
+        .unwrap();
+    let queued = &attributes.attributes.unwrap()
+        [&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages];
+    assert_eq!(queued, "1000");
+    println!(
+        "fanout: 1 event to 1000 subscriptions enqueued in {took:?} (1 Query page per MB, 100 SendMessageBatch calls)"
+    );
+}

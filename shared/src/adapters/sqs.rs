@@ -9,6 +9,8 @@ use std::time::Duration;
 
 /// Tries per batch before giving up on entries SQS keeps refusing.
 const BATCH_TRIES: usize = 5;
+/// `SendMessageBatch` calls in flight at once.
+const SENDS_IN_FLIGHT: usize = 16;
 
 #[derive(Clone)]
 pub struct SqsQueue {
@@ -115,20 +117,10 @@ impl SqsQueue {
     }
 }
 
-fn unavailable(error: &dyn std::error::Error) -> QueueError {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(inner) = source {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    QueueError::Unavailable(text)
-}
-
-impl DeliveryQueue for SqsQueue {
-    async fn send(&self, messages: &[DeliveryMessage]) -> Result<(), QueueError> {
-        for chunk in messages.chunks(10) {
+impl SqsQueue {
+    /// Sends up to 10 messages, retrying the entries SQS reports as failed.
+    async fn send_chunk(&self, chunk: &[DeliveryMessage]) -> Result<(), QueueError> {
+        {
             let mut pending: Vec<(String, String)> = chunk
                 .iter()
                 .enumerate()
@@ -175,6 +167,33 @@ impl DeliveryQueue for SqsQueue {
                     pending.len()
                 )));
             }
+        }
+        Ok(())
+    }
+}
+
+fn unavailable(error: &dyn std::error::Error) -> QueueError {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    QueueError::Unavailable(text)
+}
+
+impl DeliveryQueue for SqsQueue {
+    async fn send(&self, messages: &[DeliveryMessage]) -> Result<(), QueueError> {
+        use futures::StreamExt as _;
+        // SQS calls are latency-bound: keep several batches in flight.
+        let sends: Vec<_> = messages
+            .chunks(10)
+            .map(|chunk| self.send_chunk(chunk))
+            .collect();
+        let mut results = futures::stream::iter(sends).buffer_unordered(SENDS_IN_FLIGHT);
+        while let Some(result) = results.next().await {
+            result?;
         }
         Ok(())
     }
