@@ -802,3 +802,114 @@ async fn one_event_fans_out_to_1000_subscriptions() {
         "fanout: 1 event to 1000 subscriptions enqueued in {took:?} (1 Query page per MB, 100 SendMessageBatch calls)"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_crash_mid_batch_redelivers_only_what_was_not_delivered() {
+    // A short visibility timeout so the crashed batch comes back within the test.
+    let (clients, stack) = fresh_stack(
+        "e2e-crash",
+        &[
+            ("DeliveryAttempts", "3"),
+            ("RetrySchedule", "2s,2s"),
+            ("DeliveryVisibilityTimeout", "2"),
+        ],
+    )
+    .await;
+    let store = DynamoStore::new(
+        clients.dynamodb.clone(),
+        stack.table("DataTable").unwrap().name.clone(),
+        stack.table("EventsTable").unwrap().name.clone(),
+    );
+    let queue = SqsQueue::new(
+        clients.sqs.clone(),
+        stack.queue("DeliveryQueue").unwrap().url.clone(),
+    );
+    let mut api = with_store(store.clone(), queue.clone());
+    api.targets = loopback();
+    let pipeline = Arc::new(Pipeline {
+        store: store.clone(),
+        queue: queue.clone(),
+        sender: HttpSender::new(loopback(), Duration::from_secs(2), Duration::from_secs(3))
+            .unwrap(),
+        resolver: SystemResolver,
+        settings: DeliverySettings {
+            schedule: RetrySchedule::parse("2s,2s").unwrap(),
+            targets: loopback(),
+            disable_after: Duration::from_secs(3600),
+        },
+    });
+    let crashed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let did_crash = Arc::clone(&crashed);
+    let (fanout_store, fanout_queue) = (Arc::new(store.clone()), Arc::new(queue));
+    let invoker = devstack::invoke::InProcess::new()
+        .with_handler("fanout", move |event| {
+            let (store, queue) = (Arc::clone(&fanout_store), Arc::clone(&fanout_queue));
+            async move { fanout::handle(&*store, &*queue, event).await }
+        })
+        .with_handler(
+            "deliver",
+            move |event: lambda_runtime::LambdaEvent<aws_lambda_events::event::sqs::SqsEvent>| {
+                let (pipeline, crashed) = (Arc::clone(&pipeline), Arc::clone(&crashed));
+                async move {
+                    let records = &event.payload.records;
+                    if records.len() > 1 && !crashed.swap(true, std::sync::atomic::Ordering::SeqCst)
+                    {
+                        // Deliver the first half, then die before answering.
+                        pipeline.deliver_batch(&records[..records.len() / 2]).await;
+                        return Err::<aws_lambda_events::event::sqs::SqsBatchResponse, _>(
+                            lambda_runtime::Error::from("crashed mid-batch"),
+                        );
+                    }
+                    deliver::handle(&pipeline, event).await
+                }
+            },
+        );
+    let mappings = Mappings::from_stack(
+        &stack,
+        LocalSettings {
+            sqs_pollers: 1,
+            ..LocalSettings::default()
+        },
+    )
+    .unwrap();
+    let _bridge = Bridge::start(&clients, mappings, Arc::new(invoker))
+        .await
+        .unwrap();
+    let receiver = Receiver::start().await;
+    let key = account(&api, "acme").await;
+    for i in 0..4 {
+        let body = json!({"url": receiver.url(&format!("/crash{i}")), "event_types": ["*"]});
+        assert_eq!(
+            call(&api, "POST", "/api/v1/subscriptions", &key, Some(body))
+                .await
+                .status,
+            201
+        );
+    }
+    call(
+        &api,
+        "POST",
+        "/api/v1/events",
+        &key,
+        Some(json!({"type": "order.received", "payload": {}})),
+    )
+    .await;
+    eventually("every subscription reached", WAIT, || async {
+        (0..4)
+            .all(|i| !receiver.received(&format!("/crash{i}")).is_empty())
+            .then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await; // a second redelivery would show by now
+    assert!(
+        did_crash.load(std::sync::atomic::Ordering::SeqCst),
+        "the crash happened"
+    );
+    for i in 0..4 {
+        assert_eq!(
+            receiver.received(&format!("/crash{i}")).len(),
+            1,
+            "subscription {i} got exactly one delivery"
+        );
+    }
+}
