@@ -29,4 +29,4 @@ set -a
 set +a
 
 step "cargo test (unit, handler and integration tests)"
-cargo test --workspace --locked
+cargo test --workspace --locked --no-fail-fast

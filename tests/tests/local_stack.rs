@@ -552,7 +552,7 @@ async fn provisioned_resources_match_their_template_definitions() {
             if let Some(value) = declared.get(name) {
                 assert_eq!(
                     attributes[&QueueAttributeName::from(name)],
-                    value.to_string(),
+                    stack.context.resolve_string(value).unwrap(),
                     "{id} {name}"
                 );
             }
