@@ -90,7 +90,7 @@ case "$action" in
     setsid java -Xmx512m -Djava.library.path="$lib" -jar "$jar" -inMemory -sharedDb -port "$ddb_port" \
       > "$state/dynamodb.log" 2>&1 < /dev/null &
     echo $! > "$state/dynamodb.pid"
-    setsid .local/venv/bin/moto_server -H 127.0.0.1 -p "$sqs_port" > "$state/sqs.log" 2>&1 < /dev/null &
+    setsid .local/venv/bin/python local/moto_server.py -H 127.0.0.1 -p "$sqs_port" > "$state/sqs.log" 2>&1 < /dev/null &
     echo $! > "$state/sqs.pid"
 
     ddb_ready() { curl -s -o /dev/null -X POST -H 'X-Amz-Target: DynamoDB_20120810.ListTables' \
