@@ -42,8 +42,8 @@ set -a
 . "$state/stack.env"
 set +a
 
-[ -s "$state/admin-key" ] || python3 -c 'import secrets; print(secrets.token_urlsafe(32))' > "$state/admin-key"
-admin_key=$(cat "$state/admin-key")
+# The admin key the sample events in events/ carry (public: local development only).
+admin_key=$(target/debug/devstack sample-admin-key)
 
 # Local development may deliver to receivers on this machine, and nowhere else non-public.
 target/debug/devstack provision --prefix dev- --param "AdminApiKey=$admin_key" \
@@ -51,6 +51,8 @@ target/debug/devstack provision --prefix dev- --param "AdminApiKey=$admin_key" \
   --env-file "$state/functions.env" >/dev/null
 # The functions reach the emulators through the same AWS_* variables.
 cat "$state/stack.env" >> "$state/functions.env"
+# The account, user, photo, subscription and event the sample events in events/ refer to.
+target/debug/devstack seed --prefix dev- --receiver-url "${SAMPLE_RECEIVER_URL:-http://127.0.0.1:8080/webhook}"
 
 setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$LAMBDA_PORT" --concurrency 4 \
   --env-file "$state/functions.env" > "$state/watch.log" 2>&1 < /dev/null &
@@ -91,7 +93,10 @@ cat <<BANNER
     curl -s -X POST \$API/api/v1/photos/p1/likes -H "Authorization: Bearer \$KEY"
     curl -s \$API/api/v1/events -H "Authorization: Bearer \$KEY"
 
-  functions      cargo lambda watch on http://127.0.0.1:$LAMBDA_PORT (hot reload)
+  functions      cargo lambda watch on http://127.0.0.1:$LAMBDA_PORT (hot reload); try one with a sample event:
+                   cargo lambda invoke -A 127.0.0.1 -P $LAMBDA_PORT --data-file events/resources/get-users.json resources
+                 (the samples use the seeded account "samples"; its subscription posts to
+                  ${SAMPLE_RECEIVER_URL:-http://127.0.0.1:8080/webhook})
   logs           $state/watch.log (functions), $state/devstack.log (gateway + event source mappings)
   emulators      $(grep -E 'DYNAMODB=|SQS=' "$state/stack.env" | tr '\n' ' ')
 

@@ -30,3 +30,6 @@ set +a
 
 step "cargo test (unit, handler and integration tests)"
 cargo test --workspace --locked --no-fail-fast
+
+step "every events/ file through cargo lambda watch + cargo lambda invoke"
+local/invoke-samples.sh

@@ -7,4 +7,5 @@ pub mod gateway;
 pub mod invoke;
 pub mod provision;
 pub mod resolve;
+pub mod samples;
 pub mod template;

@@ -3,6 +3,8 @@
 //! ```text
 //! devstack provision --prefix dev- [--template template.yaml] [--param K=V]... [--env K=V]... [--env-file F]
 //! devstack serve --prefix dev- --invoke-url http://127.0.0.1:9000 --port 3000 [--template …] [--param K=V]...
+//! devstack seed --prefix dev- --receiver-url http://127.0.0.1:8080/webhook   (the data events/ refers to)
+//! devstack sample-admin-key                                                 (the AdminApiKey events/ uses)
 //! ```
 //! Endpoints and credentials come from the standard AWS variables (`AWS_ENDPOINT_URL_DYNAMODB`,
 //! `AWS_ENDPOINT_URL_SQS`, …) that `local/stack.sh` writes.
@@ -26,11 +28,12 @@ struct Args {
     extra_env: BTreeMap<String, String>,
     env_file: Option<PathBuf>,
     invoke_url: Option<String>,
+    receiver_url: Option<String>,
     port: u16,
 }
 
-const USAGE: &str = "usage: devstack provision|serve --prefix P [--template F] [--param K=V]... [--env K=V]... \
-                     [--env-file F] [--invoke-url URL] [--port N]";
+const USAGE: &str = "usage: devstack provision|serve|seed --prefix P [--template F] [--param K=V]... [--env K=V]... \
+                     [--env-file F] [--invoke-url URL] [--port N] [--receiver-url URL]\n       devstack sample-admin-key";
 
 fn parse_args() -> Result<Args, String> {
     let mut raw = std::env::args().skip(1);
@@ -43,6 +46,7 @@ fn parse_args() -> Result<Args, String> {
         extra_env: BTreeMap::new(),
         env_file: None,
         invoke_url: None,
+        receiver_url: None,
         port: 3000,
     };
     while let Some(flag) = raw.next() {
@@ -68,11 +72,12 @@ fn parse_args() -> Result<Args, String> {
             }
             "--env-file" => args.env_file = Some(PathBuf::from(value()?)),
             "--invoke-url" => args.invoke_url = Some(value()?),
+            "--receiver-url" => args.receiver_url = Some(value()?),
             "--port" => args.port = value()?.parse().map_err(|e| format!("--port: {e}"))?,
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
     }
-    if args.prefix.is_empty() {
+    if args.prefix.is_empty() && args.command != "sample-admin-key" {
         return Err(format!("--prefix is required\n{USAGE}"));
     }
     Ok(args)
@@ -90,6 +95,10 @@ async fn provision_stack(args: &Args, clients: &Clients) -> Result<Stack, String
 }
 
 async fn run(args: Args) -> Result<(), String> {
+    if args.command == "sample-admin-key" {
+        println!("{}", devstack::samples::ADMIN_KEY);
+        return Ok(());
+    }
     let clients = Clients::from_env().await;
     let stack = provision_stack(&args, &clients).await?;
     match args.command.as_str() {
@@ -146,6 +155,16 @@ async fn run(args: Args) -> Result<(), String> {
             shutdown_signal().await;
             gateway.abort();
             Ok(())
+        }
+        "seed" => {
+            let receiver = args
+                .receiver_url
+                .as_deref()
+                .ok_or("seed needs --receiver-url")?;
+            let store = devstack::samples::store(&clients, &stack)?;
+            devstack::samples::seed(&store, receiver)
+                .await
+                .map_err(|e| format!("seeding the sample data: {e}"))
         }
         other => Err(format!("unknown command {other}\n{USAGE}")),
     }

@@ -1,0 +1,151 @@
+//! The data the sample events in `events/` refer to, so each of them can be invoked against a
+//! local stack (`cargo lambda invoke --data-file events/…`, the samples test) and answer what a
+//! real request would: the account whose API key the samples carry, its user, photo, subscription
+//! and event. Local development only: the keys are public, in this file and in `events/`.
+//!
+//! `seed` puts that state back however the previous sample left it (a deleted user or
+//! subscription, a rotated secret, a paused subscription), so every sample starts from the same
+//! state and their order does not matter.
+
+use shared::model::{Account, Event, SigningSecret, Subscription, User, now};
+use shared::ports::{
+    AccountStore, EventStore, PhotoStore, StoreError, SubscriptionStore, UserStore,
+};
+
+/// `AdminApiKey` of local stacks that run the samples (`make dev`, the samples test).
+pub const ADMIN_KEY: &str = "local-admin-key-used-by-the-sample-events";
+/// The API key in every account-scoped sample event.
+pub const API_KEY: &str = "rhk_sample-events-local-only-not-a-real-key-0000";
+pub const ACCOUNT_ID: &str = "acc_01KSAMP1E00000000000000000";
+pub const USER_ID: &str = "usr_01KSAMP1E00000000000000001";
+pub const USERNAME: &str = "sample-user";
+pub const PHOTO_ID: &str = "photo-1";
+pub const SUBSCRIPTION_ID: &str = "sub_01KSAMP1E00000000000000001";
+/// The sample user's `user.created` event, the one the stream and SQS samples carry.
+pub const EVENT_ID: &str = "evt_01KSAMP1E00000000000000001";
+/// Signing secret of the sample subscription, so a receiver can verify what it gets.
+pub const WEBHOOK_SECRET: &str = "whsec_c2FtcGxlLXNlY3JldC1mb3ItbG9jYWwtdXNlLW9ubHk=";
+const CREATED_AT: &str = "2026-11-22T12:00:00.000Z";
+
+/// The store of a provisioned stack (its `DataTable` and `EventsTable`).
+///
+/// # Errors
+/// The template defines no such tables.
+pub fn store(
+    clients: &crate::provision::Clients,
+    stack: &crate::provision::Stack,
+) -> Result<shared::adapters::dynamodb::DynamoStore, String> {
+    let name = |id: &str| {
+        stack
+            .table(id)
+            .map(|t| t.name.clone())
+            .ok_or_else(|| format!("the template defines no {id}"))
+    };
+    Ok(shared::adapters::dynamodb::DynamoStore::new(
+        clients.dynamodb.clone(),
+        name("DataTable")?,
+        name("EventsTable")?,
+    ))
+}
+
+/// Puts the sample account, user, photo, subscription (delivering to `receiver_url`) and event in
+/// place, changing only what differs from that state.
+///
+/// # Errors
+/// The store failed.
+pub async fn seed<S>(store: &S, receiver_url: &str) -> Result<(), StoreError>
+where
+    S: AccountStore + UserStore + PhotoStore + SubscriptionStore + EventStore,
+{
+    let account = Account {
+        id: ACCOUNT_ID.into(),
+        name: "samples".into(),
+        created_at: CREATED_AT.into(),
+    };
+    ignore_conflict(
+        store
+            .create_account(&account, &shared::domain::secrets::api_key_hash(API_KEY))
+            .await,
+    )?;
+    if store.get_user(ACCOUNT_ID, USER_ID).await?.is_none() {
+        let user = User {
+            id: USER_ID.into(),
+            username: USERNAME.into(),
+            password_hash: shared::domain::secrets::hash_password("sample-password")
+                .map_err(|_| StoreError::Unavailable("hashing the sample password".into()))?,
+            created_at: CREATED_AT.into(),
+            updated_at: CREATED_AT.into(),
+        };
+        // The first time this writes the sample event; after a deleted user a fresh one.
+        let event_id = if store.get_event(ACCOUNT_ID, EVENT_ID).await?.is_some() {
+            shared::domain::ids::new_id(shared::domain::ids::IdKind::Event)
+        } else {
+            EVENT_ID.into()
+        };
+        let event = Event {
+            id: event_id,
+            account_id: ACCOUNT_ID.into(),
+            event_type: "user.created".into(),
+            created_at: CREATED_AT.into(),
+            data: user.representation(),
+            subscription_id: None,
+        };
+        ignore_conflict(store.create_user(&user, ACCOUNT_ID, &event).await)?;
+    }
+    if store.get_photo(ACCOUNT_ID, PHOTO_ID).await?.is_none() {
+        let event = Event {
+            id: shared::domain::ids::new_id(shared::domain::ids::IdKind::Event),
+            account_id: ACCOUNT_ID.into(),
+            event_type: "photo.liked".into(),
+            created_at: now(),
+            data: serde_json::json!({"photo_id": PHOTO_ID, "likes": 1}),
+            subscription_id: None,
+        };
+        ignore_conflict(store.like_photo(ACCOUNT_ID, PHOTO_ID, 0, &event).await)?;
+    }
+    let wanted = Subscription {
+        id: SUBSCRIPTION_ID.into(),
+        account_id: ACCOUNT_ID.into(),
+        url: receiver_url.into(),
+        event_types: vec!["*".into()],
+        description: Some("receives every sample event".into()),
+        active: true,
+        secrets: vec![SigningSecret {
+            secret: WEBHOOK_SECRET.into(),
+            created_at: CREATED_AT.into(),
+            expires_at: None,
+        }],
+        disabled_reason: None,
+        created_at: CREATED_AT.into(),
+        updated_at: CREATED_AT.into(),
+    };
+    match store.get_subscription(ACCOUNT_ID, SUBSCRIPTION_ID).await? {
+        None => ignore_conflict(store.create_subscription(&wanted).await),
+        Some(current) if same_state(&current, &wanted) => Ok(()),
+        Some(current) => {
+            let replacement = Subscription {
+                updated_at: now(),
+                ..wanted
+            };
+            store
+                .update_subscription(&replacement, &current.updated_at)
+                .await
+        }
+    }
+}
+
+fn same_state(current: &Subscription, wanted: &Subscription) -> bool {
+    current.url == wanted.url
+        && current.event_types == wanted.event_types
+        && current.active
+        && current.secrets.len() == 1
+        && current.secrets[0].secret == wanted.secrets[0].secret
+}
+
+/// Another seed (or an earlier run) made it first: fine.
+fn ignore_conflict(result: Result<(), StoreError>) -> Result<(), StoreError> {
+    match result {
+        Err(StoreError::Conflict) => Ok(()),
+        other => other,
+    }
+}
