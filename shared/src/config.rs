@@ -39,6 +39,17 @@ impl<S: std::hash::BuildHasher> Source for std::collections::HashMap<String, Str
     }
 }
 
+/// Fails on the first of `names` that is missing or empty: a function checks the variables it
+/// needs at cold start (its crate's `ENVIRONMENT`, which the template test holds `template.yaml` to).
+///
+/// # Errors
+/// The first missing variable.
+pub fn require(source: &impl Source, names: &[&'static str]) -> Result<(), ConfigError> {
+    names
+        .iter()
+        .try_for_each(|name| required(source, name).map(|_| ()))
+}
+
 fn required(source: &impl Source, name: &'static str) -> Result<String, ConfigError> {
     match source.get(name) {
         Some(value) if !value.trim().is_empty() => Ok(value),
@@ -78,6 +89,14 @@ pub struct ApiConfig {
 
 impl ApiConfig {
     pub const VARS: &'static [&'static str] = &[vars::DATA_TABLE, vars::EVENTS_TABLE];
+    /// What the function with the admin, resend and redrive routes needs on top of `VARS`.
+    pub const WITH_QUEUES_VARS: &'static [&'static str] = &[
+        vars::DATA_TABLE,
+        vars::EVENTS_TABLE,
+        vars::ADMIN_API_KEY,
+        vars::DELIVERY_QUEUE_URL,
+        vars::DEAD_LETTER_QUEUE_URL,
+    ];
 
     /// # Errors
     /// A required variable is missing or empty, or an optional one is malformed.

@@ -7,6 +7,9 @@ use shared::delivery::{DeliveryQueue, DeliveryStore, Pipeline, WebhookSender};
 use shared::domain::target::Resolver;
 use shared::ports::{EventStore, SubscriptionStore};
 
+/// The environment variables this function needs (`template.yaml` must set each).
+pub const ENVIRONMENT: &[&str] = shared::config::DeliverConfig::VARS;
+
 /// Handles one SQS batch.
 ///
 /// # Errors

@@ -9,6 +9,9 @@ use shared::ports::SubscriptionStore;
 
 pub use shared::delivery::is_event_insert;
 
+/// The environment variables this function needs (`template.yaml` must set each).
+pub const ENVIRONMENT: &[&str] = shared::config::FanoutConfig::VARS;
+
 /// Handles one stream batch; failures are reported per record, never for the whole batch.
 ///
 /// # Errors

@@ -4,6 +4,7 @@ use std::sync::Arc;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
+    shared::config::require(&shared::config::ProcessEnv, fanout::ENVIRONMENT)?;
     let config = shared::config::FanoutConfig::load(&shared::config::ProcessEnv)?;
     let (store, queue) = shared::aws::fanout(config).await;
     let (store, queue) = (Arc::new(store), Arc::new(queue));

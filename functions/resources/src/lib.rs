@@ -11,6 +11,9 @@ use shared::ports::{AccountStore, EventStore, PhotoStore, SubscriptionStore, Use
 use shared::service::{Api, Caller, PageRequest};
 
 /// Every route this function serves; `template.yaml` routes exactly these here.
+/// The environment variables this function needs (`template.yaml` must set each).
+pub const ENVIRONMENT: &[&str] = shared::config::ApiConfig::VARS;
+
 pub const ROUTES: Routes = &[
     ("GET", "/api/v1/health"),
     ("POST", "/api/v1/users"),

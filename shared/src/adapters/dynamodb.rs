@@ -26,6 +26,8 @@ type Item = HashMap<String, AttributeValue>;
 
 /// How long an event is kept (and so can be fetched, listed and resent).
 pub const EVENT_RETENTION_SECONDS: i64 = 30 * 24 * 3600;
+/// The attribute holding an item's expiry (unix seconds): the tables' TTL attribute.
+pub const TTL_ATTRIBUTE: &str = "expires_at";
 
 /// Every port, on the two tables.
 #[derive(Clone)]
