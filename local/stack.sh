@@ -19,7 +19,7 @@ state=".local/run/$name"
 pid_alive() {
   local pid
   pid=$(cat "$1" 2>/dev/null) || return 1
-  [ -n "$pid" ] && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$2"
+  [ -n "$pid" ] && tr '\0' ' ' 2>/dev/null < "/proc/$pid/cmdline" | grep -q -- "$2"
 }
 
 stop_one() { # FILE MARKER
@@ -87,7 +87,7 @@ case "$action" in
     [ "$ddb_port" != "$sqs_port" ] || die "DYNAMODB_PORT and SQS_PORT must differ"
     lib=$(dirname "$jar")/DynamoDBLocal_lib
 
-    setsid java -Xmx512m -Djava.library.path="$lib" -jar "$jar" -inMemory -sharedDb -port "$ddb_port" \
+    setsid java -Xmx512m -Djava.library.path="$lib" -jar "$jar" -inMemory -sharedDb -disableTelemetry -port "$ddb_port" \
       > "$state/dynamodb.log" 2>&1 < /dev/null &
     echo $! > "$state/dynamodb.pid"
     setsid .local/venv/bin/python local/moto_server.py -H 127.0.0.1 -p "$sqs_port" > "$state/sqs.log" 2>&1 < /dev/null &
