@@ -1,13 +1,17 @@
 # The two commands the README leads with:
 #   make dev    run the whole platform locally (emulators, functions, event source mappings, API)
 #   make test   every check and test, against a local stack of its own
-.PHONY: dev test install stack-up stack-down build clean
+.PHONY: dev test bench install stack-up stack-down build clean
 
 dev:
 	@local/dev.sh
 
 test:
 	@local/test.sh
+
+# Throughput, fan-out, end to end, cold start and cost; writes bench/results/ and the README's table.
+bench:
+	@local/bench.sh
 
 install:
 	@local/install.sh

@@ -1,0 +1,335 @@
+//! Phase 3, end to end on the local stack: events written to DynamoDB Local as the API writes them,
+//! the stream → `fanout` → SQS emulator → `deliver` → receivers, with the local event source
+//! mappings (devstack's bridge) and both handlers in this process.
+
+use crate::measure::{CpuShare, CpuWindow, Percentiles, pid_from_file, round};
+use crate::receiver::ReceiverProcess;
+use crate::stack::{CallCounter, counted, fresh, queue_url, tables};
+use devstack::bridge::{Bridge, LocalSettings, Mappings};
+use futures::StreamExt as _;
+use serde::Serialize;
+use shared::adapters::dynamodb::DynamoStore;
+use shared::adapters::http_sender::HttpSender;
+use shared::adapters::sqs::SqsQueue;
+use shared::delivery::{DeliverySettings, Pipeline};
+use shared::domain::retry::{DEFAULT_SCHEDULE, RetrySchedule};
+use shared::domain::target::SystemResolver;
+use shared::ports::{EventStore, SubscriptionStore};
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub const EVENTS: usize = 1000;
+pub const SUBSCRIPTIONS: usize = 10;
+/// Events written at once, as concurrent API requests would.
+const PUBLISHERS: usize = 4;
+/// Local SQS pollers on the delivery queue (Lambda runs up to `MaximumConcurrency`).
+const SQS_POLLERS: usize = 16;
+/// The paced run: this many events, one every `PACE`, a rate the stack keeps up with, so its
+/// latency is the pipeline's and not a backlog's.
+pub const PACED_EVENTS: usize = 200;
+const PACE: Duration = Duration::from_millis(100);
+const ACCOUNT: &str = "acc_e2e";
+/// Give up waiting when nothing new arrived for this long.
+const STALL: Duration = Duration::from_secs(90);
+
+#[derive(Debug, Clone, Serialize)]
+pub struct E2eResult {
+    pub events: usize,
+    pub subscriptions: usize,
+    pub expected_deliveries: usize,
+    pub delivered: usize,
+    pub lost: usize,
+    pub duplicates: usize,
+    pub publishers: usize,
+    pub sqs_pollers: usize,
+    pub publish_seconds: f64,
+    /// From the first event written until the last delivery verified.
+    pub seconds: f64,
+    pub deliveries_per_second: f64,
+    /// Event `created_at` → the receiver has verified the signature (first arrival of each pair),
+    /// in the burst: mostly time spent waiting in the backlog.
+    pub latency: Percentiles,
+    pub paced_events: usize,
+    pub paced_events_per_second: f64,
+    pub paced_lost: usize,
+    /// The same, with events written at `paced_events_per_second`.
+    pub paced_latency: Percentiles,
+    pub cpu: Vec<CpuShare>,
+    pub bound_by: String,
+    /// Calls our functions made (fanout + deliver), per delivery.
+    pub function_calls_per_delivery: BTreeMap<String, f64>,
+    /// Calls the event source mappings made (Lambda's pollers; billed SQS requests), per delivery.
+    pub mapping_calls_per_delivery: BTreeMap<String, f64>,
+}
+
+/// Runs the phase.
+///
+/// # Errors
+/// The stack or the receiver failed.
+#[allow(clippy::too_many_lines)]
+pub async fn run(stack_state: &Path) -> Result<E2eResult, String> {
+    let (clients, stack) = fresh("e2e", &[]).await?;
+    let (data, events_table) = tables(&stack)?;
+    let url = queue_url(&stack, "DeliveryQueue")?;
+    let secret = crate::report::signing_secret();
+    let receiver = ReceiverProcess::start(SUBSCRIPTIONS, &secret).await?;
+
+    let setup = DynamoStore::new(clients.dynamodb.clone(), data.clone(), events_table.clone());
+    for (i, target) in receiver.urls().into_iter().enumerate() {
+        let subscription =
+            crate::core::subscription(format!("sub_e2e_{i:02}"), ACCOUNT, target, &secret);
+        setup
+            .create_subscription(&subscription)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+
+    let (functions, mappings_counter) = (CallCounter::default(), CallCounter::default());
+    let ours = counted(&clients, &functions);
+    let store = DynamoStore::new(ours.dynamodb.clone(), data, events_table);
+    let queue = SqsQueue::new(ours.sqs.clone(), url);
+    let policy = crate::core::loopback()?;
+    let pipeline = Arc::new(Pipeline {
+        store: store.clone(),
+        queue: queue.clone(),
+        sender: HttpSender::new(
+            policy.clone(),
+            Duration::from_secs(5),
+            Duration::from_secs(15),
+        )
+        .map_err(|e| e.to_string())?,
+        resolver: SystemResolver,
+        settings: DeliverySettings {
+            schedule: RetrySchedule::parse(DEFAULT_SCHEDULE)?,
+            targets: policy,
+            disable_after: Duration::from_secs(5 * 86_400),
+        },
+    });
+    let (fanout_store, fanout_queue) = (Arc::new(store), Arc::new(queue));
+    let invoker = devstack::invoke::InProcess::new()
+        .with_handler("fanout", move |event| {
+            let (store, queue) = (Arc::clone(&fanout_store), Arc::clone(&fanout_queue));
+            async move { fanout::handle(&*store, &*queue, event).await }
+        })
+        .with_handler("deliver", move |event| {
+            let pipeline = Arc::clone(&pipeline);
+            async move { deliver::handle(&pipeline, event).await }
+        });
+    let settings = LocalSettings {
+        sqs_pollers: SQS_POLLERS,
+        ..LocalSettings::default()
+    };
+    let mappings = Mappings::from_stack(&stack, settings).map_err(|e| e.to_string())?;
+    let _bridge = Bridge::start(
+        &counted(&clients, &mappings_counter),
+        mappings,
+        Arc::new(invoker),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    mappings_counter.reset();
+
+    let cpu = CpuWindow::start(&[
+        (
+            "DynamoDB Local (java)",
+            pid_from_file(&stack_state.join("dynamodb.pid")),
+        ),
+        (
+            "SQS emulator (moto, python)",
+            pid_from_file(&stack_state.join("sqs.pid")),
+        ),
+        (
+            "bench: bridge + fanout + deliver + event writer",
+            Some(std::process::id()),
+        ),
+        ("receivers", receiver.pid()),
+    ]);
+    let started = Instant::now();
+    write_events(&setup, "burst", EVENTS, None).await?;
+    let publish_seconds = started.elapsed().as_secs_f64();
+    let expected = EVENTS * SUBSCRIPTIONS;
+    let arrivals = await_deliveries(&receiver, expected).await?;
+    let cpu = cpu.finish();
+    let first = distinct_pairs(&arrivals);
+    let delivered = first.len();
+    let last_verified = first.values().map(|a| a.verified_at_ms).max().unwrap_or(0);
+    let first_created = first
+        .values()
+        .filter_map(|a| a.created_at_ms)
+        .min()
+        .unwrap_or(last_verified);
+    #[allow(clippy::cast_precision_loss)]
+    let seconds = (last_verified - first_created) as f64 / 1e3;
+    #[allow(clippy::cast_precision_loss)]
+    let mut latencies: Vec<f64> = first
+        .values()
+        .filter_map(|a| a.created_at_ms.map(|c| (a.verified_at_ms - c) as f64))
+        .collect();
+    let calls = (
+        per_delivery(&functions, delivered),
+        per_delivery(&mappings_counter, delivered),
+    );
+
+    receiver.reset().await?;
+    write_events(&setup, "paced", PACED_EVENTS, Some(PACE)).await?;
+    let paced = distinct_pairs(&await_deliveries(&receiver, PACED_EVENTS * SUBSCRIPTIONS).await?);
+    #[allow(clippy::cast_precision_loss)]
+    let mut paced_latencies: Vec<f64> = paced
+        .values()
+        .filter_map(|a| a.created_at_ms.map(|c| (a.verified_at_ms - c) as f64))
+        .collect();
+    #[allow(clippy::cast_precision_loss)]
+    Ok(E2eResult {
+        events: EVENTS,
+        subscriptions: SUBSCRIPTIONS,
+        expected_deliveries: expected,
+        delivered,
+        lost: expected.saturating_sub(delivered),
+        duplicates: arrivals.iter().filter(|a| a.verified).count() - delivered,
+        publishers: PUBLISHERS,
+        sqs_pollers: SQS_POLLERS,
+        publish_seconds: round(publish_seconds, 2),
+        seconds: round(seconds, 2),
+        deliveries_per_second: round(delivered as f64 / seconds.max(0.001), 0),
+        latency: Percentiles::of(&mut latencies),
+        bound_by: bound_by(&cpu, delivered, delivered as f64 / seconds.max(0.001)),
+        cpu,
+        paced_events: PACED_EVENTS,
+        paced_events_per_second: round(1.0 / PACE.as_secs_f64(), 1),
+        paced_lost: (PACED_EVENTS * SUBSCRIPTIONS).saturating_sub(paced.len()),
+        paced_latency: Percentiles::of(&mut paced_latencies),
+        function_calls_per_delivery: calls.0,
+        mapping_calls_per_delivery: calls.1,
+    })
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn per_delivery(counter: &CallCounter, delivered: usize) -> BTreeMap<String, f64> {
+    counter
+        .snapshot()
+        .into_iter()
+        .map(|(k, v)| (k, round(v as f64 / delivered.max(1) as f64, 3)))
+        .collect()
+}
+
+/// Writes `count` events as the API does, `PUBLISHERS` at a time, or one every `pace`.
+async fn write_events(
+    store: &DynamoStore,
+    run: &str,
+    count: usize,
+    pace: Option<Duration>,
+) -> Result<(), String> {
+    let write = |n: usize| {
+        let (store, run) = (store.clone(), run.to_owned());
+        async move {
+            let event = crate::core::event(format!("evt_e2e_{run}_{n:05}"), ACCOUNT, n);
+            store.publish(&event, None).await.map(|_| ())
+        }
+    };
+    let results: Vec<_> = match pace {
+        None => {
+            futures::stream::iter(0..count)
+                .map(write)
+                .buffer_unordered(PUBLISHERS)
+                .collect()
+                .await
+        }
+        Some(pace) => {
+            let mut ticks = tokio::time::interval(pace);
+            let mut writes = Vec::new();
+            for n in 0..count {
+                ticks.tick().await;
+                writes.push(tokio::spawn(write(n)));
+            }
+            let mut results = Vec::new();
+            for w in writes {
+                results.push(
+                    w.await
+                        .map_err(|e| shared::ports::StoreError::Unavailable(e.to_string()))
+                        .and_then(|r| r),
+                );
+            }
+            results
+        }
+    };
+    for result in results {
+        result.map_err(|e| format!("writing an event: {e}"))?;
+    }
+    Ok(())
+}
+
+/// Waits until `expected` distinct pairs arrived verified, or nothing new arrived for `STALL`.
+async fn await_deliveries(
+    receiver: &ReceiverProcess,
+    expected: usize,
+) -> Result<Vec<crate::receiver::Arrival>, String> {
+    let (mut seen, mut last_progress) = (0, Instant::now());
+    loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let arrivals = receiver.arrivals().await?;
+        let distinct = distinct_pairs(&arrivals).len();
+        if distinct >= expected {
+            // A little longer, so duplicates still in flight are counted.
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            return receiver.arrivals().await;
+        }
+        if distinct > seen {
+            (seen, last_progress) = (distinct, Instant::now());
+        } else if last_progress.elapsed() > STALL {
+            return Ok(arrivals);
+        }
+    }
+}
+
+/// The first verified arrival of each (event, receiver URL) pair.
+fn distinct_pairs(
+    arrivals: &[crate::receiver::Arrival],
+) -> HashMap<(String, u16), crate::receiver::Arrival> {
+    let mut first = HashMap::new();
+    for arrival in arrivals.iter().filter(|a| a.verified) {
+        first
+            .entry((arrival.id.clone(), arrival.port))
+            .or_insert_with(|| arrival.clone());
+    }
+    first
+}
+
+/// What bounds the burst's throughput, from CPU accounting: each process's CPU per delivery, and
+/// the rate the machine's cores could sustain if CPU were all that limited it.
+fn bound_by(cpu: &[CpuShare], delivered: usize, deliveries_per_second: f64) -> String {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    #[allow(clippy::cast_precision_loss)]
+    let (cores, delivered) = (cores as f64, delivered.max(1) as f64);
+    let total: f64 = cpu.iter().map(|c| c.cpu_seconds).sum();
+    if total <= 0.0 {
+        return "unknown (no CPU figures)".to_owned();
+    }
+    let busy: f64 = cpu.iter().map(|c| c.cores_busy).sum();
+    let per = cpu
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {:.2} ms ({:.0} %)",
+                c.process,
+                c.cpu_seconds / delivered * 1e3,
+                c.cpu_seconds / total * 100.0
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let ceiling = cores / (total / delivered);
+    let emulators: f64 = cpu
+        .iter()
+        .filter(|c| {
+            c.process.starts_with("DynamoDB Local") || c.process.starts_with("SQS emulator")
+        })
+        .map(|c| c.cpu_seconds)
+        .sum();
+    format!(
+        "CPU: {busy:.2} of {cores:.0} cores busy; CPU per delivery: {per}; all CPU counted, the cores allow at most {ceiling:.0} deliveries/s (measured {deliveries_per_second:.0}, {:.0} % of that), and the two emulators use {:.0} % of the CPU",
+        deliveries_per_second / ceiling * 100.0,
+        emulators / total * 100.0
+    )
+}
