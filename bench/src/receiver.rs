@@ -83,6 +83,14 @@ async fn accept(
     }
 }
 
+/// A request body, whole (empty when it cannot be read).
+pub async fn body_bytes(body: hyper::body::Incoming) -> Vec<u8> {
+    body.collect()
+        .await
+        .map(|b| b.to_bytes().to_vec())
+        .unwrap_or_default()
+}
+
 fn lock(arrivals: &Arrivals) -> std::sync::MutexGuard<'_, Vec<Arrival>> {
     arrivals
         .lock()
@@ -113,12 +121,7 @@ async fn answer(
         _ => {}
     }
     let headers = request.headers().clone();
-    let body = request
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes().to_vec())
-        .unwrap_or_default();
+    let body = crate::receiver::body_bytes(request.into_body()).await;
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let now = chrono::Utc::now();
     let verified =

@@ -3,7 +3,7 @@
 //! `GET /2018-06-01/runtime/invocation/next`, and posts each answer to `…/{id}/response` (or
 //! `…/{id}/error`, or `…/init/error` when it cannot start).
 
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::body::Bytes;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -205,12 +205,7 @@ async fn route(
         }
         return response;
     }
-    let body = request
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes().to_vec())
-        .unwrap_or_default();
+    let body = crate::receiver::body_bytes(request.into_body()).await;
     if rest == "/init/error" {
         lock(state).init_error = Some(String::from_utf8_lossy(&body).into_owned());
         return reply(202, Vec::new());
