@@ -4,7 +4,7 @@
 
 use crate::measure::{CpuShare, CpuWindow, Percentiles, pid_from_file, round};
 use crate::receiver::ReceiverProcess;
-use crate::stack::{CallCounter, counted, fresh, queue_url, tables};
+use crate::stack::{CallCounter, counted, fresh, queue_url};
 use devstack::bridge::{Bridge, LocalSettings, Mappings};
 use futures::StreamExt as _;
 use serde::Serialize;
@@ -71,12 +71,11 @@ pub struct E2eResult {
 #[allow(clippy::too_many_lines)]
 pub async fn run(stack_state: &Path) -> Result<E2eResult, String> {
     let (clients, stack) = fresh("e2e", &[]).await?;
-    let (data, events_table) = tables(&stack)?;
     let url = queue_url(&stack, "DeliveryQueue")?;
     let secret = crate::report::signing_secret();
     let receiver = ReceiverProcess::start(SUBSCRIPTIONS, &secret).await?;
 
-    let setup = DynamoStore::new(clients.dynamodb.clone(), data.clone(), events_table.clone());
+    let setup = devstack::samples::store(&clients, &stack)?;
     for (i, target) in receiver.urls().into_iter().enumerate() {
         let subscription =
             crate::core::subscription(format!("sub_e2e_{i:02}"), ACCOUNT, target, &secret);
@@ -88,7 +87,7 @@ pub async fn run(stack_state: &Path) -> Result<E2eResult, String> {
 
     let (functions, mappings_counter) = (CallCounter::default(), CallCounter::default());
     let ours = counted(&clients, &functions);
-    let store = DynamoStore::new(ours.dynamodb.clone(), data, events_table);
+    let store = devstack::samples::store(&ours, &stack)?;
     let queue = SqsQueue::new(ours.sqs.clone(), url);
     let policy = crate::core::loopback()?;
     let pipeline = Arc::new(Pipeline {

@@ -2,10 +2,9 @@
 //! SQS emulator): time until every message is enqueued, and the calls it took.
 
 use crate::measure::Percentiles;
-use crate::stack::{CallCounter, counted, fresh, queue_url, tables};
+use crate::stack::{CallCounter, counted, fresh, queue_url};
 use futures::StreamExt as _;
 use serde::Serialize;
-use shared::adapters::dynamodb::DynamoStore;
 use shared::adapters::sqs::SqsQueue;
 use shared::ports::SubscriptionStore;
 use std::collections::BTreeMap;
@@ -38,9 +37,8 @@ pub struct FanoutResult {
 /// The stack is unreachable, or a run did not enqueue every message.
 pub async fn run() -> Result<FanoutResult, String> {
     let (clients, stack) = fresh("fanout", &[]).await?;
-    let (data, events) = tables(&stack)?;
     let url = queue_url(&stack, "DeliveryQueue")?;
-    let setup = DynamoStore::new(clients.dynamodb.clone(), data.clone(), events.clone());
+    let setup = devstack::samples::store(&clients, &stack)?;
     let secret = crate::report::signing_secret();
     let mut bytes = 0;
     let subscriptions: Vec<_> = (0..SUBSCRIPTIONS)
@@ -70,7 +68,7 @@ pub async fn run() -> Result<FanoutResult, String> {
 
     let counter = CallCounter::default();
     let measured = counted(&clients, &counter);
-    let store = DynamoStore::new(measured.dynamodb.clone(), data, events);
+    let store = devstack::samples::store(&measured, &stack)?;
     let queue = SqsQueue::new(measured.sqs.clone(), url.clone());
     let mut times = Vec::new();
     let mut calls = BTreeMap::new();

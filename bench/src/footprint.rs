@@ -97,12 +97,16 @@ pub fn configured(template: &Value, logical_id: &str, property: &str) -> Option<
         .and_then(Value::as_u64)
 }
 
-/// Checks an answer against `tests/sample-events.json`.
-fn check(sample: &str, answer: &Value) -> Result<(), String> {
-    let expectations: Value = serde_json::from_str(
+/// `tests/sample-events.json`: what each sample must answer.
+fn expectations() -> Result<Value, String> {
+    serde_json::from_str(
         &std::fs::read_to_string("tests/sample-events.json").map_err(|e| e.to_string())?,
     )
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| e.to_string())
+}
+
+/// Checks an answer against the sample's expectation.
+fn check(expectations: &Value, sample: &str, answer: &Value) -> Result<(), String> {
     let expected = expectations
         .get(sample)
         .ok_or_else(|| format!("{sample} is not in tests/sample-events.json"))?;
@@ -135,6 +139,7 @@ pub async fn run(binaries: &Path) -> Result<Vec<Footprint>, String> {
         .await
         .map_err(|e| format!("seeding the sample data: {e}"))?;
     let template = stack.template.root().clone();
+    let expectations = expectations()?;
     let mut results = Vec::new();
     for function in stack.template.functions().map_err(|e| e.to_string())? {
         let Some(sample) = sample(&function.binary) else {
@@ -230,13 +235,13 @@ pub async fn run(binaries: &Path) -> Result<Vec<Footprint>, String> {
                 function.binary
             ));
         }
-        check(sample, &answer)?;
+        check(&expectations, sample, &answer)?;
         let logs_before = log_bytes.load(Ordering::Relaxed);
         let mut warm = Vec::with_capacity(WARM_INVOCATIONS);
         for _ in 0..WARM_INVOCATIONS {
             let outcome = api.invoke(payload.clone()).await?;
             let answer: Value = serde_json::from_slice(&outcome.body).unwrap_or(Value::Null);
-            check(sample, &answer)?;
+            check(&expectations, sample, &answer)?;
             warm.push(outcome.answered_at.duration_since(outcome.served_at));
         }
         if let Some(heaviest) = heaviest_sample(&function.binary) {
@@ -244,7 +249,7 @@ pub async fn run(binaries: &Path) -> Result<Vec<Footprint>, String> {
                 .invoke(read_sample(heaviest)?.to_string().into_bytes())
                 .await?;
             let answer: Value = serde_json::from_slice(&outcome.body).unwrap_or(Value::Null);
-            check(heaviest, &answer)?;
+            check(&expectations, heaviest, &answer)?;
         }
         // Let the last log lines through the pipe.
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;

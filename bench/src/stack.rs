@@ -117,20 +117,6 @@ pub async fn fresh(phase: &str, parameters: &[(&str, &str)]) -> Result<(Clients,
     Ok((clients, stack))
 }
 
-/// The names of the stack's data and events tables.
-///
-/// # Errors
-/// The template defines no such table.
-pub fn tables(stack: &Stack) -> Result<(String, String), String> {
-    let name = |id: &str| {
-        stack
-            .table(id)
-            .map(|t| t.name.clone())
-            .ok_or_else(|| format!("the template defines no {id}"))
-    };
-    Ok((name("DataTable")?, name("EventsTable")?))
-}
-
 /// The URL of one of the stack's queues.
 ///
 /// # Errors
