@@ -46,6 +46,20 @@ pub enum DeliveryState {
     Skipped,
 }
 
+impl DeliveryState {
+    /// The name the API and the logs use.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Delivered => "delivered",
+            Self::Retrying => "retrying",
+            Self::Failed => "failed",
+            Self::Skipped => "skipped",
+        }
+    }
+}
+
 /// The latest state of one delivery (one per event and subscription).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryStatus {
@@ -116,6 +130,17 @@ pub struct Redrive {
     pub messages: u64,
 }
 
+/// What one delivery reads before it is sent.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryContext {
+    pub subscription: Option<Subscription>,
+    pub event: Option<Event>,
+    /// The delivery's latest status, if it has one.
+    pub status: Option<DeliveryStatus>,
+    /// Whether the subscription is marked failing (`mark_failing` without `mark_healthy` since).
+    pub failing: bool,
+}
+
 /// What the delivery pipeline keeps: statuses, attempts, and subscription deactivation.
 pub trait DeliveryStore: Send + Sync {
     /// Notes that a delivery to the subscription failed; returns since when its deliveries have
@@ -145,6 +170,15 @@ pub trait DeliveryStore: Send + Sync {
         event_id: &str,
         subscription_id: &str,
     ) -> impl Future<Output = Result<Option<DeliveryStatus>, StoreError>> + Send;
+    /// Everything one delivery reads, together and as cheaply as the store allows (DynamoDB: one
+    /// eventually consistent `BatchGetItem`). A subscription or event reported missing or inactive
+    /// here may only not have been replicated yet: `deliver` confirms with strong reads.
+    fn delivery_context(
+        &self,
+        account: &str,
+        event_id: &str,
+        subscription_id: &str,
+    ) -> impl Future<Output = Result<DeliveryContext, StoreError>> + Send;
     /// Records an attempt and the delivery's new status together.
     fn record_attempt(
         &self,
@@ -297,25 +331,34 @@ where
         updated_at: now(),
         next_attempt_at: next,
     };
-    let subscription = store
-        .get_subscription(account, &message.subscription_id)
+    let mut context = store
+        .delivery_context(account, &message.event_id, &message.subscription_id)
         .await?;
-    let event = store.get_event(account, &message.event_id).await?;
-    let (Some(subscription), Some(event)) = (subscription.filter(|s| s.active), event) else {
+    // The context read may lag a recent write: confirm before skipping.
+    if !context.subscription.as_ref().is_some_and(|s| s.active) {
+        context.subscription = store
+            .get_subscription(account, &message.subscription_id)
+            .await?;
+    }
+    if context.event.is_none() {
+        context.event = store.get_event(account, &message.event_id).await?;
+    }
+    let (Some(subscription), Some(event)) =
+        (context.subscription.filter(|s| s.active), context.event)
+    else {
         store
             .record_status(
                 account,
                 &status(DeliveryState::Skipped, attempt.saturating_sub(1), None),
             )
             .await?;
-        tracing::info!(delivery_id = %message.delivery_id, event_id = %message.event_id, subscription_id = %message.subscription_id, attempt, status = "skipped", "delivery");
+        tracing::info!(event_id = %message.event_id, subscription_id = %message.subscription_id, attempt, status = DeliveryState::Skipped.as_str(), "delivery");
         return Ok(Disposition::Done);
     };
     if !message.force
-        && let Some(previous) = store
-            .delivery_status(account, &event.id, &subscription.id)
-            .await?
-        && previous.status == DeliveryState::Delivered
+        && context
+            .status
+            .is_some_and(|previous| previous.status == DeliveryState::Delivered)
     {
         return Ok(Disposition::Done);
     }
@@ -363,18 +406,19 @@ where
     store
         .record_attempt(account, &record, &status(outcome, attempt, next_attempt_at))
         .await?;
+    // One line per delivery, kept short (CloudWatch bills each byte): the delivery id is a hash
+    // of the two ids, and the request id comes with the invocation's span.
     tracing::info!(
-        delivery_id = %message.delivery_id,
         event_id = %event.id,
         subscription_id = %subscription.id,
         attempt,
-        status = ?outcome,
+        status = outcome.as_str(),
         status_code = response.status,
         error = response.error.as_deref(),
         duration_ms,
         "delivery"
     );
-    if delivered {
+    if delivered && context.failing {
         store.mark_healthy(account, &subscription.id).await?;
     } else if !gone {
         disable_if_failing_too_long(store, settings, account, &subscription.id).await?;
@@ -609,6 +653,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn state_names_are_the_api_names() {
+        for state in [
+            DeliveryState::Pending,
+            DeliveryState::Delivered,
+            DeliveryState::Retrying,
+            DeliveryState::Failed,
+            DeliveryState::Skipped,
+        ] {
+            assert_eq!(
+                serde_json::to_value(state).unwrap(),
+                serde_json::json!(state.as_str())
+            );
+        }
+    }
+
+    #[test]
     fn delivery_ids_are_deterministic_per_pair() {
         assert_eq!(delivery_id("evt_1", "sub_1"), delivery_id("evt_1", "sub_1"));
         assert_ne!(delivery_id("evt_1", "sub_1"), delivery_id("evt_1", "sub_2"));
@@ -779,13 +839,16 @@ mod pipeline_tests {
     async fn a_success_resets_the_failing_window() {
         let (p, m) = setup(500, Duration::from_secs(3600), true).await;
         run(&p, &m, 1).await;
-        let first = p
-            .store
-            .mark_failing("acc_1", "sub_1", "later")
-            .await
-            .unwrap();
-        assert_ne!(first, "later", "still failing since the first failure");
-        p.store.mark_healthy("acc_1", "sub_1").await.unwrap();
+        assert!(
+            p.store
+                .delivery_context("acc_1", "evt_1", "sub_1")
+                .await
+                .unwrap()
+                .failing
+        );
+        let recovered = RecordingSender::answering(200);
+        let outcome = deliver(&p.store, &recovered, &p.resolver, &p.settings, &m, 2, 0.0);
+        assert_eq!(outcome.await.unwrap(), Disposition::Done);
         assert_eq!(
             p.store
                 .mark_failing("acc_1", "sub_1", "later")

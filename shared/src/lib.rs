@@ -9,6 +9,7 @@ pub mod delivery;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod logging;
 pub mod model;
 pub mod ports;
 pub mod service;

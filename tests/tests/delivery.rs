@@ -921,3 +921,105 @@ async fn a_crash_mid_batch_redelivers_only_what_was_not_delivered() {
         );
     }
 }
+
+/// What `deliver` reads before sending, on DynamoDB: one call for the subscription, the event,
+/// the delivery's status and the failing mark, each missing until written; and a recorded
+/// attempt writes both the status and the attempt log entry.
+#[tokio::test]
+async fn the_delivery_context_reads_what_was_written() {
+    use shared::delivery::{Attempt, DeliveryStatus};
+    use shared::model::{Event, Subscription, now};
+    use shared::ports::{EventStore, SubscriptionStore};
+
+    let (clients, stack) = fresh_stack("delivery-context", &[]).await;
+    let store = DynamoStore::new(
+        clients.dynamodb.clone(),
+        stack.table("DataTable").unwrap().name.clone(),
+        stack.table("EventsTable").unwrap().name.clone(),
+    );
+    let empty = store
+        .delivery_context("acc_ctx", "evt_ctx", "sub_ctx")
+        .await
+        .unwrap();
+    assert!(empty.subscription.is_none() && empty.event.is_none() && empty.status.is_none());
+    assert!(!empty.failing);
+
+    let subscription = Subscription {
+        id: "sub_ctx".into(),
+        account_id: "acc_ctx".into(),
+        url: "http://127.0.0.1:9/in".into(),
+        event_types: vec!["*".into()],
+        description: None,
+        active: true,
+        secrets: Vec::new(),
+        disabled_reason: None,
+        created_at: now(),
+        updated_at: now(),
+    };
+    store.create_subscription(&subscription).await.unwrap();
+    let event = Event {
+        id: "evt_ctx".into(),
+        account_id: "acc_ctx".into(),
+        event_type: "order.received".into(),
+        created_at: now(),
+        data: json!({"n": 1}),
+        subscription_id: None,
+    };
+    store.publish(&event, None).await.unwrap();
+    store
+        .mark_failing("acc_ctx", "sub_ctx", &now())
+        .await
+        .unwrap();
+    let attempt = Attempt {
+        delivery_id: shared::delivery::delivery_id("evt_ctx", "sub_ctx"),
+        event_id: "evt_ctx".into(),
+        subscription_id: "sub_ctx".into(),
+        attempt: 1,
+        attempted_at: now(),
+        status_code: Some(200),
+        error: None,
+        duration_ms: 3,
+        response_body: Some("ok".into()),
+        outcome: DeliveryState::Delivered,
+        next_attempt_at: None,
+    };
+    let status = DeliveryStatus {
+        delivery_id: attempt.delivery_id.clone(),
+        event_id: "evt_ctx".into(),
+        subscription_id: "sub_ctx".into(),
+        status: DeliveryState::Delivered,
+        attempts: 1,
+        updated_at: now(),
+        next_attempt_at: None,
+    };
+    store
+        .record_attempt("acc_ctx", &attempt, &status)
+        .await
+        .unwrap();
+
+    let full = store
+        .delivery_context("acc_ctx", "evt_ctx", "sub_ctx")
+        .await
+        .unwrap();
+    assert_eq!(full.subscription, Some(subscription));
+    assert_eq!(full.event, Some(event));
+    assert_eq!(full.status, Some(status));
+    assert!(full.failing);
+    let attempts = store
+        .attempts_of_subscription("acc_ctx", "sub_ctx", 10, None)
+        .await
+        .unwrap();
+    assert_eq!(attempts.items, vec![attempt]);
+
+    store.mark_healthy("acc_ctx", "sub_ctx").await.unwrap();
+    let healthy = store
+        .delivery_context("acc_ctx", "evt_ctx", "sub_ctx")
+        .await
+        .unwrap();
+    assert!(!healthy.failing);
+    let other = store
+        .delivery_context("acc_other", "evt_ctx", "sub_ctx")
+        .await
+        .unwrap();
+    assert!(other.subscription.is_none() && other.event.is_none() && other.status.is_none());
+}

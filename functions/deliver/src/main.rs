@@ -3,7 +3,7 @@ use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    shared::logging::init();
     shared::config::require(&shared::config::ProcessEnv, deliver::ENVIRONMENT)?;
     let config = shared::config::DeliverConfig::load(&shared::config::ProcessEnv)?;
     let pipeline = Arc::new(shared::aws::pipeline(config).await?);

@@ -3,7 +3,7 @@ use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    shared::logging::init();
     shared::config::require(&shared::config::ProcessEnv, fanout::ENVIRONMENT)?;
     let config = shared::config::FanoutConfig::load(&shared::config::ProcessEnv)?;
     let (store, queue) = shared::aws::fanout(config).await;

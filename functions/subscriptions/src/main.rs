@@ -3,7 +3,7 @@ use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    shared::logging::init();
     shared::config::require(&shared::config::ProcessEnv, subscriptions::ENVIRONMENT)?;
     let config = shared::config::ApiConfig::load(&shared::config::ProcessEnv)?;
     let api = Arc::new(shared::aws::api(config).await);

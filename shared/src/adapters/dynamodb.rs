@@ -17,7 +17,10 @@ use crate::ports::{
 };
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Delete, KeysAndAttributes, Put, PutRequest, TransactWriteItem, Update,
+    WriteRequest,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
@@ -218,6 +221,15 @@ fn delete(
     Ok(TransactWriteItem::builder().delete(delete).build())
 }
 
+/// How often a batch call is made for what DynamoDB left unprocessed before giving up
+/// (`Throttled`: the caller's message is retried later).
+const BATCH_ROUNDS: u32 = 5;
+
+/// Exponential backoff between those calls: 25, 50, 100, 200 ms.
+fn batch_backoff(round: u32) -> std::time::Duration {
+    std::time::Duration::from_millis(25 << round.min(4))
+}
+
 impl DynamoStore {
     /// Runs a transaction; a failed condition on item `i` becomes `on_condition(i)`.
     async fn transact(
@@ -245,6 +257,97 @@ impl DynamoStore {
             }
         }
         Err(store_error(&error))
+    }
+
+    /// Reads items of both tables in one `BatchGetItem` (eventually consistent: half the read
+    /// units of a strong read), asking again for keys DynamoDB leaves unprocessed. Found items by
+    /// (table, sort key).
+    async fn get_batch(
+        &self,
+        keys: &[(&String, &String, &String)],
+    ) -> StoreResult<HashMap<(String, String), Item>> {
+        let mut by_table: HashMap<String, Vec<Item>> = HashMap::new();
+        for (table, pk, sk) in keys {
+            by_table
+                .entry((*table).clone())
+                .or_default()
+                .push(HashMap::from([
+                    ("pk".to_owned(), s(*pk)),
+                    ("sk".to_owned(), s(*sk)),
+                ]));
+        }
+        let mut request = by_table
+            .into_iter()
+            .map(|(table, keys)| {
+                KeysAndAttributes::builder()
+                    .set_keys(Some(keys))
+                    .build()
+                    .map(|keys| (table, keys))
+                    .map_err(|e| StoreError::Unavailable(e.to_string()))
+            })
+            .collect::<StoreResult<HashMap<_, _>>>()?;
+        let mut found = HashMap::new();
+        for round in 0..BATCH_ROUNDS {
+            let output = self
+                .client
+                .batch_get_item()
+                .set_request_items(Some(request))
+                .send()
+                .await
+                .map_err(|e| store_error(&e))?;
+            for (table, items) in output.responses.unwrap_or_default() {
+                for item in items {
+                    let sk = item
+                        .get("sk")
+                        .and_then(|v| v.as_s().ok())
+                        .cloned()
+                        .unwrap_or_default();
+                    found.insert((table.clone(), sk), item);
+                }
+            }
+            request = output.unprocessed_keys.unwrap_or_default();
+            if request.is_empty() {
+                return Ok(found);
+            }
+            if round + 1 < BATCH_ROUNDS {
+                tokio::time::sleep(batch_backoff(round)).await;
+            }
+        }
+        Err(StoreError::Throttled)
+    }
+
+    /// Puts items of the data table in one `BatchWriteItem`, again for any left unprocessed.
+    async fn write_batch(&self, items: Vec<Item>) -> StoreResult<()> {
+        let mut requests = items
+            .into_iter()
+            .map(|item| {
+                PutRequest::builder()
+                    .set_item(Some(item))
+                    .build()
+                    .map(|put| WriteRequest::builder().put_request(put).build())
+                    .map_err(|e| StoreError::Unavailable(e.to_string()))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        for round in 0..BATCH_ROUNDS {
+            let output = self
+                .client
+                .batch_write_item()
+                .request_items(&self.data_table, requests)
+                .send()
+                .await
+                .map_err(|e| store_error(&e))?;
+            requests = output
+                .unprocessed_items
+                .and_then(|mut left| left.remove(&self.data_table))
+                .unwrap_or_default();
+            if requests.is_empty() {
+                return Ok(());
+            }
+            if round + 1 < BATCH_ROUNDS {
+                tokio::time::sleep(batch_backoff(round)).await;
+            }
+        }
+        Err(StoreError::Throttled)
     }
 
     async fn get(&self, table: &str, pk: String, sk: String) -> StoreResult<Option<Item>> {
@@ -868,6 +971,40 @@ impl crate::delivery::DeliveryStore for DynamoStore {
         item.map(record).transpose()
     }
 
+    async fn delivery_context(
+        &self,
+        account: &str,
+        event_id: &str,
+        subscription_id: &str,
+    ) -> StoreResult<crate::delivery::DeliveryContext> {
+        let pk = account_pk(account);
+        let (subscription_sk, status_sk, health_sk) = (
+            format!("SUB#{subscription_id}"),
+            delivery_status_sk(event_id, subscription_id),
+            format!("HEALTH#{subscription_id}"),
+        );
+        let event_sk = format!("EVT#{event_id}");
+        let mut found = self
+            .get_batch(&[
+                (&self.data_table, &pk, &subscription_sk),
+                (&self.data_table, &pk, &status_sk),
+                (&self.data_table, &pk, &health_sk),
+                (&self.events_table, &pk, &event_sk),
+            ])
+            .await?;
+        let mut take = |table: &str, sk: &str| found.remove(&(table.to_owned(), sk.to_owned()));
+        Ok(crate::delivery::DeliveryContext {
+            subscription: take(&self.data_table, &subscription_sk)
+                .map(record)
+                .transpose()?,
+            status: take(&self.data_table, &status_sk).map(record).transpose()?,
+            failing: take(&self.data_table, &health_sk).is_some(),
+            event: take(&self.events_table, &event_sk)
+                .map(event_from_item)
+                .transpose()?,
+        })
+    }
+
     async fn record_attempt(
         &self,
         account: &str,
@@ -898,11 +1035,9 @@ impl crate::delivery::DeliveryStore for DynamoStore {
             "expires_at".into(),
             AttributeValue::N(expires_at.to_string()),
         );
-        let items = vec![
-            put(&self.data_table, attempt_item, None)?,
-            put(&self.data_table, status_item, None)?,
-        ];
-        self.transact(items, |_| StoreError::Conflict).await
+        // Not a transaction (which bills each item twice): both are plain puts of records whose
+        // key is unique to them, so writing them in either order or again is harmless.
+        self.write_batch(vec![attempt_item, status_item]).await
     }
 
     async fn record_status(

@@ -1,7 +1,7 @@
 //! The ports in memory, for handler tests. Each operation takes one lock, so every change and
 //! its event happen together, as in the DynamoDB adapter's transactions.
 
-use crate::delivery::{Attempt, DeliveryStatus, DeliveryStore};
+use crate::delivery::{Attempt, DeliveryContext, DeliveryStatus, DeliveryStore};
 use crate::model::{Account, Event, Page, Photo, Subscription, User, decode_cursor, encode_cursor};
 use crate::ports::{
     AccountStore, EventStore, PhotoStore, Published, StoreError, StoreResult, SubscriptionStore,
@@ -394,6 +394,37 @@ impl DeliveryStore for MemoryStore {
             subscription_id.to_owned(),
         );
         Ok(self.lock().deliveries.get(&key).cloned())
+    }
+
+    async fn delivery_context(
+        &self,
+        account: &str,
+        event_id: &str,
+        subscription_id: &str,
+    ) -> StoreResult<DeliveryContext> {
+        let state = self.lock();
+        let (account, event_id, subscription_id) = (
+            account.to_owned(),
+            event_id.to_owned(),
+            subscription_id.to_owned(),
+        );
+        Ok(DeliveryContext {
+            subscription: state
+                .subscriptions
+                .get(&(account.clone(), subscription_id.clone()))
+                .cloned(),
+            event: state
+                .events
+                .get(&(account.clone(), event_id.clone()))
+                .cloned(),
+            failing: state
+                .failing_since
+                .contains_key(&(account.clone(), subscription_id.clone())),
+            status: state
+                .deliveries
+                .get(&(account, event_id, subscription_id))
+                .cloned(),
+        })
     }
 
     async fn record_attempt(
