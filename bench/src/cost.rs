@@ -56,18 +56,28 @@ fn find<'a>(footprint: &'a [Footprint], function: &str) -> Result<&'a Footprint,
         .ok_or_else(|| format!("no footprint of {function}"))
 }
 
-/// Lambda cost of `invocations` invocations of `ms` (billed per started ms) at `memory_mb`.
-fn lambda(name: &str, invocations: f64, ms: f64, memory_mb: u64, why: &str) -> Line {
-    let billed_ms = ms.ceil().max(1.0);
+/// Lambda gives a function CPU in proportion to its memory: one vCPU at 1,769 MB
+/// (docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html).
+const MB_PER_VCPU: f64 = 1769.0;
+
+/// Lambda cost of `invocations` invocations of a function measured at `f`: each is billed (per
+/// started ms) the longer of its measured wall time and its measured CPU time stretched to the
+/// share of a vCPU its memory buys.
+fn lambda(name: &str, invocations: f64, f: &Footprint, why: &str) -> Line {
     #[allow(clippy::cast_precision_loss)]
-    let gb = memory_mb as f64 / 1024.0;
+    let memory_mb = f.memory_size_mb as f64;
+    let cpu_bound_ms = f.warm_cpu_ms * MB_PER_VCPU / memory_mb;
+    let billed_ms = f.warm.p50_ms.max(cpu_bound_ms).ceil().max(1.0);
+    let gb = memory_mb / 1024.0;
     let gb_seconds = invocations * billed_ms / 1e3 * gb;
     let dollars =
         gb_seconds * prices::LAMBDA_ARM64_GB_SECOND + invocations * prices::LAMBDA_REQUEST;
     Line {
         item: format!("Lambda `{name}`"),
         arithmetic: format!(
-            "{invocations:.0} invocations ({why}) × {billed_ms:.0} ms (measured p50 {ms:.2} ms, billed per ms) × {gb:.3} GB = {gb_seconds:.1} GB-s × ${:.10} + {invocations:.0} × $0.20/M",
+            "{invocations:.0} invocations ({why}) × {billed_ms:.0} ms (the longer of the measured p50 {:.2} ms and {:.2} ms of CPU at {memory_mb:.0}/{MB_PER_VCPU:.0} of a vCPU = {cpu_bound_ms:.1} ms) × {gb:.3} GB = {gb_seconds:.1} GB-s × ${:.10} + {invocations:.0} × $0.20/M",
+            f.warm.p50_ms,
+            f.warm_cpu_ms,
             prices::LAMBDA_ARM64_GB_SECOND
         ),
         dollars,
@@ -94,22 +104,19 @@ pub fn run(footprint: &[Footprint], e2e: &E2eResult) -> Result<CostResult, Strin
         lambda(
             "deliver",
             deliver_invocations,
-            deliver.warm.p50_ms,
-            deliver.memory_size_mb,
+            deliver,
             &format!("batches of {DELIVER_BATCH}"),
         ),
         lambda(
             "fanout",
             events,
-            fanout.warm.p50_ms,
-            fanout.memory_size_mb,
+            fanout,
             "one per event, unbatched: an upper bound",
         ),
         lambda(
             "resources",
             events,
-            resources.warm.p50_ms,
-            resources.memory_size_mb,
+            resources,
             "the API request that writes each event",
         ),
     ];
@@ -119,8 +126,9 @@ pub fn run(footprint: &[Footprint], e2e: &E2eResult) -> Result<CostResult, Strin
         dollars: events * prices::HTTP_API_REQUEST,
     });
 
-    let sum = |calls: &std::collections::BTreeMap<String, f64>, pick: &dyn Fn(&str) -> bool| {
-        calls
+    let sum = |per_delivery: &std::collections::BTreeMap<String, f64>,
+               pick: &dyn Fn(&str) -> bool| {
+        per_delivery
             .iter()
             .filter(|(k, _)| pick(k))
             .map(|(_, v)| v)
@@ -128,12 +136,15 @@ pub fn run(footprint: &[Footprint], e2e: &E2eResult) -> Result<CostResult, Strin
     };
     let all_sqs = |k: &str| k.starts_with("sqs:");
     let sqs_ours = sum(&e2e.function_calls_per_delivery, &all_sqs);
-    let sqs_mappings = sum(&e2e.mapping_calls_per_delivery, &all_sqs);
-    let sqs_calls = (sqs_ours + sqs_mappings) * DELIVERIES;
+    let sqs_local = sum(&e2e.mapping_calls_per_delivery, &all_sqs);
+    // Lambda's SQS event source mapping: a ReceiveMessage per batch and a DeleteMessageBatch for
+    // what it delivered (reported failures stay, hidden by `deliver` itself).
+    let sqs_mapping = 2.0 / batch;
+    let sqs_calls = (sqs_ours + sqs_mapping) * DELIVERIES;
     lines.push(Line {
         item: "SQS requests".into(),
         arithmetic: format!(
-            "({sqs_ours:.3} by the functions + {sqs_mappings:.3} by the event source mapping, measured per delivery) × 1M = {sqs_calls:.0} requests × $0.40/M"
+            "({sqs_ours:.3} by the functions, measured + {sqs_mapping:.3} by Lambda's event source mapping: ReceiveMessage + DeleteMessageBatch per batch of {DELIVER_BATCH}) per delivery × 1M = {sqs_calls:.0} requests × $0.40/M (the local bridge's 16 pollers made {sqs_local:.3} per delivery: many of their receives came back part-empty)"
         ),
         dollars: sqs_calls * prices::SQS_REQUEST,
     });
@@ -144,25 +155,30 @@ pub fn run(footprint: &[Footprint], e2e: &E2eResult) -> Result<CostResult, Strin
             "dynamodb:Query",
             "dynamodb:BatchGetItem",
             "dynamodb:Scan",
+            "dynamodb:TransactGetItems",
         ]
         .contains(&k)
     };
     let is_write = |k: &str| k.starts_with("dynamodb:") && !is_read(k);
-    let transactions = e2e
-        .function_calls_per_delivery
-        .get("dynamodb:TransactWriteItems")
-        .copied()
-        .unwrap_or(0.0);
-    let reads = sum(&e2e.function_calls_per_delivery, &is_read) * DELIVERIES;
-    // A transactional write costs 2 units per item; ours write at most 2 items (status + attempt).
-    let writes = (sum(&e2e.function_calls_per_delivery, &is_write) + 3.0 * transactions)
-        * DELIVERIES
-        // The event itself: one transaction of the change and the event item (2 items × 2).
-        + 4.0 * events;
+    let units = &e2e.function_units_per_delivery;
+    let transactional = |k: &str| units.get(k).copied().unwrap_or(0.0);
+    // AWS bills transactional items twice; DynamoDB Local reports them once.
+    let reads = (sum(units, &is_read) + transactional("dynamodb:TransactGetItems")) * DELIVERIES;
+    let function_writes =
+        (sum(units, &is_write) + transactional("dynamodb:TransactWriteItems")) * DELIVERIES;
+    // The API's write of each event: the change and the event item in one transaction (2 items
+    // × 2 units; a new user adds its username item).
+    let event_writes = 4.0 * events;
+    let writes = function_writes + event_writes;
+    let breakdown = units
+        .iter()
+        .map(|(k, v)| format!("{} {v:.2}", k.trim_start_matches("dynamodb:")))
+        .collect::<Vec<_>>()
+        .join(", ");
     lines.push(Line {
         item: "DynamoDB on-demand".into(),
         arithmetic: format!(
-            "{writes:.0} write units (calls per delivery measured, each item ≤ 1 KB, transactions ×2 per item; plus 4 per event for the change + event transaction) × $0.625/M + {reads:.0} read units (≤ 4 KB each) × $0.125/M; stream reads by Lambda are free"
+            "{function_writes:.0} write units by fanout + deliver (capacity DynamoDB reported per delivery: {breakdown}; transactional items ×2) + {event_writes:.0} for the events (4 per event: change + event item in one transaction) = {writes:.0} × $0.625/M + {reads:.0} read units × $0.125/M; stream reads by Lambda are free"
         ),
         dollars: writes * prices::DYNAMODB_WRITE_UNIT + reads * prices::DYNAMODB_READ_UNIT,
     });
@@ -209,7 +225,7 @@ pub fn run(footprint: &[Footprint], e2e: &E2eResult) -> Result<CostResult, Strin
         total_dollars: total,
         per_100ms_receiver_latency_dollars: per_100ms,
         notes: vec![
-            "Durations are warm invocations measured here (x86_64, 2 cores, loopback receiver, local emulators); on arm64 at the configured memory Lambda gives a fraction of a vCPU, so CPU-bound parts take longer. The receivers' own response time is billed too: see the per-100 ms line.".into(),
+            "Durations are warm invocations measured here (x86_64, 2 cores, loopback receiver, local emulators), stretched where their CPU time at the configured memory's share of a vCPU would take longer; a Graviton core's speed relative to this one is not measured. The receivers' own response time is billed too: see the per-100 ms line.".into(),
             "Cold starts (init is billed for provided.al2023) and Lambda's idle SQS polling are not included; neither is the free tier.".into(),
         ],
     })

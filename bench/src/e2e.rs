@@ -60,8 +60,12 @@ pub struct E2eResult {
     pub bound_by: String,
     /// Calls our functions made (fanout + deliver), per delivery.
     pub function_calls_per_delivery: BTreeMap<String, f64>,
-    /// Calls the event source mappings made (Lambda's pollers; billed SQS requests), per delivery.
+    /// Calls the local event source mappings made (devstack's bridge, standing in for Lambda's
+    /// pollers), per delivery.
     pub mapping_calls_per_delivery: BTreeMap<String, f64>,
+    /// DynamoDB capacity units our functions consumed, per delivery, by operation, as DynamoDB
+    /// Local reported them (a `BatchGetItem` counted at least 0.5 per key asked, as AWS bills).
+    pub function_units_per_delivery: BTreeMap<String, f64>,
 }
 
 /// Runs the phase.
@@ -167,8 +171,9 @@ pub async fn run(stack_state: &Path) -> Result<E2eResult, String> {
         .filter_map(|a| a.created_at_ms.map(|c| (a.verified_at_ms - c) as f64))
         .collect();
     let calls = (
-        per_delivery(&functions, delivered),
-        per_delivery(&mappings_counter, delivered),
+        per_delivery(as_f64(functions.snapshot()), delivered),
+        per_delivery(as_f64(mappings_counter.snapshot()), delivered),
+        per_delivery(functions.capacity(), delivered),
     );
 
     receiver.reset().await?;
@@ -201,16 +206,21 @@ pub async fn run(stack_state: &Path) -> Result<E2eResult, String> {
         paced_latency: Percentiles::of(&mut paced_latencies),
         function_calls_per_delivery: calls.0,
         mapping_calls_per_delivery: calls.1,
+        function_units_per_delivery: calls.2,
     })
 }
 
 #[allow(clippy::cast_precision_loss)]
-fn per_delivery(counter: &CallCounter, delivered: usize) -> BTreeMap<String, f64> {
-    counter
-        .snapshot()
+fn per_delivery(counts: BTreeMap<String, f64>, delivered: usize) -> BTreeMap<String, f64> {
+    counts
         .into_iter()
-        .map(|(k, v)| (k, round(v as f64 / delivered.max(1) as f64, 3)))
+        .map(|(k, v)| (k, round(v / delivered.max(1) as f64, 3)))
         .collect()
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn as_f64(counts: BTreeMap<String, u64>) -> BTreeMap<String, f64> {
+    counts.into_iter().map(|(k, v)| (k, v as f64)).collect()
 }
 
 /// Writes `count` events as the API does, `PUBLISHERS` at a time, or one every `pace`.

@@ -2,7 +2,7 @@
 //! started under the Runtime API emulator with its template environment against the local stack,
 //! invoked with its sample from `events/`.
 
-use crate::measure::{Percentiles, peak_rss_kib, round};
+use crate::measure::{Percentiles, cpu_ms_precise, peak_rss_kib, round};
 use crate::receiver::ReceiverProcess;
 use crate::runtime_api::RuntimeApi;
 use crate::stack::fresh;
@@ -31,7 +31,12 @@ pub struct Footprint {
     /// Process start → its first answer arrived (init + the first, cold, invocation).
     pub cold_start_ms: f64,
     pub first_invocation_ms: f64,
+    /// The function's own CPU time from process start to its first answer: what is not waiting
+    /// (for the emulators, the receivers, the runtime API).
+    pub cold_start_cpu_ms: f64,
     pub warm: Percentiles,
+    /// The function's CPU time per warm invocation (mean).
+    pub warm_cpu_ms: f64,
     /// Peak RSS over all invocations (and the heaviest sample, where there is one).
     pub peak_rss_mib: f64,
     pub log_bytes_per_invocation: f64,
@@ -236,6 +241,7 @@ pub async fn run(binaries: &Path) -> Result<Vec<Footprint>, String> {
             ));
         }
         check(&expectations, sample, &answer)?;
+        let cold_cpu = cpu_ms_precise(pid).ok_or("cannot read the function's CPU time")?;
         let logs_before = log_bytes.load(Ordering::Relaxed);
         let mut warm = Vec::with_capacity(WARM_INVOCATIONS);
         for _ in 0..WARM_INVOCATIONS {
@@ -244,6 +250,7 @@ pub async fn run(binaries: &Path) -> Result<Vec<Footprint>, String> {
             check(&expectations, sample, &answer)?;
             warm.push(outcome.answered_at.duration_since(outcome.served_at));
         }
+        let warm_cpu = cpu_ms_precise(pid).ok_or("cannot read the function's CPU time")? - cold_cpu;
         if let Some(heaviest) = heaviest_sample(&function.binary) {
             let outcome = api
                 .invoke(read_sample(heaviest)?.to_string().into_bytes())
@@ -276,7 +283,9 @@ pub async fn run(binaries: &Path) -> Result<Vec<Footprint>, String> {
                     * 1e3,
                 2,
             ),
+            cold_start_cpu_ms: round(cold_cpu, 2),
             warm: Percentiles::of_durations(&warm),
+            warm_cpu_ms: round(warm_cpu / WARM_INVOCATIONS as f64, 2),
             peak_rss_mib: round(rss as f64 / 1024.0, 1),
             log_bytes_per_invocation: round(logs as f64 / WARM_INVOCATIONS as f64, 0),
             memory_size_mb: memory,

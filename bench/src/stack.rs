@@ -1,32 +1,137 @@
 //! The local stack as the bench uses it: fresh tables and queues from `template.yaml` per phase,
 //! and SDK clients that count the calls they make.
 
-use aws_sdk_sqs::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_sqs::config::interceptors::{
+    AfterDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextMut,
+    BeforeTransmitInterceptorContextRef,
+};
 use aws_sdk_sqs::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_smithy_types::body::SdkBody;
+use aws_smithy_types::config_bag::{Storable, StoreReplace};
 use devstack::provision::{Clients, Options, Stack, provision};
 use devstack::template::Template;
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-/// Counts the requests an SDK client sends, by operation (`X-Amz-Target`, which both the
-/// DynamoDB and the SQS JSON protocol carry), retries included.
+/// What the counter saw.
 #[derive(Debug, Clone, Default)]
-pub struct CallCounter(Arc<Mutex<BTreeMap<String, u64>>>);
+struct Counts {
+    calls: BTreeMap<String, u64>,
+    capacity: BTreeMap<String, f64>,
+}
+
+/// Counts the requests an SDK client sends, by operation (`X-Amz-Target`, which both the
+/// DynamoDB and the SQS JSON protocol carry), retries included; and the capacity units DynamoDB
+/// reports each data operation consumed (it asks for them with `ReturnConsumedCapacity: TOTAL`,
+/// which changes nothing else about the call).
+#[derive(Debug, Clone, Default)]
+pub struct CallCounter(Arc<Mutex<Counts>>);
+
+/// The DynamoDB operations that report consumed capacity.
+const DATA_OPERATIONS: &[&str] = &[
+    "GetItem",
+    "BatchGetItem",
+    "Query",
+    "Scan",
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "BatchWriteItem",
+    "TransactWriteItems",
+    "TransactGetItems",
+];
+
+/// The DynamoDB data operation of the call in flight, with the least it can be billed: DynamoDB
+/// Local leaves keys a `BatchGetItem` did not find out of its figure, AWS charges a read for
+/// each (0.5 unit eventually consistent, 1 strongly).
+#[derive(Debug, Clone)]
+struct InFlight {
+    operation: String,
+    floor: f64,
+}
+
+impl Storable for InFlight {
+    type Storer = StoreReplace<Self>;
+}
 
 impl CallCounter {
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, u64>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Counts> {
         self.0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Calls by `service:Operation`.
     #[must_use]
     pub fn snapshot(&self) -> BTreeMap<String, u64> {
-        self.lock().clone()
+        self.lock().calls.clone()
+    }
+
+    /// Capacity units consumed, by `dynamodb:Operation`, as DynamoDB reported them.
+    #[must_use]
+    pub fn capacity(&self) -> BTreeMap<String, f64> {
+        self.lock().capacity.clone()
     }
 
     pub fn reset(&self) {
-        self.lock().clear();
+        let mut counts = self.lock();
+        counts.calls.clear();
+        counts.capacity.clear();
+    }
+}
+
+/// (service, operation) of an `X-Amz-Target` header value.
+fn target_of(target: Option<&str>) -> (&'static str, String) {
+    let target = target.unwrap_or("unknown.unknown");
+    // `DynamoDB_20120810.Query`, `AmazonSQS.SendMessageBatch`
+    let service = if target.starts_with("DynamoDB") {
+        "dynamodb"
+    } else if target.starts_with("AmazonSQS") {
+        "sqs"
+    } else {
+        "other"
+    };
+    (
+        service,
+        target.rsplit('.').next().unwrap_or(target).to_owned(),
+    )
+}
+
+/// The least read units a `BatchGetItem` request is billed on AWS.
+fn batch_get_floor(request: &Value) -> f64 {
+    request["RequestItems"]
+        .as_object()
+        .map(|tables| {
+            tables
+                .values()
+                .map(|table| {
+                    let per_key = if table["ConsistentRead"] == Value::Bool(true) {
+                        1.0
+                    } else {
+                        0.5
+                    };
+                    #[allow(clippy::cast_precision_loss)]
+                    let keys = table["Keys"].as_array().map_or(0, Vec::len) as f64;
+                    keys * per_key
+                })
+                .sum()
+        })
+        .unwrap_or(0.0)
+}
+
+/// The sum of `CapacityUnits` in a response's `ConsumedCapacity` (one object or a list).
+fn consumed(response: &Value) -> f64 {
+    match &response["ConsumedCapacity"] {
+        Value::Array(tables) => tables
+            .iter()
+            .filter_map(|t| t["CapacityUnits"].as_f64())
+            .sum(),
+        Value::Object(table) => table
+            .get("CapacityUnits")
+            .and_then(Value::as_f64)
+            .unwrap_or(0.0),
+        _ => 0.0,
     }
 }
 
@@ -35,30 +140,77 @@ impl Intercept for CallCounter {
         "bench-call-counter"
     }
 
+    fn modify_before_signing(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), aws_sdk_sqs::error::BoxError> {
+        let request = context.request_mut();
+        let (service, operation) = target_of(request.headers().get("x-amz-target"));
+        if service != "dynamodb" || !DATA_OPERATIONS.contains(&operation.as_str()) {
+            return Ok(());
+        }
+        let Some(mut body) = request
+            .body()
+            .bytes()
+            .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+        else {
+            return Ok(());
+        };
+        let floor = if operation == "BatchGetItem" {
+            batch_get_floor(&body)
+        } else {
+            0.0
+        };
+        body["ReturnConsumedCapacity"] = Value::String("TOTAL".into());
+        let bytes = serde_json::to_vec(&body)?;
+        request
+            .headers_mut()
+            .insert("content-length", bytes.len().to_string());
+        *request.body_mut() = SdkBody::from(bytes);
+        cfg.interceptor_state().store_put(InFlight {
+            operation: format!("{service}:{operation}"),
+            floor,
+        });
+        Ok(())
+    }
+
     fn read_before_transmit(
         &self,
         context: &BeforeTransmitInterceptorContextRef<'_>,
         _components: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), aws_sdk_sqs::error::BoxError> {
-        let target = context
-            .request()
-            .headers()
-            .get("x-amz-target")
-            .unwrap_or("unknown.unknown");
-        // `DynamoDB_20120810.Query`, `AmazonSQS.SendMessageBatch`
-        let service = if target.starts_with("DynamoDB") {
-            "dynamodb"
-        } else if target.starts_with("AmazonSQS") {
-            "sqs"
-        } else {
-            "other"
-        };
-        let operation = target.rsplit('.').next().unwrap_or(target);
+        let (service, operation) = target_of(context.request().headers().get("x-amz-target"));
         *self
             .lock()
+            .calls
             .entry(format!("{service}:{operation}"))
             .or_default() += 1;
+        Ok(())
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &AfterDeserializationInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), aws_sdk_sqs::error::BoxError> {
+        let Some(in_flight) = cfg.load::<InFlight>() else {
+            return Ok(());
+        };
+        let units = context
+            .response()
+            .body()
+            .bytes()
+            .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+            .map_or(0.0, |response| consumed(&response));
+        *self
+            .lock()
+            .capacity
+            .entry(in_flight.operation.clone())
+            .or_default() += units.max(in_flight.floor);
         Ok(())
     }
 }
