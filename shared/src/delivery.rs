@@ -130,6 +130,33 @@ pub struct Redrive {
     pub messages: u64,
 }
 
+/// Which delivery: the account, the event and the subscription.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DeliveryKey {
+    pub account_id: String,
+    pub event_id: String,
+    pub subscription_id: String,
+}
+
+impl DeliveryKey {
+    #[must_use]
+    pub fn of(message: &DeliveryMessage) -> Self {
+        Self {
+            account_id: message.account_id.clone(),
+            event_id: message.event_id.clone(),
+            subscription_id: message.subscription_id.clone(),
+        }
+    }
+}
+
+/// A delivery's new status, with the attempt that led to it (none for a skip).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    pub account_id: String,
+    pub attempt: Option<Attempt>,
+    pub status: DeliveryStatus,
+}
+
 /// What one delivery reads before it is sent.
 #[derive(Debug, Clone, Default)]
 pub struct DeliveryContext {
@@ -170,27 +197,19 @@ pub trait DeliveryStore: Send + Sync {
         event_id: &str,
         subscription_id: &str,
     ) -> impl Future<Output = Result<Option<DeliveryStatus>, StoreError>> + Send;
-    /// Everything one delivery reads, together and as cheaply as the store allows (DynamoDB: one
-    /// eventually consistent `BatchGetItem`). A subscription or event reported missing or inactive
-    /// here may only not have been replicated yet: `deliver` confirms with strong reads.
-    fn delivery_context(
+    /// Everything the deliveries of one batch read, together and as cheaply as the store allows
+    /// (DynamoDB: one eventually consistent `BatchGetItem`, each item asked once), in the order
+    /// of `keys`. A subscription or event reported missing or inactive here may only not have
+    /// been replicated yet: `deliver` confirms with strong reads before skipping.
+    fn delivery_contexts(
         &self,
-        account: &str,
-        event_id: &str,
-        subscription_id: &str,
-    ) -> impl Future<Output = Result<DeliveryContext, StoreError>> + Send;
-    /// Records an attempt and the delivery's new status together.
-    fn record_attempt(
+        keys: &[DeliveryKey],
+    ) -> impl Future<Output = Result<Vec<DeliveryContext>, StoreError>> + Send;
+    /// Writes the statuses and attempts of a batch of deliveries (DynamoDB: `BatchWriteItem`s of
+    /// plain puts, 1 write unit per item up to 1 KB).
+    fn record_deliveries(
         &self,
-        account: &str,
-        attempt: &Attempt,
-        status: &DeliveryStatus,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Records a status without an attempt (pending, skipped).
-    fn record_status(
-        &self,
-        account: &str,
-        status: &DeliveryStatus,
+        records: &[Recorded],
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn deliveries_of_event(
         &self,
@@ -321,20 +340,149 @@ where
     W: WebhookSender,
     R: Resolver,
 {
-    let account = &message.account_id;
-    let status = |state: DeliveryState, attempts: u32, next: Option<String>| DeliveryStatus {
-        delivery_id: message.delivery_id.clone(),
-        event_id: message.event_id.clone(),
-        subscription_id: message.subscription_id.clone(),
-        status: state,
-        attempts,
-        updated_at: now(),
-        next_attempt_at: next,
+    let mut outcomes = deliver_all(
+        store,
+        sender,
+        resolver,
+        settings,
+        &[Delivery {
+            message,
+            attempt,
+            jitter,
+        }],
+    )
+    .await;
+    outcomes.pop().unwrap_or(Ok(Disposition::Done))
+}
+
+/// One message to deliver: on its `attempt` (SQS's receive count), with a jitter in [-1, 1].
+#[derive(Debug, Clone, Copy)]
+pub struct Delivery<'a> {
+    pub message: &'a DeliveryMessage,
+    pub attempt: u32,
+    pub jitter: f64,
+}
+
+/// Delivers a batch: one read of everything the batch needs, the POSTs concurrently, one write
+/// of every status and attempt, then what each outcome entails (the failing mark, deactivation).
+/// An outcome per delivery, in order.
+///
+/// # Errors
+/// Per delivery: the store failed (that delivery stays on the queue and is retried; when the
+/// batch's write fails, every delivery that was to be recorded is retried).
+pub async fn deliver_all<S, W, R>(
+    store: &S,
+    sender: &W,
+    resolver: &R,
+    settings: &DeliverySettings,
+    deliveries: &[Delivery<'_>],
+) -> Vec<Result<Disposition, PipelineError>>
+where
+    S: DeliveryStore + SubscriptionStore + EventStore,
+    W: WebhookSender,
+    R: Resolver,
+{
+    let keys: Vec<DeliveryKey> = deliveries
+        .iter()
+        .map(|d| DeliveryKey::of(d.message))
+        .collect();
+    let contexts = match store.delivery_contexts(&keys).await {
+        Ok(contexts) if contexts.len() == deliveries.len() => contexts,
+        Ok(_) => {
+            return failed_all(
+                deliveries.len(),
+                &StoreError::Unavailable("context count".into()),
+            );
+        }
+        Err(error) => return failed_all(deliveries.len(), &error),
     };
-    let mut context = store
-        .delivery_context(account, &message.event_id, &message.subscription_id)
-        .await?;
-    // The context read may lag a recent write: confirm before skipping.
+    let planned =
+        futures::future::join_all(deliveries.iter().zip(contexts).map(|(delivery, context)| {
+            attempt_one(store, sender, resolver, settings, *delivery, context)
+        }))
+        .await;
+    let records: Vec<Recorded> = planned
+        .iter()
+        .filter_map(|p| p.as_ref().ok().and_then(|p| p.record.clone()))
+        .collect();
+    let written = if records.is_empty() {
+        Ok(())
+    } else {
+        store.record_deliveries(&records).await
+    };
+    futures::future::join_all(planned.into_iter().map(|plan| async {
+        let plan = plan?;
+        if plan.record.is_some()
+            && let Err(error) = &written
+        {
+            return Err(PipelineError::Store(error.clone()));
+        }
+        follow_up(store, settings, plan).await
+    }))
+    .await
+}
+
+fn failed_all(count: usize, error: &StoreError) -> Vec<Result<Disposition, PipelineError>> {
+    (0..count)
+        .map(|_| Err(PipelineError::Store(error.clone())))
+        .collect()
+}
+
+/// One delivery after its attempt, before its record is written.
+struct Planned<'a> {
+    delivery: Delivery<'a>,
+    /// What to write; none when an earlier attempt already delivered it.
+    record: Option<Recorded>,
+    sent: Option<SentAttempt>,
+    disposition: Disposition,
+}
+
+/// What a POST came to.
+struct SentAttempt {
+    subscription_id: String,
+    delivered: bool,
+    gone: bool,
+    /// Whether the subscription was marked failing when the batch was read.
+    was_failing: bool,
+}
+
+/// Reads what the context lacks, skips or sends, and works out the record and the disposition.
+async fn attempt_one<'a, S, W, R>(
+    store: &S,
+    sender: &W,
+    resolver: &R,
+    settings: &DeliverySettings,
+    delivery: Delivery<'a>,
+    mut context: DeliveryContext,
+) -> Result<Planned<'a>, PipelineError>
+where
+    S: DeliveryStore + SubscriptionStore + EventStore,
+    W: WebhookSender,
+    R: Resolver,
+{
+    let Delivery {
+        message,
+        attempt,
+        jitter,
+    } = delivery;
+    let account = &message.account_id;
+    let recorded = |state: DeliveryState,
+                    attempts: u32,
+                    next: Option<String>,
+                    attempt: Option<Attempt>| Recorded {
+        account_id: account.clone(),
+        attempt,
+        status: DeliveryStatus {
+            delivery_id: message.delivery_id.clone(),
+            event_id: message.event_id.clone(),
+            subscription_id: message.subscription_id.clone(),
+            status: state,
+            attempts,
+            updated_at: now(),
+            next_attempt_at: next,
+        },
+    };
+    // The batch's read may lag a recent write: confirm before skipping.
     if !context.subscription.as_ref().is_some_and(|s| s.active) {
         context.subscription = store
             .get_subscription(account, &message.subscription_id)
@@ -346,21 +494,29 @@ where
     let (Some(subscription), Some(event)) =
         (context.subscription.filter(|s| s.active), context.event)
     else {
-        store
-            .record_status(
-                account,
-                &status(DeliveryState::Skipped, attempt.saturating_sub(1), None),
-            )
-            .await?;
-        tracing::info!(event_id = %message.event_id, subscription_id = %message.subscription_id, attempt, status = DeliveryState::Skipped.as_str(), "delivery");
-        return Ok(Disposition::Done);
+        return Ok(Planned {
+            delivery,
+            record: Some(recorded(
+                DeliveryState::Skipped,
+                attempt.saturating_sub(1),
+                None,
+                None,
+            )),
+            sent: None,
+            disposition: Disposition::Done,
+        });
     };
     if !message.force
         && context
             .status
             .is_some_and(|previous| previous.status == DeliveryState::Delivered)
     {
-        return Ok(Disposition::Done);
+        return Ok(Planned {
+            delivery,
+            record: None,
+            sent: None,
+            disposition: Disposition::Done,
+        });
     }
 
     let started = std::time::Instant::now();
@@ -397,47 +553,79 @@ where
         attempt,
         attempted_at,
         status_code: response.status,
-        error: response.error.clone(),
+        error: response.error,
         duration_ms,
-        response_body: response.body.clone(),
+        response_body: response.body,
         outcome,
         next_attempt_at: next_attempt_at.clone(),
     };
-    store
-        .record_attempt(account, &record, &status(outcome, attempt, next_attempt_at))
-        .await?;
-    // One line per delivery, kept short (CloudWatch bills each byte): the delivery id is a hash
-    // of the two ids, and the request id comes with the invocation's span.
-    tracing::info!(
-        event_id = %event.id,
-        subscription_id = %subscription.id,
-        attempt,
-        status = outcome.as_str(),
-        status_code = response.status,
-        error = response.error.as_deref(),
-        duration_ms,
-        "delivery"
-    );
-    if delivered && context.failing {
-        store.mark_healthy(account, &subscription.id).await?;
-    } else if !gone {
-        disable_if_failing_too_long(store, settings, account, &subscription.id).await?;
-    }
-    if gone {
-        store
-            .deactivate(account, &subscription.id, "the endpoint answered 410 Gone")
-            .await?;
-    } else if outcome == DeliveryState::Failed {
-        tracing::warn!(delivery_id = %message.delivery_id, attempts = attempt, "delivery exhausted its attempts; SQS moves it to the dead-letter queue");
-    }
-    Ok(match retry {
+    let disposition = match retry {
         Some(delay) => Disposition::RetryAfter(delay),
         // Exhausted: stay on the queue, visible at once, so SQS's redrive moves it to the DLQ.
         None if outcome == DeliveryState::Failed && !gone => {
             Disposition::RetryAfter(Duration::ZERO)
         }
         None => Disposition::Done,
+    };
+    Ok(Planned {
+        delivery,
+        record: Some(recorded(outcome, attempt, next_attempt_at, Some(record))),
+        sent: Some(SentAttempt {
+            subscription_id: subscription.id,
+            delivered,
+            gone,
+            was_failing: context.failing,
+        }),
+        disposition,
     })
+}
+
+/// After the batch's write: the log line, and what the outcome entails for the subscription.
+async fn follow_up<S: DeliveryStore>(
+    store: &S,
+    settings: &DeliverySettings,
+    plan: Planned<'_>,
+) -> Result<Disposition, PipelineError> {
+    let message = plan.delivery.message;
+    let account = &message.account_id;
+    let Some(record) = &plan.record else {
+        return Ok(plan.disposition);
+    };
+    // One line per delivery, kept short (CloudWatch bills each byte): the delivery id is a hash
+    // of the two ids, and the request id comes with the invocation's span.
+    let attempt = record.attempt.as_ref();
+    tracing::info!(
+        event_id = %message.event_id,
+        subscription_id = %message.subscription_id,
+        attempt = plan.delivery.attempt,
+        status = record.status.status.as_str(),
+        status_code = attempt.and_then(|a| a.status_code),
+        error = attempt.and_then(|a| a.error.as_deref()),
+        duration_ms = attempt.map(|a| a.duration_ms),
+        "delivery"
+    );
+    let Some(sent) = plan.sent else {
+        return Ok(plan.disposition);
+    };
+    if sent.delivered {
+        if sent.was_failing {
+            store.mark_healthy(account, &sent.subscription_id).await?;
+        }
+    } else if sent.gone {
+        store
+            .deactivate(
+                account,
+                &sent.subscription_id,
+                "the endpoint answered 410 Gone",
+            )
+            .await?;
+    } else {
+        disable_if_failing_too_long(store, settings, account, &sent.subscription_id).await?;
+        if record.status.status == DeliveryState::Failed {
+            tracing::warn!(delivery_id = %message.delivery_id, attempts = plan.delivery.attempt, "delivery exhausted its attempts; SQS moves it to the dead-letter queue");
+        }
+    }
+    Ok(plan.disposition)
 }
 
 /// Deactivates a subscription whose deliveries have all failed for longer than the window.
@@ -588,13 +776,57 @@ where
     W: WebhookSender,
     R: Resolver,
 {
-    /// Delivers an SQS batch concurrently. Messages to retry are hidden for their backoff and
-    /// reported in `batchItemFailures`; the rest are acknowledged.
+    /// Delivers an SQS batch (see [`deliver_all`]). Messages to retry are hidden for their
+    /// backoff and reported in `batchItemFailures`; the rest are acknowledged.
     pub async fn deliver_batch(&self, messages: &[SqsMessage]) -> SqsBatchResponse {
-        let outcomes =
-            futures::future::join_all(messages.iter().map(|m| self.deliver_one(m))).await;
+        let parsed: Vec<Option<DeliveryMessage>> = messages
+            .iter()
+            .map(|message| {
+                let parsed = message
+                    .body
+                    .as_deref()
+                    .and_then(|b| serde_json::from_str::<DeliveryMessage>(b).ok());
+                if parsed.is_none() {
+                    // Unreadable: keep it, so it ends in the dead-letter queue for a person to look at.
+                    tracing::error!(message_id = ?message.message_id, "delivery message is not a DeliveryMessage");
+                }
+                parsed
+            })
+            .collect();
+        let deliveries: Vec<Delivery<'_>> = messages
+            .iter()
+            .zip(&parsed)
+            .filter_map(|(message, parsed)| {
+                Some(Delivery {
+                    message: parsed.as_ref()?,
+                    attempt: message
+                        .attributes
+                        .get("ApproximateReceiveCount")
+                        .and_then(|c| c.parse().ok())
+                        .unwrap_or(1),
+                    jitter: jitter(),
+                })
+            })
+            .collect();
+        // Boxed: the future's type is deep enough to overflow the compiler's layout query inside
+        // the Lambda runtime's service.
+        let mut outcomes = Box::pin(deliver_all(
+            &self.store,
+            &self.sender,
+            &self.resolver,
+            &self.settings,
+            &deliveries,
+        ))
+        .await
+        .into_iter();
+        let keep =
+            futures::future::join_all(messages.iter().zip(&parsed).map(|(message, parsed)| {
+                let outcome = parsed.as_ref().map(|p| (p, outcomes.next()));
+                self.settle(message, outcome)
+            }))
+            .await;
         let mut response = SqsBatchResponse::default();
-        for (message, keep) in messages.iter().zip(outcomes) {
+        for (message, keep) in messages.iter().zip(keep) {
             if keep && let Some(id) = &message.message_id {
                 let mut failure = BatchItemFailure::default();
                 failure.item_identifier.clone_from(id);
@@ -604,33 +836,16 @@ where
         response
     }
 
-    /// Whether the message stays on the queue.
-    async fn deliver_one(&self, message: &SqsMessage) -> bool {
-        let Some(parsed) = message
-            .body
-            .as_deref()
-            .and_then(|b| serde_json::from_str::<DeliveryMessage>(b).ok())
-        else {
-            // Unreadable: keep it, so it ends in the dead-letter queue for a person to look at.
-            tracing::error!(message_id = ?message.message_id, "delivery message is not a DeliveryMessage");
+    /// Applies a delivery's outcome to its message; whether the message stays on the queue.
+    async fn settle(
+        &self,
+        message: &SqsMessage,
+        outcome: Option<(&DeliveryMessage, Option<Result<Disposition, PipelineError>>)>,
+    ) -> bool {
+        let Some((parsed, Some(outcome))) = outcome else {
             return true;
         };
-        let attempt = message
-            .attributes
-            .get("ApproximateReceiveCount")
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(1);
-        match deliver(
-            &self.store,
-            &self.sender,
-            &self.resolver,
-            &self.settings,
-            &parsed,
-            attempt,
-            jitter(),
-        )
-        .await
-        {
+        match outcome {
             Ok(Disposition::Done) => false,
             Ok(Disposition::RetryAfter(delay)) => {
                 if let Some(handle) = &message.receipt_handle
@@ -641,7 +856,7 @@ where
                 true
             }
             Err(error) => {
-                tracing::error!(%error, delivery_id = %parsed.delivery_id, "delivery failed before sending; retried after the visibility timeout");
+                tracing::error!(%error, delivery_id = %parsed.delivery_id, "delivery failed; retried after the visibility timeout");
                 true
             }
         }
@@ -839,13 +1054,9 @@ mod pipeline_tests {
     async fn a_success_resets_the_failing_window() {
         let (p, m) = setup(500, Duration::from_secs(3600), true).await;
         run(&p, &m, 1).await;
-        assert!(
-            p.store
-                .delivery_context("acc_1", "evt_1", "sub_1")
-                .await
-                .unwrap()
-                .failing
-        );
+        let key = DeliveryKey::of(&m);
+        let contexts = p.store.delivery_contexts(&[key]).await.unwrap();
+        assert!(contexts[0].failing);
         let recovered = RecordingSender::answering(200);
         let outcome = deliver(&p.store, &recovered, &p.resolver, &p.settings, &m, 2, 0.0);
         assert_eq!(outcome.await.unwrap(), Disposition::Done);
@@ -870,6 +1081,58 @@ mod pipeline_tests {
             .unwrap()
             .unwrap();
         assert_eq!(status.status, DeliveryState::Skipped);
+    }
+
+    #[tokio::test]
+    async fn a_batch_skips_passes_over_and_sends_each_delivery_on_its_own_terms() {
+        let (p, m) = setup(200, Duration::from_secs(3600), true).await;
+        let mut inactive = p
+            .store
+            .get_subscription("acc_1", "sub_1")
+            .await
+            .unwrap()
+            .unwrap();
+        inactive.id = "sub_2".into();
+        inactive.active = false;
+        p.store.create_subscription(&inactive).await.unwrap();
+        let skipped = DeliveryMessage {
+            delivery_id: delivery_id("evt_1", "sub_2"),
+            subscription_id: "sub_2".into(),
+            ..m.clone()
+        };
+        let missing_event = DeliveryMessage {
+            delivery_id: delivery_id("evt_9", "sub_1"),
+            event_id: "evt_9".into(),
+            ..m.clone()
+        };
+        // The first delivery of m succeeds; in the batch, m again is passed over.
+        assert_eq!(run(&p, &m, 1).await, Disposition::Done);
+        let batch = [&m, &skipped, &missing_event, &m];
+        let deliveries: Vec<Delivery<'_>> = batch
+            .iter()
+            .map(|message| Delivery {
+                message,
+                attempt: 1,
+                jitter: 0.0,
+            })
+            .collect();
+        let outcomes =
+            deliver_all(&p.store, &p.sender, &p.resolver, &p.settings, &deliveries).await;
+        assert!(outcomes.iter().all(|o| matches!(o, Ok(Disposition::Done))));
+        assert_eq!(
+            p.sender.requests.lock().unwrap().len(),
+            1,
+            "only the first run sent"
+        );
+        for (event, subscription) in [("evt_1", "sub_2"), ("evt_9", "sub_1")] {
+            let status = p
+                .store
+                .delivery_status("acc_1", event, subscription)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(status.status, DeliveryState::Skipped);
+        }
     }
 
     #[tokio::test]

@@ -5,7 +5,7 @@
 use crate::model::{Account, Event, Page, Photo, Subscription, User};
 use std::future::Future;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// A uniqueness or version condition failed.
     #[error("conflict")]

@@ -923,11 +923,12 @@ async fn a_crash_mid_batch_redelivers_only_what_was_not_delivered() {
 }
 
 /// What `deliver` reads before sending, on DynamoDB: one call for the subscription, the event,
-/// the delivery's status and the failing mark, each missing until written; and a recorded
-/// attempt writes both the status and the attempt log entry.
+/// the delivery's status and the failing mark of every delivery of a batch, each missing until
+/// written, in the order asked (a key asked twice answered twice); and a recorded attempt
+/// writes both the status and the attempt log entry.
 #[tokio::test]
 async fn the_delivery_context_reads_what_was_written() {
-    use shared::delivery::{Attempt, DeliveryStatus};
+    use shared::delivery::{Attempt, DeliveryKey, DeliveryStatus, Recorded};
     use shared::model::{Event, Subscription, now};
     use shared::ports::{EventStore, SubscriptionStore};
 
@@ -937,10 +938,22 @@ async fn the_delivery_context_reads_what_was_written() {
         stack.table("DataTable").unwrap().name.clone(),
         stack.table("EventsTable").unwrap().name.clone(),
     );
-    let empty = store
-        .delivery_context("acc_ctx", "evt_ctx", "sub_ctx")
-        .await
-        .unwrap();
+    let key = |account: &str| DeliveryKey {
+        account_id: account.into(),
+        event_id: "evt_ctx".into(),
+        subscription_id: "sub_ctx".into(),
+    };
+    let context = |account: &'static str| {
+        let store = store.clone();
+        async move {
+            store
+                .delivery_contexts(&[key(account)])
+                .await
+                .unwrap()
+                .remove(0)
+        }
+    };
+    let empty = context("acc_ctx").await;
     assert!(empty.subscription.is_none() && empty.event.is_none() && empty.status.is_none());
     assert!(!empty.failing);
 
@@ -993,14 +1006,22 @@ async fn the_delivery_context_reads_what_was_written() {
         next_attempt_at: None,
     };
     store
-        .record_attempt("acc_ctx", &attempt, &status)
+        .record_deliveries(&[Recorded {
+            account_id: "acc_ctx".into(),
+            attempt: Some(attempt.clone()),
+            status: status.clone(),
+        }])
         .await
         .unwrap();
 
-    let full = store
-        .delivery_context("acc_ctx", "evt_ctx", "sub_ctx")
+    let both = store
+        .delivery_contexts(&[key("acc_other"), key("acc_ctx"), key("acc_ctx")])
         .await
         .unwrap();
+    assert_eq!(both.len(), 3);
+    assert!(both[0].subscription.is_none() && both[0].event.is_none());
+    assert_eq!(both[1].subscription, both[2].subscription);
+    let full = both[2].clone();
     assert_eq!(full.subscription, Some(subscription));
     assert_eq!(full.event, Some(event));
     assert_eq!(full.status, Some(status));
@@ -1012,14 +1033,8 @@ async fn the_delivery_context_reads_what_was_written() {
     assert_eq!(attempts.items, vec![attempt]);
 
     store.mark_healthy("acc_ctx", "sub_ctx").await.unwrap();
-    let healthy = store
-        .delivery_context("acc_ctx", "evt_ctx", "sub_ctx")
-        .await
-        .unwrap();
+    let healthy = context("acc_ctx").await;
     assert!(!healthy.failing);
-    let other = store
-        .delivery_context("acc_other", "evt_ctx", "sub_ctx")
-        .await
-        .unwrap();
+    let other = context("acc_other").await;
     assert!(other.subscription.is_none() && other.event.is_none() && other.status.is_none());
 }

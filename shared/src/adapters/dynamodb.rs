@@ -221,6 +221,10 @@ fn delete(
     Ok(TransactWriteItem::builder().delete(delete).build())
 }
 
+/// Keys per `BatchGetItem` and items per `BatchWriteItem`: DynamoDB's limits.
+const MAX_BATCH_GET: usize = 100;
+const MAX_BATCH_WRITE: usize = 25;
+
 /// How often a batch call is made for what DynamoDB left unprocessed before giving up
 /// (`Throttled`: the caller's message is retried later).
 const BATCH_ROUNDS: u32 = 5;
@@ -259,34 +263,48 @@ impl DynamoStore {
         Err(store_error(&error))
     }
 
-    /// Reads items of both tables in one `BatchGetItem` (eventually consistent: half the read
-    /// units of a strong read), asking again for keys DynamoDB leaves unprocessed. Found items by
-    /// (table, sort key).
-    async fn get_batch(
+    /// Reads items of both tables with `BatchGetItem` (eventually consistent: half the read
+    /// units of a strong read; each key asked once, 100 per call), asking again for keys
+    /// DynamoDB leaves unprocessed. Found items by (table, pk, sk).
+    async fn get_batch<'k>(
         &self,
-        keys: &[(&String, &String, &String)],
-    ) -> StoreResult<HashMap<(String, String), Item>> {
-        let mut by_table: HashMap<String, Vec<Item>> = HashMap::new();
-        for (table, pk, sk) in keys {
-            by_table
-                .entry((*table).clone())
-                .or_default()
-                .push(HashMap::from([
-                    ("pk".to_owned(), s(*pk)),
-                    ("sk".to_owned(), s(*sk)),
-                ]));
-        }
-        let mut request = by_table
-            .into_iter()
-            .map(|(table, keys)| {
-                KeysAndAttributes::builder()
-                    .set_keys(Some(keys))
-                    .build()
-                    .map(|keys| (table, keys))
-                    .map_err(|e| StoreError::Unavailable(e.to_string()))
-            })
-            .collect::<StoreResult<HashMap<_, _>>>()?;
+        keys: impl Iterator<Item = &'k (String, String, String)>,
+    ) -> StoreResult<HashMap<(String, String, String), Item>> {
+        let mut unique: Vec<&(String, String, String)> = keys.collect();
+        unique.sort();
+        unique.dedup();
         let mut found = HashMap::new();
+        for chunk in unique.chunks(MAX_BATCH_GET) {
+            let mut by_table: HashMap<String, Vec<Item>> = HashMap::new();
+            for (table, pk, sk) in chunk {
+                by_table
+                    .entry(table.clone())
+                    .or_default()
+                    .push(HashMap::from([
+                        ("pk".to_owned(), s(pk)),
+                        ("sk".to_owned(), s(sk)),
+                    ]));
+            }
+            let request = by_table
+                .into_iter()
+                .map(|(table, keys)| {
+                    KeysAndAttributes::builder()
+                        .set_keys(Some(keys))
+                        .build()
+                        .map(|keys| (table, keys))
+                        .map_err(|e| StoreError::Unavailable(e.to_string()))
+                })
+                .collect::<StoreResult<HashMap<_, _>>>()?;
+            self.get_chunk(request, &mut found).await?;
+        }
+        Ok(found)
+    }
+
+    async fn get_chunk(
+        &self,
+        mut request: HashMap<String, KeysAndAttributes>,
+        found: &mut HashMap<(String, String, String), Item>,
+    ) -> StoreResult<()> {
         for round in 0..BATCH_ROUNDS {
             let output = self
                 .client
@@ -297,17 +315,18 @@ impl DynamoStore {
                 .map_err(|e| store_error(&e))?;
             for (table, items) in output.responses.unwrap_or_default() {
                 for item in items {
-                    let sk = item
-                        .get("sk")
-                        .and_then(|v| v.as_s().ok())
-                        .cloned()
-                        .unwrap_or_default();
-                    found.insert((table.clone(), sk), item);
+                    let key = |name: &str| {
+                        item.get(name)
+                            .and_then(|v| v.as_s().ok())
+                            .cloned()
+                            .unwrap_or_default()
+                    };
+                    found.insert((table.clone(), key("pk"), key("sk")), item);
                 }
             }
             request = output.unprocessed_keys.unwrap_or_default();
             if request.is_empty() {
-                return Ok(found);
+                return Ok(());
             }
             if round + 1 < BATCH_ROUNDS {
                 tokio::time::sleep(batch_backoff(round)).await;
@@ -316,11 +335,24 @@ impl DynamoStore {
         Err(StoreError::Throttled)
     }
 
-    /// Puts items of the data table in one `BatchWriteItem`, again for any left unprocessed.
+    /// Puts items in the data table with `BatchWriteItem` (25 per call; of items with the same
+    /// key only the last, as one call may not name a key twice), again for any left unprocessed.
     async fn write_batch(&self, items: Vec<Item>) -> StoreResult<()> {
-        let mut requests = items
+        let mut by_key: Vec<((String, String), Item)> = Vec::with_capacity(items.len());
+        for item in items {
+            let key = |name: &str| {
+                item.get(name)
+                    .and_then(|v| v.as_s().ok())
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            let key = (key("pk"), key("sk"));
+            by_key.retain(|(k, _)| *k != key);
+            by_key.push((key, item));
+        }
+        let mut requests = by_key
             .into_iter()
-            .map(|item| {
+            .map(|(_, item)| {
                 PutRequest::builder()
                     .set_item(Some(item))
                     .build()
@@ -328,6 +360,15 @@ impl DynamoStore {
                     .map_err(|e| StoreError::Unavailable(e.to_string()))
             })
             .collect::<StoreResult<Vec<_>>>()?;
+        while !requests.is_empty() {
+            let rest = requests.split_off(requests.len().min(MAX_BATCH_WRITE));
+            self.write_chunk(requests).await?;
+            requests = rest;
+        }
+        Ok(())
+    }
+
+    async fn write_chunk(&self, mut requests: Vec<WriteRequest>) -> StoreResult<()> {
         for round in 0..BATCH_ROUNDS {
             let output = self
                 .client
@@ -971,99 +1012,86 @@ impl crate::delivery::DeliveryStore for DynamoStore {
         item.map(record).transpose()
     }
 
-    async fn delivery_context(
+    async fn delivery_contexts(
         &self,
-        account: &str,
-        event_id: &str,
-        subscription_id: &str,
-    ) -> StoreResult<crate::delivery::DeliveryContext> {
-        let pk = account_pk(account);
-        let (subscription_sk, status_sk, health_sk) = (
-            format!("SUB#{subscription_id}"),
-            delivery_status_sk(event_id, subscription_id),
-            format!("HEALTH#{subscription_id}"),
-        );
-        let event_sk = format!("EVT#{event_id}");
-        let mut found = self
-            .get_batch(&[
-                (&self.data_table, &pk, &subscription_sk),
-                (&self.data_table, &pk, &status_sk),
-                (&self.data_table, &pk, &health_sk),
-                (&self.events_table, &pk, &event_sk),
-            ])
-            .await?;
-        let mut take = |table: &str, sk: &str| found.remove(&(table.to_owned(), sk.to_owned()));
-        Ok(crate::delivery::DeliveryContext {
-            subscription: take(&self.data_table, &subscription_sk)
-                .map(record)
-                .transpose()?,
-            status: take(&self.data_table, &status_sk).map(record).transpose()?,
-            failing: take(&self.data_table, &health_sk).is_some(),
-            event: take(&self.events_table, &event_sk)
-                .map(event_from_item)
-                .transpose()?,
-        })
+        keys: &[crate::delivery::DeliveryKey],
+    ) -> StoreResult<Vec<crate::delivery::DeliveryContext>> {
+        // Per delivery: its subscription, status and failing mark, and its event (which the
+        // deliveries of one fan-out share: asked once).
+        let wanted: Vec<[(String, String, String); 4]> = keys
+            .iter()
+            .map(|k| {
+                let pk = account_pk(&k.account_id);
+                [
+                    (
+                        self.data_table.clone(),
+                        pk.clone(),
+                        format!("SUB#{}", k.subscription_id),
+                    ),
+                    (
+                        self.data_table.clone(),
+                        pk.clone(),
+                        delivery_status_sk(&k.event_id, &k.subscription_id),
+                    ),
+                    (
+                        self.data_table.clone(),
+                        pk.clone(),
+                        format!("HEALTH#{}", k.subscription_id),
+                    ),
+                    (self.events_table.clone(), pk, format!("EVT#{}", k.event_id)),
+                ]
+            })
+            .collect();
+        let found = self.get_batch(wanted.iter().flatten()).await?;
+        wanted
+            .iter()
+            .map(|[subscription, status, health, event]| {
+                Ok(crate::delivery::DeliveryContext {
+                    subscription: found.get(subscription).cloned().map(record).transpose()?,
+                    status: found.get(status).cloned().map(record).transpose()?,
+                    failing: found.contains_key(health),
+                    event: found.get(event).cloned().map(event_from_item).transpose()?,
+                })
+            })
+            .collect()
     }
 
-    async fn record_attempt(
-        &self,
-        account: &str,
-        attempt: &crate::delivery::Attempt,
-        status: &crate::delivery::DeliveryStatus,
-    ) -> StoreResult<()> {
-        let expires_at = chrono::Utc::now().timestamp() + ATTEMPT_RETENTION_SECONDS;
-        let mut attempt_item = item(
-            attempt,
-            account_pk(account),
-            format!(
-                "ATT#{}#{}#{}#{:02}",
-                attempt.subscription_id, attempt.attempted_at, attempt.delivery_id, attempt.attempt
-            ),
-            "attempt",
-        )?;
-        attempt_item.insert(
-            "expires_at".into(),
-            AttributeValue::N(expires_at.to_string()),
+    async fn record_deliveries(&self, records: &[crate::delivery::Recorded]) -> StoreResult<()> {
+        let expires_at = AttributeValue::N(
+            (chrono::Utc::now().timestamp() + ATTEMPT_RETENTION_SECONDS).to_string(),
         );
-        let mut status_item = item(
-            status,
-            account_pk(account),
-            delivery_status_sk(&status.event_id, &status.subscription_id),
-            "delivery",
-        )?;
-        status_item.insert(
-            "expires_at".into(),
-            AttributeValue::N(expires_at.to_string()),
-        );
-        // Not a transaction (which bills each item twice): both are plain puts of records whose
-        // key is unique to them, so writing them in either order or again is harmless.
-        self.write_batch(vec![attempt_item, status_item]).await
-    }
-
-    async fn record_status(
-        &self,
-        account: &str,
-        status: &crate::delivery::DeliveryStatus,
-    ) -> StoreResult<()> {
-        let mut status_item = item(
-            status,
-            account_pk(account),
-            delivery_status_sk(&status.event_id, &status.subscription_id),
-            "delivery",
-        )?;
-        let expires_at = chrono::Utc::now().timestamp() + ATTEMPT_RETENTION_SECONDS;
-        status_item.insert(
-            "expires_at".into(),
-            AttributeValue::N(expires_at.to_string()),
-        );
-        self.client
-            .put_item()
-            .table_name(&self.data_table)
-            .set_item(Some(status_item))
-            .send()
-            .await
-            .map_err(|e| store_error(&e))?;
-        Ok(())
+        let mut items = Vec::with_capacity(records.len() * 2);
+        for recorded in records {
+            let pk = account_pk(&recorded.account_id);
+            if let Some(attempt) = &recorded.attempt {
+                let mut attempt_item = item(
+                    attempt,
+                    pk.clone(),
+                    format!(
+                        "ATT#{}#{}#{}#{:02}",
+                        attempt.subscription_id,
+                        attempt.attempted_at,
+                        attempt.delivery_id,
+                        attempt.attempt
+                    ),
+                    "attempt",
+                )?;
+                attempt_item.insert(TTL_ATTRIBUTE.into(), expires_at.clone());
+                items.push(attempt_item);
+            }
+            let status = &recorded.status;
+            let mut status_item = item(
+                status,
+                pk,
+                delivery_status_sk(&status.event_id, &status.subscription_id),
+                "delivery",
+            )?;
+            status_item.insert(TTL_ATTRIBUTE.into(), expires_at.clone());
+            items.push(status_item);
+        }
+        // Plain puts, not a transaction (which bills each item twice): every record has a key of
+        // its own, so writing them in any order, or again, is harmless.
+        self.write_batch(items).await
     }
 
     async fn deliveries_of_event(

@@ -1,7 +1,9 @@
 //! The ports in memory, for handler tests. Each operation takes one lock, so every change and
 //! its event happen together, as in the DynamoDB adapter's transactions.
 
-use crate::delivery::{Attempt, DeliveryContext, DeliveryStatus, DeliveryStore};
+use crate::delivery::{
+    Attempt, DeliveryContext, DeliveryKey, DeliveryStatus, DeliveryStore, Recorded,
+};
 use crate::model::{Account, Event, Page, Photo, Subscription, User, decode_cursor, encode_cursor};
 use crate::ports::{
     AccountStore, EventStore, PhotoStore, Published, StoreError, StoreResult, SubscriptionStore,
@@ -396,61 +398,50 @@ impl DeliveryStore for MemoryStore {
         Ok(self.lock().deliveries.get(&key).cloned())
     }
 
-    async fn delivery_context(
-        &self,
-        account: &str,
-        event_id: &str,
-        subscription_id: &str,
-    ) -> StoreResult<DeliveryContext> {
+    async fn delivery_contexts(&self, keys: &[DeliveryKey]) -> StoreResult<Vec<DeliveryContext>> {
         let state = self.lock();
-        let (account, event_id, subscription_id) = (
-            account.to_owned(),
-            event_id.to_owned(),
-            subscription_id.to_owned(),
-        );
-        Ok(DeliveryContext {
-            subscription: state
-                .subscriptions
-                .get(&(account.clone(), subscription_id.clone()))
-                .cloned(),
-            event: state
-                .events
-                .get(&(account.clone(), event_id.clone()))
-                .cloned(),
-            failing: state
-                .failing_since
-                .contains_key(&(account.clone(), subscription_id.clone())),
-            status: state
-                .deliveries
-                .get(&(account, event_id, subscription_id))
-                .cloned(),
-        })
+        Ok(keys
+            .iter()
+            .map(|k| {
+                let subscription = (k.account_id.clone(), k.subscription_id.clone());
+                DeliveryContext {
+                    subscription: state.subscriptions.get(&subscription).cloned(),
+                    event: state
+                        .events
+                        .get(&(k.account_id.clone(), k.event_id.clone()))
+                        .cloned(),
+                    failing: state.failing_since.contains_key(&subscription),
+                    status: state
+                        .deliveries
+                        .get(&(
+                            k.account_id.clone(),
+                            k.event_id.clone(),
+                            k.subscription_id.clone(),
+                        ))
+                        .cloned(),
+                }
+            })
+            .collect())
     }
 
-    async fn record_attempt(
-        &self,
-        account: &str,
-        attempt: &Attempt,
-        status: &DeliveryStatus,
-    ) -> StoreResult<()> {
+    async fn record_deliveries(&self, records: &[Recorded]) -> StoreResult<()> {
         let mut state = self.lock();
-        state.attempts.push((account.to_owned(), attempt.clone()));
-        let key = (
-            account.to_owned(),
-            status.event_id.clone(),
-            status.subscription_id.clone(),
-        );
-        state.deliveries.insert(key, status.clone());
-        Ok(())
-    }
-
-    async fn record_status(&self, account: &str, status: &DeliveryStatus) -> StoreResult<()> {
-        let key = (
-            account.to_owned(),
-            status.event_id.clone(),
-            status.subscription_id.clone(),
-        );
-        self.lock().deliveries.insert(key, status.clone());
+        for recorded in records {
+            if let Some(attempt) = &recorded.attempt {
+                state
+                    .attempts
+                    .push((recorded.account_id.clone(), attempt.clone()));
+            }
+            let status = &recorded.status;
+            state.deliveries.insert(
+                (
+                    recorded.account_id.clone(),
+                    status.event_id.clone(),
+                    status.subscription_id.clone(),
+                ),
+                status.clone(),
+            );
+        }
         Ok(())
     }
 
