@@ -6,6 +6,11 @@
 //! - `ACC#<acc>` / `USER#<usr>`; `ACC#<acc>` / `USERNAME#<lowercase name>` (uniqueness)
 //! - `ACC#<acc>` / `PHOTO#<photo id>` (`likes`); `ACC#<acc>` / `SUB#<sub>` (one Query per account
 //!   finds every subscription); `ACC#<acc>` / `IDEM#<key>` (`expires_at`, TTL)
+//! - Deliveries (TTL 30 days): `ACC#<acc>` / `DLV#<evt>#<sub>` (latest status; one Query per
+//!   event), `ATT#<sub>#<time>#<dlv>#<nn>` (the attempt log, newest first per subscription),
+//!   `HEALTH#<sub>` (failing since, while deliveries fail). `deliver` reads what a batch needs in
+//!   one eventually consistent `BatchGetItem` and writes its statuses and attempts in one
+//!   `BatchWriteItem`: about 1 read unit and 2 write units per delivery.
 //!
 //! Events table: `ACC#<acc>` / `EVT#<evt>` with `entity = "event"` (what the stream filter
 //! keeps), index `gsi1` on `ACC#<acc>#TYPE#<type>` / `EVT#<evt>` for listing by type.
