@@ -47,6 +47,8 @@ pub struct CostResult {
     /// (a batch's deliveries run concurrently, so it waits about as long as its slowest one).
     pub per_100ms_receiver_latency_dollars: f64,
     pub notes: Vec<String>,
+    /// What the largest line is made of, from the figures above.
+    pub bound_by: String,
 }
 
 fn find<'a>(footprint: &'a [Footprint], function: &str) -> Result<&'a Footprint, String> {
@@ -210,6 +212,16 @@ pub fn run(footprint: &[Footprint], e2e: &E2eResult) -> Result<CostResult, Strin
         line.dollars = round(line.dollars, 4);
     }
     let total = round(lines.iter().map(|l| l.dollars).sum(), 4);
+    let record_units = units.get("dynamodb:BatchWriteItem").copied().unwrap_or(0.0);
+    let dynamodb = writes * prices::DYNAMODB_WRITE_UNIT + reads * prices::DYNAMODB_READ_UNIT;
+    let bound_by = format!(
+        "What bounds it: DynamoDB is {:.0} % of the total. Of its ${dynamodb:.2}, ${:.2} are the {record_units:.2} write units per delivery of the two items each delivery writes, as plain puts of up to 1 KB: its status (what `GET /api/v1/events/{{id}}` shows) and its attempt-log entry (`GET /api/v1/subscriptions/{{id}}/attempts`; a response body of more than about 0.5 KB makes it 2 units); ${:.2} the events' own writes (the outbox transaction, spread over each event's {} deliveries); ${:.2} the reads. One item serving both views would need an index, and an index write costs the same unit.",
+        dynamodb / total.max(f64::EPSILON) * 100.0,
+        record_units * DELIVERIES * prices::DYNAMODB_WRITE_UNIT,
+        event_writes * prices::DYNAMODB_WRITE_UNIT,
+        e2e.subscriptions,
+        reads * prices::DYNAMODB_READ_UNIT,
+    );
     #[allow(clippy::cast_precision_loss)]
     let per_100ms = round(
         deliver_invocations
@@ -224,6 +236,7 @@ pub fn run(footprint: &[Footprint], e2e: &E2eResult) -> Result<CostResult, Strin
         lines,
         total_dollars: total,
         per_100ms_receiver_latency_dollars: per_100ms,
+        bound_by,
         notes: vec![
             "Durations are warm invocations measured here (x86_64, 2 cores, loopback receiver, local emulators), stretched where their CPU time at the configured memory's share of a vCPU would take longer; a Graviton core's speed relative to this one is not measured. The receivers' own response time is billed too: see the per-100 ms line.".into(),
             "Cold starts (init is billed for provided.al2023) and Lambda's idle SQS polling are not included; neither is the free tier.".into(),

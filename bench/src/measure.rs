@@ -158,6 +158,22 @@ pub fn round(value: f64, places: i32) -> f64 {
     (value * factor).round() / factor
 }
 
+/// Waits (up to `limit`) until the given processes use less than 5 % of a core over a second:
+/// the emulators keep working after a phase (the JVM's compiler and collector, moto's
+/// clean-up), and a phase that starts meanwhile measures them too. Returns how long it waited.
+pub async fn settle(pids: &[u32], limit: Duration) -> Duration {
+    let started = std::time::Instant::now();
+    let used = || pids.iter().filter_map(|p| cpu_seconds(*p)).sum::<f64>();
+    while started.elapsed() < limit {
+        let before = used();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if used() - before < 0.05 {
+            break;
+        }
+    }
+    started.elapsed()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

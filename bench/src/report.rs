@@ -140,6 +140,7 @@ pub async fn run(args: &RunArgs) -> Result<(), String> {
         ),
     );
     if args.wants("core") {
+        quiet(&args.stack_state, "core").await;
         let secret = signing_secret();
         let receiver = crate::receiver::ReceiverProcess::start(100, &secret).await?;
         for urls in CORE_URLS {
@@ -160,6 +161,7 @@ pub async fn run(args: &RunArgs) -> Result<(), String> {
         }
     }
     if args.wants("fanout") {
+        quiet(&args.stack_state, "fanout").await;
         let result = crate::fanout::run().await?;
         step(
             "fanout",
@@ -176,6 +178,7 @@ pub async fn run(args: &RunArgs) -> Result<(), String> {
         report.fanout = Some(result);
     }
     if args.wants("e2e") {
+        quiet(&args.stack_state, "e2e").await;
         step(
             "e2e",
             &format!(
@@ -205,6 +208,7 @@ pub async fn run(args: &RunArgs) -> Result<(), String> {
         report.end_to_end = Some(result);
     }
     if args.wants("footprint") {
+        quiet(&args.stack_state, "footprint").await;
         let results = crate::footprint::run(&args.binaries).await?;
         for f in &results {
             step(
@@ -463,7 +467,11 @@ pub fn markdown(report: &Report) -> String {
         );
     }
     if !report.footprint.is_empty() {
-        md.push_str("**Cold start and footprint** of the release binaries `sam build` packages, each started under a Lambda Runtime API emulator with its template environment and invoked with its `events/` sample (warm: 100 more invocations; `resources` then creates a user too, so its peak RSS includes Argon2id hashing).\n\n");
+        let _ = write!(
+            md,
+            "**Cold start and footprint** of the release binaries `sam build` packages, each started under a Lambda Runtime API emulator with its template environment and invoked with its `events/` sample; init, cold start and CPU are the medians of {} process starts (warm: 100 more invocations of the last; `resources` then creates a user too, so its peak RSS includes Argon2id hashing).\n\n",
+            crate::footprint::COLD_STARTS
+        );
         md.push_str("| Function | Binary | Init | Cold start (first answer) | Its CPU until then | Warm p50 | Warm p99 | CPU per warm invocation | Peak RSS | Memory / timeout configured |\n|---|---|---|---|---|---|---|---|---|---|\n");
         for f in &report.footprint {
             let _ = writeln!(
@@ -514,11 +522,30 @@ pub fn markdown(report: &Report) -> String {
         }
         let _ = writeln!(
             md,
-            "| **Total** | | **{:.4}** |\n\nEach 100 ms the receivers take to answer adds ${:.4} per million deliveries (`deliver` waits for them). {}\n",
+            "| **Total** | | **{:.4}** |\n\n{}\n\nEach 100 ms the receivers take to answer adds ${:.4} per million deliveries (`deliver` waits for them). {}\n",
             c.total_dollars,
+            c.bound_by,
             c.per_100ms_receiver_latency_dollars,
             c.notes.join(" ")
         );
     }
     md
+}
+
+/// Waits for the local stack's emulators to go quiet before a phase, and says so if it waited.
+async fn quiet(stack_state: &std::path::Path, phase: &str) {
+    let pids: Vec<u32> = ["dynamodb.pid", "sqs.pid"]
+        .iter()
+        .filter_map(|f| crate::measure::pid_from_file(&stack_state.join(f)))
+        .collect();
+    let waited = crate::measure::settle(&pids, std::time::Duration::from_secs(60)).await;
+    if waited.as_secs() > 1 {
+        step(
+            "settle",
+            &format!(
+                "waited {:.0} s for the emulators to go quiet before {phase}",
+                waited.as_secs_f64()
+            ),
+        );
+    }
 }
