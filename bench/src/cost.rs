@@ -215,7 +215,7 @@ pub fn run(footprint: &[Footprint], e2e: &E2eResult) -> Result<CostResult, Strin
     let record_units = units.get("dynamodb:BatchWriteItem").copied().unwrap_or(0.0);
     let dynamodb = writes * prices::DYNAMODB_WRITE_UNIT + reads * prices::DYNAMODB_READ_UNIT;
     let bound_by = format!(
-        "What bounds it: DynamoDB is {:.0} % of the total. Of its ${dynamodb:.2}, ${:.2} are the {record_units:.2} write units per delivery of the two items each delivery writes, as plain puts of up to 1 KB: its status (what `GET /api/v1/events/{{id}}` shows) and its attempt-log entry (`GET /api/v1/subscriptions/{{id}}/attempts`; a response body of more than about 0.5 KB makes it 2 units); ${:.2} the events' own writes (the outbox transaction, spread over each event's {} deliveries); ${:.2} the reads. One item serving both views would need an index, and an index write costs the same unit.",
+        "What bounds it: DynamoDB is {:.0} % of the total. Of its ${dynamodb:.2}, ${:.2} are the {record_units:.2} write units per delivery of the two items each delivery writes, as plain puts of up to 1 KB: its status (what `GET /api/v1/events/{{id}}` shows) and its attempt-log entry (`GET /api/v1/subscriptions/{{id}}/attempts`; every KB past the first, which a long response body excerpt adds, is one more unit); ${:.2} the events' own writes (the outbox transaction, spread over each event's {} deliveries); ${:.2} the reads. One item serving both views would need an index, and an index write costs the same unit.",
         dynamodb / total.max(f64::EPSILON) * 100.0,
         record_units * DELIVERIES * prices::DYNAMODB_WRITE_UNIT,
         event_writes * prices::DYNAMODB_WRITE_UNIT,
