@@ -78,6 +78,17 @@ fn item<T: Serialize>(record: &T, pk: String, sk: String, entity: &str) -> Store
     Ok(item)
 }
 
+/// An item's (`pk`, `sk`).
+fn item_key(item: &Item) -> (String, String) {
+    let key = |name: &str| {
+        item.get(name)
+            .and_then(|v| v.as_s().ok())
+            .cloned()
+            .unwrap_or_default()
+    };
+    (key("pk"), key("sk"))
+}
+
 fn record<T: DeserializeOwned>(item: Item) -> StoreResult<T> {
     serde_dynamo::from_item(item).map_err(|e| StoreError::Unavailable(format!("deserialise: {e}")))
 }
@@ -320,13 +331,8 @@ impl DynamoStore {
                 .map_err(|e| store_error(&e))?;
             for (table, items) in output.responses.unwrap_or_default() {
                 for item in items {
-                    let key = |name: &str| {
-                        item.get(name)
-                            .and_then(|v| v.as_s().ok())
-                            .cloned()
-                            .unwrap_or_default()
-                    };
-                    found.insert((table.clone(), key("pk"), key("sk")), item);
+                    let (pk, sk) = item_key(&item);
+                    found.insert((table.clone(), pk, sk), item);
                 }
             }
             request = output.unprocessed_keys.unwrap_or_default();
@@ -345,13 +351,7 @@ impl DynamoStore {
     async fn write_batch(&self, items: Vec<Item>) -> StoreResult<()> {
         let mut by_key: Vec<((String, String), Item)> = Vec::with_capacity(items.len());
         for item in items {
-            let key = |name: &str| {
-                item.get(name)
-                    .and_then(|v| v.as_s().ok())
-                    .cloned()
-                    .unwrap_or_default()
-            };
-            let key = (key("pk"), key("sk"));
+            let key = item_key(&item);
             by_key.retain(|(k, _)| *k != key);
             by_key.push((key, item));
         }
