@@ -112,6 +112,26 @@ async fn subscribe(
     )
 }
 
+/// The delivery's recorded status, as `deliver` reads it.
+async fn status_of(
+    store: &DynamoStore,
+    account: &str,
+    event: &str,
+    subscription: &str,
+) -> Option<shared::delivery::DeliveryStatus> {
+    let key = shared::delivery::DeliveryKey {
+        account_id: account.into(),
+        event_id: event.into(),
+        subscription_id: subscription.into(),
+    };
+    store
+        .delivery_contexts(&[key])
+        .await
+        .unwrap()
+        .remove(0)
+        .status
+}
+
 fn verify(received: &common::receiver::Received, secret: &str) {
     let header = |name: &str| received.headers.get(name).map(String::as_str);
     signature::verify(
@@ -237,11 +257,7 @@ async fn a_failing_receiver_is_retried_with_the_same_id_and_fresh_signatures() {
         shared::service::Caller::Admin => unreachable!(),
     };
     eventually("delivered on the third attempt", WAIT, || async {
-        let status = world
-            .store
-            .delivery_status(&acc, &event_id, &subscription)
-            .await
-            .unwrap();
+        let status = status_of(&world.store, &acc, &event_id, &subscription).await;
         status.filter(|s| s.status == DeliveryState::Delivered)
     })
     .await;
@@ -328,16 +344,14 @@ async fn a_receiver_that_always_fails_sends_the_message_to_the_dlq_after_the_las
         3,
         "exactly the configured attempts"
     );
-    let status = world
-        .store
-        .delivery_status(
-            &message.account_id,
-            &message.event_id,
-            &message.subscription_id,
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let status = status_of(
+        &world.store,
+        &message.account_id,
+        &message.event_id,
+        &message.subscription_id,
+    )
+    .await
+    .unwrap();
     assert_eq!(status.status, DeliveryState::Failed);
     assert_eq!(status.attempts, 3);
 
@@ -375,15 +389,13 @@ async fn a_receiver_that_always_fails_sends_the_message_to_the_dlq_after_the_las
         401
     );
     eventually("delivered after the redrive", WAIT, || async {
-        let status = world
-            .store
-            .delivery_status(
-                &message.account_id,
-                &message.event_id,
-                &message.subscription_id,
-            )
-            .await
-            .unwrap();
+        let status = status_of(
+            &world.store,
+            &message.account_id,
+            &message.event_id,
+            &message.subscription_id,
+        )
+        .await;
         status.filter(|s| s.status == DeliveryState::Delivered)
     })
     .await;
@@ -441,11 +453,7 @@ async fn a_slow_receiver_times_out_and_is_retried() {
     let event_id = event.body["id"].as_str().unwrap().to_owned();
     let acc = account_id(&world.api, &key).await;
     eventually("delivered after the timeout", WAIT, || async {
-        let status = world
-            .store
-            .delivery_status(&acc, &event_id, &subscription)
-            .await
-            .unwrap();
+        let status = status_of(&world.store, &acc, &event_id, &subscription).await;
         status.filter(|s| s.status == DeliveryState::Delivered)
     })
     .await;

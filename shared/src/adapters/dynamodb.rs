@@ -1001,22 +1001,6 @@ impl crate::delivery::DeliveryStore for DynamoStore {
         }
     }
 
-    async fn delivery_status(
-        &self,
-        account: &str,
-        event_id: &str,
-        subscription_id: &str,
-    ) -> StoreResult<Option<crate::delivery::DeliveryStatus>> {
-        let item = self
-            .get(
-                &self.data_table,
-                account_pk(account),
-                delivery_status_sk(event_id, subscription_id),
-            )
-            .await?;
-        item.map(record).transpose()
-    }
-
     async fn delivery_contexts(
         &self,
         keys: &[crate::delivery::DeliveryKey],

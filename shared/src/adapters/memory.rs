@@ -384,20 +384,6 @@ impl DeliveryStore for MemoryStore {
             .collect())
     }
 
-    async fn delivery_status(
-        &self,
-        account: &str,
-        event_id: &str,
-        subscription_id: &str,
-    ) -> StoreResult<Option<DeliveryStatus>> {
-        let key = (
-            account.to_owned(),
-            event_id.to_owned(),
-            subscription_id.to_owned(),
-        );
-        Ok(self.lock().deliveries.get(&key).cloned())
-    }
-
     async fn delivery_contexts(&self, keys: &[DeliveryKey]) -> StoreResult<Vec<DeliveryContext>> {
         let state = self.lock();
         Ok(keys
