@@ -8,7 +8,7 @@ use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use serde::Serialize;
 use shared::adapters::http_sender::HttpSender;
 use shared::adapters::memory::{MemoryQueue, MemoryStore};
-use shared::delivery::{DeliveryMessage, DeliverySettings, Pipeline, delivery_id};
+use shared::delivery::{DeliveryMessage, DeliverySettings, Pipeline};
 use shared::domain::retry::{DEFAULT_SCHEDULE, RetrySchedule};
 use shared::domain::target::{SystemResolver, TargetPolicy};
 use shared::model::{Event, SigningSecret, Subscription, now};
@@ -140,13 +140,12 @@ async fn messages(
             .await
             .map_err(|e| e.to_string())?;
         for subscription in subscriptions {
-            messages.push(DeliveryMessage {
-                delivery_id: delivery_id(&event.id, subscription),
-                account_id: ACCOUNT.into(),
-                event_id: event.id.clone(),
-                subscription_id: subscription.clone(),
-                force: false,
-            });
+            messages.push(DeliveryMessage::new(
+                ACCOUNT,
+                &event.id,
+                subscription,
+                false,
+            ));
         }
     }
     Ok(messages)

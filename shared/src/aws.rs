@@ -86,7 +86,8 @@ pub async fn pipeline(
         queue: crate::adapters::sqs::SqsQueue::new(
             aws_sdk_sqs::Client::new(&sdk),
             config.delivery_queue_url,
-        ),
+        )
+        .with_dead_letters(config.dead_letter_queue_url),
         sender,
         resolver: SystemResolver,
         settings: crate::delivery::DeliverySettings {

@@ -161,6 +161,8 @@ pub struct DeliverConfig {
     pub data_table: String,
     pub events_table: String,
     pub delivery_queue_url: String,
+    /// Where a delivery goes after its last attempt.
+    pub dead_letter_queue_url: String,
     pub schedule: RetrySchedule,
     pub targets: TargetPolicy,
     pub connect_timeout: Duration,
@@ -174,6 +176,7 @@ impl DeliverConfig {
         vars::DATA_TABLE,
         vars::EVENTS_TABLE,
         vars::DELIVERY_QUEUE_URL,
+        vars::DEAD_LETTER_QUEUE_URL,
         vars::RETRY_SCHEDULE,
         vars::DELIVERY_ATTEMPTS,
     ];
@@ -224,6 +227,7 @@ impl DeliverConfig {
             data_table: required(source, vars::DATA_TABLE)?,
             events_table: required(source, vars::EVENTS_TABLE)?,
             delivery_queue_url: required(source, vars::DELIVERY_QUEUE_URL)?,
+            dead_letter_queue_url: required(source, vars::DEAD_LETTER_QUEUE_URL)?,
             schedule,
             targets,
             connect_timeout: Duration::from_secs(5).min(timeout),
@@ -317,6 +321,7 @@ mod tests {
         assert_eq!(api.admin_api_key, None);
         assert_eq!(api.targets, TargetPolicy::default());
         let mut deliver = source;
+        deliver.insert("DEAD_LETTER_QUEUE_URL".into(), "dlq".into());
         deliver.insert("RETRY_SCHEDULE".into(), "5s,5m".into());
         deliver.insert("DELIVERY_ATTEMPTS".into(), "3".into());
         let loaded = DeliverConfig::load(&deliver).unwrap();

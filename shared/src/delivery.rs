@@ -1,7 +1,7 @@
 //! Fan-out and delivery: from a new event to one queued delivery per matching active
 //! subscription, and from a queued delivery to a signed POST with retries.
 
-use crate::domain::retry::RetrySchedule;
+use crate::domain::retry::{self, RetrySchedule};
 use crate::domain::signature;
 use crate::domain::target::{Resolver, TargetPolicy};
 use crate::model::{Event, Page, Subscription, now};
@@ -12,7 +12,7 @@ use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventR
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// What a delivery message on the queue carries: ids only, so any payload size fits.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,6 +24,34 @@ pub struct DeliveryMessage {
     /// A resend: deliver even if this delivery succeeded before.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub force: bool,
+    /// Set on a delivery that goes on as a new message because its wait outgrew what is left of
+    /// a message's 12 h of visibility (see [`crate::domain::retry::backoff`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continuation: Option<Continuation>,
+}
+
+impl DeliveryMessage {
+    /// The delivery of `event_id` (of `account_id`) to `subscription_id`; `force` for a resend.
+    #[must_use]
+    pub fn new(account_id: &str, event_id: &str, subscription_id: &str, force: bool) -> Self {
+        Self {
+            delivery_id: delivery_id(event_id, subscription_id),
+            account_id: account_id.to_owned(),
+            event_id: event_id.to_owned(),
+            subscription_id: subscription_id.to_owned(),
+            force,
+            continuation: None,
+        }
+    }
+}
+
+/// Where a continued delivery stands: its attempts so far and when the next one is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Continuation {
+    /// Attempts made before this message was sent.
+    pub attempts: u32,
+    /// When the next attempt is due, in Unix milliseconds.
+    pub due_at_ms: i64,
 }
 
 /// The delivery id of an (event, subscription) pair: the same however often the pair is fanned
@@ -116,6 +144,17 @@ pub trait DeliveryQueue: Send + Sync {
         &self,
         receipt_handle: &str,
         delay: Duration,
+    ) -> impl Future<Output = Result<(), QueueError>> + Send;
+    /// Enqueues one message that becomes visible after `delay` (at most 15 min).
+    fn send_later(
+        &self,
+        message: &DeliveryMessage,
+        delay: Duration,
+    ) -> impl Future<Output = Result<(), QueueError>> + Send;
+    /// Puts a delivery that used its last attempt on the dead-letter queue.
+    fn dead_letter(
+        &self,
+        message: &DeliveryMessage,
     ) -> impl Future<Output = Result<(), QueueError>> + Send;
     /// Moves dead-lettered deliveries back onto the queue (at most `max` when copied one by one).
     fn redrive(&self, max: usize) -> impl Future<Output = Result<Redrive, QueueError>> + Send;
@@ -284,13 +323,7 @@ where
     let messages: Vec<DeliveryMessage> = subscriptions
         .iter()
         .filter(|s| s.active)
-        .map(|s| DeliveryMessage {
-            delivery_id: delivery_id(&event.id, &s.id),
-            account_id: event.account_id.clone(),
-            event_id: event.id.clone(),
-            subscription_id: s.id.clone(),
-            force: false,
-        })
+        .map(|s| DeliveryMessage::new(&event.account_id, &event.id, &s.id, false))
         .collect();
     queue.send(&messages).await?;
     Ok(messages.len())
@@ -312,8 +345,10 @@ pub struct DeliverySettings {
 pub enum Disposition {
     /// Done (delivered, skipped, gone): delete the message.
     Done,
-    /// Try again after this long: hide the message and report it failed.
+    /// Try again after this long (see [`crate::domain::retry::backoff`] for how the wait is kept).
     RetryAfter(Duration),
+    /// The last attempt failed: onto the dead-letter queue.
+    DeadLetter,
 }
 
 /// Delivers one message on its `attempt` (SQS's receive count).
@@ -555,10 +590,7 @@ where
     };
     let disposition = match retry {
         Some(delay) => Disposition::RetryAfter(delay),
-        // Exhausted: stay on the queue, visible at once, so SQS's redrive moves it to the DLQ.
-        None if outcome == DeliveryState::Failed && !gone => {
-            Disposition::RetryAfter(Duration::ZERO)
-        }
+        None if outcome == DeliveryState::Failed && !gone => Disposition::DeadLetter,
         None => Disposition::Done,
     };
     Ok(Planned {
@@ -616,7 +648,7 @@ async fn follow_up<S: DeliveryStore>(
     } else {
         disable_if_failing_too_long(store, settings, account, &sent.subscription_id).await?;
         if record.status.status == DeliveryState::Failed {
-            tracing::warn!(delivery_id = %message.delivery_id, attempts = plan.delivery.attempt, "delivery exhausted its attempts; SQS moves it to the dead-letter queue");
+            tracing::warn!(delivery_id = %message.delivery_id, attempts = plan.delivery.attempt, "delivery exhausted its attempts; it goes to the dead-letter queue");
         }
     }
     Ok(plan.disposition)
@@ -770,36 +802,28 @@ where
     W: WebhookSender,
     R: Resolver,
 {
-    /// Delivers an SQS batch (see [`deliver_all`]). Messages to retry are hidden for their
-    /// backoff and reported in `batchItemFailures`; the rest are acknowledged.
-    pub async fn deliver_batch(&self, messages: &[SqsMessage]) -> SqsBatchResponse {
-        let parsed: Vec<Option<DeliveryMessage>> = messages
+    /// Delivers an SQS batch (see [`deliver_all`]) of an invocation that started at
+    /// `invoked_at`. Messages to retry are hidden for their backoff (or continued as new
+    /// messages) and reported in `batchItemFailures`; the rest are acknowledged. A continued
+    /// message that is not due yet is only hidden until it is.
+    pub async fn deliver_batch(
+        &self,
+        messages: &[SqsMessage],
+        invoked_at: SystemTime,
+    ) -> SqsBatchResponse {
+        let now = SystemTime::now();
+        let received: Vec<Option<Received>> = messages
             .iter()
-            .map(|message| {
-                let parsed = message
-                    .body
-                    .as_deref()
-                    .and_then(|b| serde_json::from_str::<DeliveryMessage>(b).ok());
-                if parsed.is_none() {
-                    // Unreadable: keep it, so it ends in the dead-letter queue for a person to look at.
-                    tracing::error!(message_id = ?message.message_id, "delivery message is not a DeliveryMessage");
-                }
-                parsed
-            })
+            .map(|message| Received::of(message, invoked_at, now))
             .collect();
-        let deliveries: Vec<Delivery<'_>> = messages
+        let deliveries: Vec<Delivery<'_>> = received
             .iter()
-            .zip(&parsed)
-            .filter_map(|(message, parsed)| {
-                Some(Delivery {
-                    message: parsed.as_ref()?,
-                    attempt: message
-                        .attributes
-                        .get("ApproximateReceiveCount")
-                        .and_then(|c| c.parse().ok())
-                        .unwrap_or(1),
-                    jitter: jitter(),
-                })
+            .flatten()
+            .filter(|r| r.due_in.is_none())
+            .map(|r| Delivery {
+                message: &r.message,
+                attempt: r.attempt,
+                jitter: jitter(),
             })
             .collect();
         // Boxed: the future's type is deep enough to overflow the compiler's layout query inside
@@ -813,12 +837,18 @@ where
         ))
         .await
         .into_iter();
-        let keep =
-            futures::future::join_all(messages.iter().zip(&parsed).map(|(message, parsed)| {
-                let outcome = parsed.as_ref().map(|p| (p, outcomes.next()));
-                self.settle(message, outcome)
-            }))
-            .await;
+        let settled: Vec<_> = messages
+            .iter()
+            .zip(&received)
+            .map(|(message, received)| {
+                let outcome = received.as_ref().map(|r| match r.due_in {
+                    Some(_) => None,
+                    None => outcomes.next(),
+                });
+                self.settle(message, received.as_ref(), outcome)
+            })
+            .collect();
+        let keep = futures::future::join_all(settled).await;
         let mut response = SqsBatchResponse::default();
         for (message, keep) in messages.iter().zip(keep) {
             if keep && let Some(id) = &message.message_id {
@@ -834,20 +864,47 @@ where
     async fn settle(
         &self,
         message: &SqsMessage,
-        outcome: Option<(&DeliveryMessage, Option<Result<Disposition, PipelineError>>)>,
+        received: Option<&Received>,
+        outcome: Option<Option<Result<Disposition, PipelineError>>>,
     ) -> bool {
-        let Some((parsed, Some(outcome))) = outcome else {
+        let (Some(received), Some(outcome)) = (received, outcome) else {
             return true;
+        };
+        let parsed = &received.message;
+        let outcome = match (outcome, received.due_in, parsed.continuation) {
+            // Not due yet: wait out the rest, carrying the same attempts and due time.
+            (None, Some(remaining), Some(continuation)) => {
+                let plan = retry::wait_until_due(remaining, received.since_receive);
+                return self.wait(message, parsed, plan, continuation).await;
+            }
+            (Some(outcome), _, _) => outcome,
+            (None, _, _) => return true,
         };
         match outcome {
             Ok(Disposition::Done) => false,
-            Ok(Disposition::RetryAfter(delay)) => {
-                if let Some(handle) = &message.receipt_handle
-                    && let Err(error) = self.queue.delay(handle, delay).await
-                {
-                    tracing::warn!(%error, delivery_id = %parsed.delivery_id, "could not set the backoff; the queue's visibility timeout applies");
+            Ok(Disposition::RetryAfter(wait)) => {
+                let plan =
+                    retry::backoff(wait, received.since_receive, parsed.continuation.is_some());
+                let continuation = Continuation {
+                    attempts: received.attempt,
+                    due_at_ms: unix_ms(SystemTime::now() + wait),
+                };
+                self.wait(message, parsed, plan, continuation).await
+            }
+            Ok(Disposition::DeadLetter) => {
+                let fresh = DeliveryMessage {
+                    continuation: None,
+                    ..parsed.clone()
+                };
+                match self.queue.dead_letter(&fresh).await {
+                    Ok(()) => false,
+                    Err(error) => {
+                        // Kept, visible at once: SQS's redrive moves it once its receives run out.
+                        tracing::error!(%error, delivery_id = %parsed.delivery_id, "could not dead-letter the delivery; it stays on the queue");
+                        self.hide(message, parsed, Duration::ZERO).await;
+                        true
+                    }
                 }
-                true
             }
             Err(error) => {
                 tracing::error!(%error, delivery_id = %parsed.delivery_id, "delivery failed; retried after the visibility timeout");
@@ -855,6 +912,100 @@ where
             }
         }
     }
+
+    /// Keeps a delivery waiting as `plan` says; whether the received message stays on the queue.
+    async fn wait(
+        &self,
+        message: &SqsMessage,
+        parsed: &DeliveryMessage,
+        plan: retry::Backoff,
+        continuation: Continuation,
+    ) -> bool {
+        match plan {
+            retry::Backoff::Hide(wait) => {
+                self.hide(message, parsed, wait).await;
+                true
+            }
+            retry::Backoff::Continue { delay } => {
+                let next = DeliveryMessage {
+                    continuation: Some(continuation),
+                    ..parsed.clone()
+                };
+                match self.queue.send_later(&next, delay).await {
+                    Ok(()) => false,
+                    Err(error) => {
+                        tracing::warn!(%error, delivery_id = %parsed.delivery_id, "could not continue the delivery on a new message; the queue's visibility timeout applies");
+                        true
+                    }
+                }
+            }
+        }
+    }
+
+    async fn hide(&self, message: &SqsMessage, parsed: &DeliveryMessage, wait: Duration) {
+        if let Some(handle) = &message.receipt_handle
+            && let Err(error) = self.queue.delay(handle, wait).await
+        {
+            tracing::warn!(%error, delivery_id = %parsed.delivery_id, "could not set the backoff; the queue's visibility timeout applies");
+        }
+    }
+}
+
+/// A received delivery message, read: which attempt it is, how long ago it was received at
+/// most, and for a continued message not due yet, how long until it is.
+struct Received {
+    message: DeliveryMessage,
+    attempt: u32,
+    since_receive: Duration,
+    due_in: Option<Duration>,
+}
+
+impl Received {
+    fn of(message: &SqsMessage, invoked_at: SystemTime, now: SystemTime) -> Option<Self> {
+        let Some(parsed) = message
+            .body
+            .as_deref()
+            .and_then(|b| serde_json::from_str::<DeliveryMessage>(b).ok())
+        else {
+            // Unreadable: keep it, so it ends in the dead-letter queue for a person to look at.
+            tracing::error!(message_id = ?message.message_id, "delivery message is not a DeliveryMessage");
+            return None;
+        };
+        let attribute = |name: &str| message.attributes.get(name).map(String::as_str);
+        let first_receive = attribute("ApproximateFirstReceiveTimestamp")
+            .and_then(|ms| ms.parse().ok())
+            .map(|ms| UNIX_EPOCH + Duration::from_millis(ms));
+        let receives: u32 = attribute("ApproximateReceiveCount")
+            .and_then(|count| count.parse().ok())
+            .unwrap_or(1);
+        // A continued message counts from the attempts it carries: its receives include waits.
+        let (attempt, due_in) = match parsed.continuation {
+            Some(c) => {
+                let due =
+                    UNIX_EPOCH + Duration::from_millis(u64::try_from(c.due_at_ms).unwrap_or(0));
+                let due_in = due
+                    .duration_since(now)
+                    .ok()
+                    .filter(|left| *left > DUE_TOLERANCE);
+                (c.attempts.saturating_add(1), due_in)
+            }
+            None => (receives, None),
+        };
+        Some(Self {
+            since_receive: retry::since_receive(now, invoked_at, first_receive),
+            message: parsed,
+            attempt,
+            due_in,
+        })
+    }
+}
+
+/// A continued message received this close to its due time is attempted.
+const DUE_TOLERANCE: Duration = Duration::from_secs(1);
+
+fn unix_ms(time: SystemTime) -> i64 {
+    time.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]
@@ -891,20 +1042,24 @@ mod tests {
 }
 
 #[cfg(all(test, feature = "test-util"))]
+#[path = "delivery_backoff_tests.rs"]
+mod backoff_tests;
+
+#[cfg(all(test, feature = "test-util"))]
 #[allow(clippy::unwrap_used)]
 mod pipeline_tests {
     use super::*;
     use crate::adapters::memory::{MemoryQueue, MemoryStore, RecordingSender};
     use crate::model::SigningSecret;
 
-    struct NoDns;
+    pub(super) struct NoDns;
     impl Resolver for NoDns {
         async fn resolve(&self, _host: &str, _port: u16) -> Vec<std::net::IpAddr> {
             vec!["93.184.215.14".parse().unwrap()]
         }
     }
 
-    async fn setup(
+    pub(super) async fn setup(
         status: u16,
         disable_after: Duration,
         active: bool,
@@ -945,6 +1100,7 @@ mod pipeline_tests {
             event_id: "evt_1".into(),
             subscription_id: "sub_1".into(),
             force: false,
+            continuation: None,
         };
         let pipeline = Pipeline {
             store,
@@ -1010,6 +1166,7 @@ mod pipeline_tests {
         );
         let forced = DeliveryMessage {
             force: true,
+            continuation: None,
             ..m.clone()
         };
         run(&p, &forced, 1).await;
@@ -1029,8 +1186,8 @@ mod pipeline_tests {
         );
         assert_eq!(
             run(&p, &m, 3).await,
-            Disposition::RetryAfter(Duration::ZERO),
-            "exhausted: left for the DLQ"
+            Disposition::DeadLetter,
+            "exhausted: onto the DLQ"
         );
         let status = status_of(&p.store, "acc_1", "evt_1", "sub_1")
             .await

@@ -1,7 +1,7 @@
 //! The use-cases behind the HTTP API, generic over the storage ports so handlers are tested with
 //! the in-memory adapter and run on DynamoDB.
 
-use crate::delivery::{DeliveryMessage, DeliveryQueue, DeliveryState, DeliveryStore, delivery_id};
+use crate::delivery::{DeliveryMessage, DeliveryQueue, DeliveryState, DeliveryStore};
 use crate::domain::event_type;
 use crate::domain::ids::{IdKind, new_id};
 use crate::domain::secrets;
@@ -798,13 +798,7 @@ where
         let messages: Vec<DeliveryMessage> = subscriptions
             .iter()
             .filter(|s| s.active)
-            .map(|s| DeliveryMessage {
-                delivery_id: delivery_id(&event.id, &s.id),
-                account_id: account.to_owned(),
-                event_id: event.id.clone(),
-                subscription_id: s.id.clone(),
-                force: true,
-            })
+            .map(|s| DeliveryMessage::new(account, &event.id, &s.id, true))
             .collect();
         let queue = self
             .queue

@@ -52,12 +52,13 @@ async fn world_with(test: &str, settings: LocalSettings) -> World {
     let data = stack.table("DataTable").unwrap().name.clone();
     let events = stack.table("EventsTable").unwrap().name.clone();
     let store = DynamoStore::new(clients.dynamodb.clone(), data, events);
+    let dead_letters = stack.queue("DeliveryDeadLetterQueue").unwrap().url.clone();
     let queue = SqsQueue::new(
         clients.sqs.clone(),
         stack.queue("DeliveryQueue").unwrap().url.clone(),
-    );
-    let dead_letters = stack.queue("DeliveryDeadLetterQueue").unwrap().url.clone();
-    let mut api = with_store(store.clone(), queue.clone().with_dead_letters(dead_letters));
+    )
+    .with_dead_letters(dead_letters);
+    let mut api = with_store(store.clone(), queue.clone());
     api.targets = loopback();
     let pipeline = Arc::new(Pipeline {
         store: store.clone(),
@@ -871,7 +872,12 @@ async fn a_crash_mid_batch_redelivers_only_what_was_not_delivered() {
                     if records.len() > 1 && !crashed.swap(true, std::sync::atomic::Ordering::SeqCst)
                     {
                         // Deliver the first half, then die before answering.
-                        pipeline.deliver_batch(&records[..records.len() / 2]).await;
+                        pipeline
+                            .deliver_batch(
+                                &records[..records.len() / 2],
+                                std::time::SystemTime::now(),
+                            )
+                            .await;
                         return Err::<aws_lambda_events::event::sqs::SqsBatchResponse, _>(
                             lambda_runtime::Error::from("crashed mid-batch"),
                         );

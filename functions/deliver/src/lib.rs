@@ -24,5 +24,9 @@ where
     W: WebhookSender,
     R: Resolver,
 {
-    Ok(pipeline.deliver_batch(&event.payload.records).await)
+    // The invocation's start bounds when its messages were received (for SQS's 12 h visibility).
+    let invoked_at = std::time::SystemTime::now();
+    Ok(pipeline
+        .deliver_batch(&event.payload.records, invoked_at)
+        .await)
 }

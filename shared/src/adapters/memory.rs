@@ -497,6 +497,9 @@ impl DeliveryStore for MemoryStore {
 pub struct MemoryQueue {
     pub sent: Mutex<Vec<crate::delivery::DeliveryMessage>>,
     pub delays: Mutex<Vec<(String, std::time::Duration)>>,
+    /// What `send_later` was given, with its delay.
+    pub later: Mutex<Vec<(crate::delivery::DeliveryMessage, std::time::Duration)>>,
+    pub dead_letters: Mutex<Vec<crate::delivery::DeliveryMessage>>,
 }
 
 impl crate::delivery::DeliveryQueue for MemoryQueue {
@@ -532,11 +535,36 @@ impl crate::delivery::DeliveryQueue for MemoryQueue {
             .push((receipt_handle.to_owned(), delay));
         Ok(())
     }
+
+    async fn send_later(
+        &self,
+        message: &crate::delivery::DeliveryMessage,
+        delay: std::time::Duration,
+    ) -> Result<(), crate::delivery::QueueError> {
+        self.later
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((message.clone(), delay));
+        Ok(())
+    }
+
+    async fn dead_letter(
+        &self,
+        message: &crate::delivery::DeliveryMessage,
+    ) -> Result<(), crate::delivery::QueueError> {
+        self.dead_letters
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(message.clone());
+        Ok(())
+    }
 }
 
 /// A webhook sender that records requests and answers with a fixed status, for handler tests.
 pub struct RecordingSender {
     pub status: u16,
+    /// The `Retry-After` it answers with.
+    pub retry_after: Option<std::time::Duration>,
     pub requests: Mutex<Vec<crate::delivery::WebhookRequest>>,
 }
 
@@ -545,6 +573,7 @@ impl RecordingSender {
     pub fn answering(status: u16) -> Self {
         Self {
             status,
+            retry_after: None,
             requests: Mutex::new(Vec::new()),
         }
     }
@@ -562,7 +591,7 @@ impl crate::delivery::WebhookSender for RecordingSender {
         crate::delivery::WebhookResponse {
             status: Some(self.status),
             error: None,
-            retry_after: None,
+            retry_after: self.retry_after,
             body: Some(String::new()),
         }
     }

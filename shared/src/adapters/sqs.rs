@@ -1,6 +1,7 @@
 //! The delivery queue on SQS.
 
 use crate::delivery::{DeliveryMessage, DeliveryQueue, QueueError, Redrive};
+use crate::domain::retry::{MAX_DELAY, MAX_MESSAGE_DELAY};
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::{
     DeleteMessageBatchRequestEntry, QueueAttributeName, SendMessageBatchRequestEntry,
@@ -118,6 +119,27 @@ impl SqsQueue {
 }
 
 impl SqsQueue {
+    /// Sends one message to `url`, visible after `delay` (SQS allows at most 15 min).
+    async fn send_one(
+        &self,
+        url: &str,
+        message: &DeliveryMessage,
+        delay: Duration,
+    ) -> Result<(), QueueError> {
+        let body =
+            serde_json::to_string(message).map_err(|e| QueueError::Unavailable(e.to_string()))?;
+        let seconds = delay.min(MAX_MESSAGE_DELAY).as_secs();
+        self.client
+            .send_message()
+            .queue_url(url)
+            .message_body(body)
+            .delay_seconds(i32::try_from(seconds).unwrap_or(0))
+            .send()
+            .await
+            .map_err(|e| unavailable(&e))?;
+        Ok(())
+    }
+
     /// Sends up to 10 messages, retrying the entries SQS reports as failed.
     async fn send_chunk(&self, chunk: &[DeliveryMessage]) -> Result<(), QueueError> {
         {
@@ -239,10 +261,26 @@ impl DeliveryQueue for SqsQueue {
         }
     }
 
+    async fn send_later(
+        &self,
+        message: &DeliveryMessage,
+        delay: Duration,
+    ) -> Result<(), QueueError> {
+        self.send_one(&self.url, message, delay).await
+    }
+
+    async fn dead_letter(&self, message: &DeliveryMessage) -> Result<(), QueueError> {
+        let dead_letters = self
+            .dead_letter_url
+            .as_deref()
+            .ok_or_else(|| QueueError::Unavailable("no dead-letter queue configured".into()))?;
+        self.send_one(dead_letters, message, Duration::ZERO).await
+    }
+
     async fn delay(&self, receipt_handle: &str, delay: Duration) -> Result<(), QueueError> {
         let seconds = i32::try_from(delay.as_secs())
             .unwrap_or(i32::MAX)
-            .min(43_200);
+            .min(i32::try_from(MAX_DELAY.as_secs()).unwrap_or(i32::MAX));
         self.client
             .change_message_visibility()
             .queue_url(&self.url)
