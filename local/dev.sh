@@ -46,7 +46,7 @@ set +a
 admin_key=$(target/debug/devstack sample-admin-key)
 
 # Local development may deliver to receivers on this machine, and nowhere else non-public.
-target/debug/devstack provision --prefix dev- --param "AdminApiKey=$admin_key" \
+target/debug/devstack provision --prefix dev- --param "AdminApiKeySecret=$admin_key" \
   --env ALLOW_HTTP_TARGETS=true --env ALLOWED_TARGET_CIDRS=127.0.0.0/8,::1/128 \
   --env-file "$state/functions.env" >/dev/null
 # The functions reach the emulators through the same AWS_* variables.
@@ -57,7 +57,7 @@ target/debug/devstack seed --prefix dev- --receiver-url "${SAMPLE_RECEIVER_URL:-
 setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$LAMBDA_PORT" --concurrency 4 \
   --env-file "$state/functions.env" > "$state/watch.log" 2>&1 < /dev/null &
 pids+=($!)
-setsid target/debug/devstack serve --prefix dev- --param "AdminApiKey=$admin_key" \
+setsid target/debug/devstack serve --prefix dev- \
   --invoke-url "http://127.0.0.1:$LAMBDA_PORT" --port "$API_PORT" > "$state/devstack.log" 2>&1 < /dev/null &
 pids+=($!)
 

@@ -49,7 +49,7 @@ receiver="http://127.0.0.1:$receiver_port/webhook"
 
 prefix="$name-"
 admin_key=$(target/debug/devstack sample-admin-key)
-target/debug/devstack provision --prefix "$prefix" --param "AdminApiKey=$admin_key" \
+target/debug/devstack provision --prefix "$prefix" --param "AdminApiKeySecret=$admin_key" \
   --env ALLOW_HTTP_TARGETS=true --env ALLOWED_TARGET_CIDRS=127.0.0.0/8,::1/128 \
   --env-file "$state/functions.env" >/dev/null
 cat "$state/stack.env" >> "$state/functions.env"

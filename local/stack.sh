@@ -103,6 +103,7 @@ case "$action" in
 AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$ddb_port
 AWS_ENDPOINT_URL_DYNAMODB_STREAMS=http://127.0.0.1:$ddb_port
 AWS_ENDPOINT_URL_SQS=http://127.0.0.1:$sqs_port
+AWS_ENDPOINT_URL_SECRETS_MANAGER=http://127.0.0.1:$sqs_port
 AWS_ACCESS_KEY_ID=local
 AWS_SECRET_ACCESS_KEY=local
 AWS_REGION=us-east-1

@@ -166,7 +166,7 @@ fn check(expectations: &Value, sample: &str, answer: &Value) -> Result<(), Strin
 #[allow(clippy::too_many_lines)]
 pub async fn run(binaries: &Path) -> Result<Vec<Footprint>, String> {
     let admin_key = devstack::samples::ADMIN_KEY;
-    let (clients, stack) = fresh("footprint", &[("AdminApiKey", admin_key)]).await?;
+    let (clients, stack) = fresh("footprint", &[("AdminApiKeySecret", admin_key)]).await?;
     let receiver = ReceiverProcess::start(1, devstack::samples::WEBHOOK_SECRET).await?;
     let target = receiver.urls().into_iter().next().ok_or("no receiver")?;
     let store = devstack::samples::store(&clients, &stack)?;

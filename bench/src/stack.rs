@@ -228,6 +228,7 @@ pub fn counted(clients: &Clients, counter: &CallCounter) -> Clients {
                 .build(),
         ),
         streams: clients.streams.clone(),
+        secrets: clients.secrets.clone(),
         sqs: aws_sdk_sqs::Client::from_conf(
             clients
                 .sqs

@@ -38,6 +38,7 @@ pub struct Clients {
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub streams: aws_sdk_dynamodbstreams::Client,
     pub sqs: aws_sdk_sqs::Client,
+    pub secrets: aws_sdk_secretsmanager::Client,
     pub region: String,
 }
 
@@ -54,6 +55,7 @@ impl Clients {
             dynamodb: aws_sdk_dynamodb::Client::new(config),
             streams: aws_sdk_dynamodbstreams::Client::new(config),
             sqs: aws_sdk_sqs::Client::new(config),
+            secrets: aws_sdk_secretsmanager::Client::new(config),
             region: config
                 .region()
                 .map_or_else(|| "us-east-1".to_owned(), ToString::to_string),
@@ -92,7 +94,9 @@ pub struct Stack {
 pub struct Options {
     /// Prepended to every logical id to form physical names.
     pub prefix: String,
-    /// Parameter values that replace the template's defaults (`DeliveryAttempts=3`).
+    /// Parameter values that replace the template's defaults (`DeliveryAttempts=3`); under a
+    /// secret's logical id, the value of that secret instead of a generated one
+    /// (`AdminApiKeySecret=…`).
     pub parameters: BTreeMap<String, String>,
 }
 
@@ -149,6 +153,18 @@ pub async fn provision(
             stack.context.set_attribute(id, "StreamArn", stream.clone());
         }
         stack.tables.insert(id.to_owned(), info);
+    }
+
+    for (id, properties) in template.resources_of_type("AWS::SecretsManager::Secret") {
+        let arn = create_secret(
+            clients,
+            &format!("{}{id}", options.prefix),
+            id,
+            properties,
+            options.parameters.get(id).map(String::as_str),
+        )
+        .await?;
+        stack.context.set_ref(id, arn);
     }
 
     // Queues without a redrive policy first, so the policies can name their dead-letter queues.
@@ -430,6 +446,69 @@ const QUEUE_ATTRIBUTES: &[(&str, &str)] = &[
     ("FifoQueue", "FifoQueue"),
     ("ContentBasedDeduplication", "ContentBasedDeduplication"),
 ];
+
+/// Creates the secret with `value`, or with a value made as its `GenerateSecretString` says
+/// (length and character set; the other options are not read). An existing secret keeps its
+/// value unless `value` is given. Its ARN.
+async fn create_secret(
+    clients: &Clients,
+    name: &str,
+    id: &str,
+    properties: &Map<String, Value>,
+    value: Option<&str>,
+) -> Result<String, ProvisionError> {
+    let existing = clients
+        .secrets
+        .describe_secret()
+        .secret_id(name)
+        .send()
+        .await;
+    if let Ok(found) = existing {
+        if let Some(value) = value {
+            clients
+                .secrets
+                .put_secret_value()
+                .secret_id(name)
+                .secret_string(value)
+                .send()
+                .await
+                .map_err(|e| aws_error(id, "PutSecretValue", &e))?;
+        }
+        return found
+            .arn
+            .ok_or_else(|| definition(id, "DescribeSecret returned no ARN"));
+    }
+    let value = match value {
+        Some(value) => value.to_owned(),
+        None => generate_secret(&properties["GenerateSecretString"]),
+    };
+    let created = clients
+        .secrets
+        .create_secret()
+        .name(name)
+        .secret_string(value)
+        .send()
+        .await
+        .map_err(|e| aws_error(id, "CreateSecret", &e))?;
+    created
+        .arn
+        .ok_or_else(|| definition(id, "CreateSecret returned no ARN"))
+}
+
+/// A random value of `PasswordLength` (default 32) letters and digits.
+fn generate_secret(settings: &Value) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let length = settings["PasswordLength"]
+        .as_u64()
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(32);
+    let mut bytes = vec![0u8; length];
+    shared::domain::secrets::fill_random(&mut bytes);
+    bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect()
+}
 
 async fn create_queue(
     clients: &Clients,

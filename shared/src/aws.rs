@@ -1,10 +1,11 @@
 //! AWS SDK set-up, done once per cold start.
 //!
-//! The endpoints come from the standard `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL_SQS`
-//! variables, which is how the same binaries talk to DynamoDB Local and the SQS emulator.
+//! The endpoints come from the standard `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL_SQS` /
+//! `AWS_ENDPOINT_URL_SECRETS_MANAGER` variables, which is how the same binaries talk to DynamoDB Local and the SQS emulator.
 
 use crate::adapters::dynamodb::DynamoStore;
-use crate::config::ApiConfig;
+use crate::adapters::secrets_manager::SecretsManagerSecret;
+use crate::config::{ApiConfig, ConfigError};
 use crate::domain::target::SystemResolver;
 use crate::service::Api;
 
@@ -13,11 +14,25 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
     aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
 }
 
-/// The HTTP API's use-cases on DynamoDB, as the `resources` and `subscriptions` functions run them.
+/// The HTTP API's use-cases on DynamoDB, as the `resources` and `subscriptions` functions run
+/// them; the admin key is read from its secret here, once per cold start.
+///
+/// # Errors
+/// The admin key's secret cannot be read or holds no usable key.
 pub async fn api(
     config: ApiConfig,
-) -> Api<DynamoStore, SystemResolver, crate::adapters::sqs::SqsQueue> {
+) -> Result<Api<DynamoStore, SystemResolver, crate::adapters::sqs::SqsQueue>, ConfigError> {
     let sdk = sdk_config().await;
+    let admin_key = match &config.admin_api_key_secret {
+        Some(secret) => Some(
+            crate::config::admin_key(&SecretsManagerSecret::new(
+                aws_sdk_secretsmanager::Client::new(&sdk),
+                secret.clone(),
+            ))
+            .await?,
+        ),
+        None => None,
+    };
     let client = aws_sdk_dynamodb::Client::new(&sdk);
     let dead_letters = config.dead_letter_queue_url;
     let queue = config.delivery_queue_url.map(|url| {
@@ -27,13 +42,13 @@ pub async fn api(
             None => queue,
         }
     });
-    Api {
+    Ok(Api {
         store: DynamoStore::new(client, config.data_table, config.events_table),
         queue,
         resolver: SystemResolver,
         targets: config.targets,
-        admin_key: config.admin_api_key,
-    }
+        admin_key,
+    })
 }
 
 /// What `fanout` runs with: the subscriptions store and the delivery queue.

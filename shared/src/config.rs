@@ -6,6 +6,7 @@
 
 use crate::domain::retry::RetrySchedule;
 use crate::domain::target::TargetPolicy;
+use crate::ports::SecretSource;
 use std::time::Duration;
 use thiserror::Error;
 
@@ -62,7 +63,8 @@ pub mod vars {
     pub const DATA_TABLE: &str = "DATA_TABLE";
     pub const EVENTS_TABLE: &str = "EVENTS_TABLE";
     pub const DELIVERY_QUEUE_URL: &str = "DELIVERY_QUEUE_URL";
-    pub const ADMIN_API_KEY: &str = "ADMIN_API_KEY";
+    /// The ARN (or name) of the secret holding the admin API key, which the stack generates.
+    pub const ADMIN_API_KEY_SECRET: &str = "ADMIN_API_KEY_SECRET";
     pub const ALLOW_HTTP_TARGETS: &str = "ALLOW_HTTP_TARGETS";
     pub const ALLOWED_TARGET_CIDRS: &str = "ALLOWED_TARGET_CIDRS";
     pub const RETRY_SCHEDULE: &str = "RETRY_SCHEDULE";
@@ -72,14 +74,15 @@ pub mod vars {
     pub const DELIVERY_TIMEOUT_SECONDS: &str = "DELIVERY_TIMEOUT_SECONDS";
 }
 
-/// What the HTTP API functions (`resources`, `subscriptions`) need: their tables, the admin key
-/// (only where the admin routes live), and the target URL policy (local development only
+/// What the HTTP API functions (`resources`, `subscriptions`) need: their tables, where the admin
+/// key is kept (only where the admin routes live), and the target URL policy (local development only
 /// loosens it; `template.yaml` sets neither variable).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiConfig {
     pub data_table: String,
     pub events_table: String,
-    pub admin_api_key: Option<String>,
+    /// The secret holding the admin key, read once at cold start ([`admin_key`]).
+    pub admin_api_key_secret: Option<String>,
     pub targets: TargetPolicy,
     /// Where resends are queued (only the function with the resend route has it).
     pub delivery_queue_url: Option<String>,
@@ -93,7 +96,7 @@ impl ApiConfig {
     pub const WITH_QUEUES_VARS: &'static [&'static str] = &[
         vars::DATA_TABLE,
         vars::EVENTS_TABLE,
-        vars::ADMIN_API_KEY,
+        vars::ADMIN_API_KEY_SECRET,
         vars::DELIVERY_QUEUE_URL,
         vars::DEAD_LETTER_QUEUE_URL,
     ];
@@ -101,15 +104,9 @@ impl ApiConfig {
     /// # Errors
     /// A required variable is missing or empty, or an optional one is malformed.
     pub fn load(source: &impl Source) -> Result<Self, ConfigError> {
-        let admin_api_key = source
-            .get(vars::ADMIN_API_KEY)
+        let admin_api_key_secret = source
+            .get(vars::ADMIN_API_KEY_SECRET)
             .filter(|k| !k.trim().is_empty());
-        if admin_api_key.as_ref().is_some_and(|k| k.len() < 32) {
-            return Err(ConfigError::Invalid {
-                name: vars::ADMIN_API_KEY,
-                reason: "must be at least 32 characters".into(),
-            });
-        }
         let targets = TargetPolicy::from_values(
             source.get(vars::ALLOW_HTTP_TARGETS).as_deref(),
             source.get(vars::ALLOWED_TARGET_CIDRS).as_deref(),
@@ -121,7 +118,7 @@ impl ApiConfig {
         Ok(Self {
             data_table: required(source, vars::DATA_TABLE)?,
             events_table: required(source, vars::EVENTS_TABLE)?,
-            admin_api_key,
+            admin_api_key_secret,
             targets,
             delivery_queue_url: source
                 .get(vars::DELIVERY_QUEUE_URL)
@@ -131,6 +128,22 @@ impl ApiConfig {
                 .filter(|u| !u.trim().is_empty()),
         })
     }
+}
+
+/// The admin key, read from where the stack keeps it; at least 32 characters.
+///
+/// # Errors
+/// The secret cannot be read, or is too short to be a key.
+pub async fn admin_key(source: &impl SecretSource) -> Result<String, ConfigError> {
+    let invalid = |reason: String| ConfigError::Invalid {
+        name: vars::ADMIN_API_KEY_SECRET,
+        reason,
+    };
+    let key = source.read().await.map_err(|e| invalid(e.to_string()))?;
+    if key.trim().len() < 32 {
+        return Err(invalid("the key must be at least 32 characters".into()));
+    }
+    Ok(key.trim().to_owned())
 }
 
 /// What `fanout` needs: subscriptions to match against, the queue to enqueue deliveries on.
@@ -263,6 +276,30 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
+    #[cfg(feature = "test-util")]
+    #[tokio::test]
+    async fn the_admin_key_is_read_from_its_secret_and_must_be_long_enough() {
+        use crate::adapters::memory::FixedSecret;
+        let key = "k".repeat(40);
+        assert_eq!(
+            admin_key(&FixedSecret(format!("{key}\n"))).await.unwrap(),
+            key
+        );
+        for short in ["", "short", &"k".repeat(31)] {
+            let err = admin_key(&FixedSecret(short.into())).await.unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    ConfigError::Invalid {
+                        name: "ADMIN_API_KEY_SECRET",
+                        ..
+                    }
+                ),
+                "{err}"
+            );
+        }
+    }
+
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         pairs
             .iter()
@@ -291,15 +328,11 @@ mod tests {
             pairs.push(extra);
             ApiConfig::load(&env(&pairs))
         };
-        assert!(matches!(
-            with(("ADMIN_API_KEY", "short")),
-            Err(ConfigError::Invalid {
-                name: "ADMIN_API_KEY",
-                ..
-            })
-        ));
-        let admin = with(("ADMIN_API_KEY", &"k".repeat(32))).unwrap();
-        assert_eq!(admin.admin_api_key.as_deref().map(str::len), Some(32));
+        let admin = with(("ADMIN_API_KEY_SECRET", "arn:aws:secretsmanager:x")).unwrap();
+        assert_eq!(
+            admin.admin_api_key_secret.as_deref(),
+            Some("arn:aws:secretsmanager:x")
+        );
         assert!(with(("ALLOWED_TARGET_CIDRS", "not-a-cidr")).is_err());
         let local = with(("ALLOWED_TARGET_CIDRS", "127.0.0.0/8")).unwrap();
         assert_eq!(local.targets.allowed_cidrs.len(), 1);
@@ -318,7 +351,7 @@ mod tests {
             (api.data_table.as_str(), api.events_table.as_str()),
             ("d", "e")
         );
-        assert_eq!(api.admin_api_key, None);
+        assert_eq!(api.admin_api_key_secret, None);
         assert_eq!(api.targets, TargetPolicy::default());
         let mut deliver = source;
         deliver.insert("DEAD_LETTER_QUEUE_URL".into(), "dlq".into());

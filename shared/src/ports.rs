@@ -155,3 +155,17 @@ pub trait EventStore: Send + Sync {
         cursor: Option<&str>,
     ) -> impl Future<Output = StoreResult<Page<Event>>> + Send;
 }
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SecretError {
+    #[error("the secret has no value")]
+    Empty,
+    /// The text is for logs only.
+    #[error("secret unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Where a deployment keeps a secret it generated (the admin API key), read once per cold start.
+pub trait SecretSource: Send + Sync {
+    fn read(&self) -> impl Future<Output = Result<String, SecretError>> + Send;
+}

@@ -45,10 +45,14 @@ fn environment(stack: &Stack, function: &str) -> HashMap<String, String> {
 async fn functions(stack: &Stack) -> InProcess {
     use shared::config::{ApiConfig, DeliverConfig, FanoutConfig};
     let resources = Arc::new(
-        shared::aws::api(ApiConfig::load(&environment(stack, "resources")).unwrap()).await,
+        shared::aws::api(ApiConfig::load(&environment(stack, "resources")).unwrap())
+            .await
+            .unwrap(),
     );
     let subscriptions = Arc::new(
-        shared::aws::api(ApiConfig::load(&environment(stack, "subscriptions")).unwrap()).await,
+        shared::aws::api(ApiConfig::load(&environment(stack, "subscriptions")).unwrap())
+            .await
+            .unwrap(),
     );
     let fanout = Arc::new(
         shared::aws::fanout(FanoutConfig::load(&environment(stack, "fanout")).unwrap()).await,
@@ -132,7 +136,7 @@ async fn drain(clients: &Clients, queue_url: &str) -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_sample_event_answers_as_expected_against_the_local_stack() {
     let (clients, stack) =
-        common::fresh_stack("samples", &[("AdminApiKey", samples::ADMIN_KEY)]).await;
+        common::fresh_stack("samples", &[("AdminApiKeySecret", samples::ADMIN_KEY)]).await;
     let queue_url = stack.queue("DeliveryQueue").unwrap().url.clone();
     let receiver = Receiver::start().await;
     let receiver_url = receiver.url("/webhook");

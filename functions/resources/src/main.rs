@@ -8,7 +8,7 @@ async fn main() -> Result<(), Error> {
     shared::logging::init();
     shared::config::require(&shared::config::ProcessEnv, resources::ENVIRONMENT)?;
     let config = shared::config::ApiConfig::load(&shared::config::ProcessEnv)?;
-    let api = Arc::new(shared::aws::api(config).await);
+    let api = Arc::new(shared::aws::api(config).await?);
     run(service_fn(move |request| {
         let api = Arc::clone(&api);
         async move { Ok::<_, Error>(resources::handle(&api, request).await) }

@@ -4,4 +4,5 @@ pub mod dynamodb;
 pub mod http_sender;
 #[cfg(feature = "test-util")]
 pub mod memory;
+pub mod secrets_manager;
 pub mod sqs;
