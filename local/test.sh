@@ -31,5 +31,10 @@ set +a
 step "cargo test (unit, handler and integration tests)"
 cargo test --workspace --locked --no-fail-fast
 
+step "template.yaml expanded by SAM's translator and deployed into moto's CloudFormation"
+# localhost, not 127.0.0.1: SAM/boto build S3 bucket URLs that moto misreads with an IP address.
+AWS_ENDPOINT_URL="${AWS_ENDPOINT_URL_SQS/127.0.0.1/localhost}" \
+  .local/venv/bin/python tests/deploy/deploy_to_emulator.py
+
 step "every events/ file through cargo lambda watch + cargo lambda invoke"
 local/invoke-samples.sh
