@@ -495,19 +495,28 @@ async fn create_secret(
         .ok_or_else(|| definition(id, "CreateSecret returned no ARN"))
 }
 
-/// A random value of `PasswordLength` (default 32) letters and digits.
+/// A random value of `PasswordLength` (default 32) letters and digits, each equally likely.
 fn generate_secret(settings: &Value) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    // 248 = 4 × 62: bytes at or above it are drawn again, so no character is favoured.
+    const UNBIASED: u8 = 248;
     let length = settings["PasswordLength"]
         .as_u64()
         .and_then(|n| usize::try_from(n).ok())
         .unwrap_or(32);
-    let mut bytes = vec![0u8; length];
-    shared::domain::secrets::fill_random(&mut bytes);
-    bytes
-        .iter()
-        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
-        .collect()
+    let mut value = String::with_capacity(length);
+    let mut bytes = [0u8; 64];
+    while value.len() < length {
+        shared::domain::secrets::fill_random(&mut bytes);
+        value.extend(
+            bytes
+                .iter()
+                .filter(|b| **b < UNBIASED)
+                .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+                .take(length - value.len()),
+        );
+    }
+    value
 }
 
 async fn create_queue(
