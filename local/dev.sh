@@ -80,7 +80,7 @@ cat <<BANNER
   rusthook is running locally.
 
   API base URL   $base
-  admin key      $admin_key      (POST /api/v1/accounts only)
+  admin key      $admin_key      (fixed and public: the samples' key, local only; admin routes)
   API key        $api_key      (account "dev")
 
   Try it:
