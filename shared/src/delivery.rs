@@ -841,10 +841,11 @@ where
             .iter()
             .zip(&received)
             .map(|(message, received)| {
-                let outcome = received.as_ref().map(|r| match r.due_in {
-                    Some(_) => None,
-                    None => outcomes.next(),
-                });
+                // Only messages that were due were attempted, in order.
+                let outcome = received
+                    .as_ref()
+                    .filter(|r| r.due_in.is_none())
+                    .and_then(|_| outcomes.next());
                 self.settle(message, received.as_ref(), outcome)
             })
             .collect();
@@ -860,14 +861,15 @@ where
         response
     }
 
-    /// Applies a delivery's outcome to its message; whether the message stays on the queue.
+    /// Applies a delivery's outcome (none when it was not attempted) to its message; whether the
+    /// message stays on the queue.
     async fn settle(
         &self,
         message: &SqsMessage,
         received: Option<&Received>,
-        outcome: Option<Option<Result<Disposition, PipelineError>>>,
+        outcome: Option<Result<Disposition, PipelineError>>,
     ) -> bool {
-        let (Some(received), Some(outcome)) = (received, outcome) else {
+        let Some(received) = received else {
             return true;
         };
         let parsed = &received.message;
