@@ -8,4 +8,5 @@ pub mod invoke;
 pub mod provision;
 pub mod resolve;
 pub mod samples;
+mod secrets;
 pub mod template;
