@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every file in events/ through `cargo lambda watch` + `cargo lambda invoke <function> --data-file`,
 # the way a user tries a function, against a local stack of its own; each answer is checked
-# against tests/sample-events.json (HTTP status, or the number of batchItemFailures).
+# against tests/sample-events.json (HTTP status, the authorizer's decision, or the number of
+# batchItemFailures).
 #   local/invoke-samples.sh            (make test runs it; needs make install and a built workspace)
 # Before each file, `devstack seed` puts back the data the samples refer to (local/src/samples.rs).
 set -euo pipefail
@@ -83,7 +84,12 @@ file, answer = sys.argv[1], json.loads(sys.argv[2])
 expected = json.load(open("tests/sample-events.json")).get(file)
 if expected is None:
     print(f"FAIL {file}: not listed in tests/sample-events.json"); sys.exit()
-if "status" in expected:
+if "authorized" in expected:
+    got = (answer.get("isAuthorized"), answer.get("context", {}).get("caller"))
+    want = (expected["authorized"], expected.get("caller"))
+    ok = got == want
+    print(("ok  " if ok else "FAIL") + f" {file}: isAuthorized {got[0]}, caller {got[1]}" + ("" if ok else f", expected {want}"))
+elif "status" in expected:
     got = answer.get("statusCode")
     ok = got == expected["status"]
     print(("ok  " if ok else "FAIL") + f" {file}: status {got}" + ("" if ok else f", expected {expected['status']}"))

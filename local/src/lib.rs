@@ -2,6 +2,7 @@
 //! tests — the tables and queues of `template.yaml`, Lambda's event source mappings, and an
 //! HTTP API gateway that routes like API Gateway.
 
+pub mod authorizer;
 pub mod bridge;
 pub mod gateway;
 pub mod invoke;

@@ -204,14 +204,18 @@ impl Stack {
         function
             .environment
             .iter()
-            .map(|(name, value)| {
-                let resolved = self.context.resolve_string(value).map_err(|source| {
-                    ProvisionError::Resolve {
-                        resource: format!("{}.Environment.{name}", function.logical_id),
-                        source,
-                    }
-                })?;
-                Ok((name.clone(), resolved))
+            .filter_map(|(name, value)| {
+                if let Some(local) = local_endpoint(name) {
+                    return local.map(|local| Ok((name.clone(), local)));
+                }
+                let resolved =
+                    self.context
+                        .resolve_string(value)
+                        .map_err(|source| ProvisionError::Resolve {
+                            resource: format!("{}.Environment.{name}", function.logical_id),
+                            source,
+                        });
+                Some(resolved.map(|resolved| (name.clone(), resolved)))
             })
             .collect()
     }
@@ -252,6 +256,18 @@ impl Stack {
     pub fn table(&self, logical_id: &str) -> Option<&TableInfo> {
         self.tables.get(logical_id)
     }
+}
+
+/// What the local stack does with one of the variables `template.yaml` declares for
+/// `sam local invoke` (empty when deployed): `Some(value)` to set instead of the template's,
+/// `Some(None)` to leave it out; `None` for any other variable. The endpoints are this process's
+/// own (the emulators'), and the SDK must not ignore them.
+fn local_endpoint(name: &str) -> Option<Option<String>> {
+    if name == "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS" {
+        return Some(Some("false".into()));
+    }
+    name.starts_with("AWS_ENDPOINT_URL")
+        .then(|| std::env::var(name).ok().filter(|v| !v.is_empty()))
 }
 
 pub(crate) fn definition(resource: &str, message: impl Into<String>) -> ProvisionError {

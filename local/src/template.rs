@@ -5,6 +5,7 @@
 //! `!Sub`) rewritten to their long forms (`{"Ref": …}`, `{"Fn::GetAtt": […]}`, …), so the rest
 //! of the crate works on plain `serde_json::Value`s.
 
+use crate::authorizer::AuthorizerDef;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -57,6 +58,8 @@ pub struct RouteDef {
     pub method: String,
     pub path: String,
     pub binary: String,
+    /// The Lambda authorizer API Gateway runs first, if the route has one.
+    pub authorizer: Option<AuthorizerDef>,
 }
 
 impl Template {
@@ -221,14 +224,78 @@ impl Template {
                             ))
                         })
                 };
+                let authorizer = self.route_authorizer(&function, &event.properties)?;
                 routes.push(RouteDef {
                     method: field("Method")?.to_ascii_uppercase(),
                     path: field("Path")?,
                     binary: function.binary.clone(),
+                    authorizer,
                 });
             }
         }
         Ok(routes)
+    }
+
+    /// The authorizer of an `HttpApi` event: its own `Auth.Authorizer` (`NONE`: none), else its
+    /// API's `Auth.DefaultAuthorizer`. Only Lambda authorizers on a function of this template,
+    /// with payload format 2.0 and simple responses, are emulated; any other is an error.
+    fn route_authorizer(
+        &self,
+        function: &FunctionDef,
+        event: &Map<String, Value>,
+    ) -> Result<Option<AuthorizerDef>, TemplateError> {
+        let api_id = event.get("ApiId").and_then(|a| a["Ref"].as_str());
+        let api = api_id.and_then(|id| {
+            self.resources()
+                .find(|(logical_id, _)| *logical_id == id)
+                .map(|(_, api)| &api["Properties"]["Auth"])
+        });
+        let name = match (event.get("Auth").map(|a| &a["Authorizer"]), api) {
+            (Some(Value::String(name)), _) => name.as_str(),
+            (_, Some(auth)) => match auth["DefaultAuthorizer"].as_str() {
+                Some(name) => name,
+                None => return Ok(None),
+            },
+            _ => return Ok(None),
+        };
+        if name == "NONE" {
+            return Ok(None);
+        }
+        let unsupported = |why: &str| {
+            TemplateError::Shape(format!("{}: authorizer {name} {why}", function.logical_id))
+        };
+        let definition = api
+            .map(|auth| &auth["Authorizers"][name])
+            .filter(|d| d.is_object())
+            .ok_or_else(|| unsupported("is not defined on the event's HttpApi"))?;
+        if definition["AuthorizerPayloadFormatVersion"].as_str() != Some("2.0")
+            || definition["EnableSimpleResponses"] != Value::Bool(true)
+        {
+            return Err(unsupported(
+                "must use payload format 2.0 with simple responses to run locally",
+            ));
+        }
+        let target = definition["FunctionArn"]["Fn::GetAtt"][0]
+            .as_str()
+            .ok_or_else(|| unsupported("needs FunctionArn: !GetAtt <Function>.Arn"))?;
+        let binary = self
+            .functions()?
+            .into_iter()
+            .find(|f| f.logical_id == target)
+            .map(|f| f.binary)
+            .ok_or_else(|| unsupported("names a function this template does not define"))?;
+        let identity = &definition["Identity"];
+        Ok(Some(AuthorizerDef {
+            binary,
+            identity_headers: identity["Headers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_ascii_lowercase)
+                .collect(),
+            ttl: std::time::Duration::from_secs(identity["ReauthorizeEvery"].as_u64().unwrap_or(0)),
+        }))
     }
 }
 
@@ -303,111 +370,5 @@ fn yaml_to_json(value: serde_norway::Value) -> Result<Value, TemplateError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const SAMPLE: &str = r#"
-Parameters:
-  Attempts: {Type: Number, Default: 8}
-  Key: {Type: String, NoEcho: true}
-Globals:
-  Function:
-    Environment:
-      Variables:
-        SHARED: yes-shared
-Resources:
-  Queue:
-    Type: AWS::SQS::Queue
-    Properties:
-      RedrivePolicy:
-        deadLetterTargetArn: !GetAtt Dlq.Arn
-        maxReceiveCount: !Ref Attempts
-  Dlq:
-    Type: AWS::SQS::Queue
-  Fn:
-    Type: AWS::Serverless::Function
-    Metadata: {BuildProperties: {Binary: api}}
-    Properties:
-      Environment: {Variables: {URL: !Sub "https://${Api}.example"}}
-      Events:
-        Get: {Type: HttpApi, Properties: {Path: "/things/{id}", Method: get}}
-        Q: {Type: SQS, Properties: {Queue: !GetAtt Queue.Arn, BatchSize: 10}}
-"#;
-
-    #[test]
-    fn short_intrinsics_become_long_form() {
-        let template = Template::parse(SAMPLE).unwrap();
-        let queue = template
-            .resources_of_type("AWS::SQS::Queue")
-            .find(|(id, _)| *id == "Queue")
-            .unwrap()
-            .1;
-        assert_eq!(
-            queue["RedrivePolicy"]["deadLetterTargetArn"],
-            serde_json::json!({"Fn::GetAtt": ["Dlq", "Arn"]})
-        );
-        assert_eq!(
-            queue["RedrivePolicy"]["maxReceiveCount"],
-            serde_json::json!({"Ref": "Attempts"})
-        );
-    }
-
-    #[test]
-    fn functions_merge_globals_and_list_events() {
-        let template = Template::parse(SAMPLE).unwrap();
-        let functions = template.functions().unwrap();
-        assert_eq!(functions.len(), 1);
-        let function = &functions[0];
-        assert_eq!(function.binary, "api");
-        assert_eq!(function.environment["SHARED"], "yes-shared");
-        assert_eq!(
-            function.environment["URL"],
-            serde_json::json!({"Fn::Sub": "https://${Api}.example"})
-        );
-        assert_eq!(function.events["Q"].properties["BatchSize"], 10);
-    }
-
-    #[test]
-    fn routes_and_parameters() {
-        let template = Template::parse(SAMPLE).unwrap();
-        assert_eq!(
-            template.http_routes().unwrap(),
-            vec![RouteDef {
-                method: "GET".into(),
-                path: "/things/{id}".into(),
-                binary: "api".into()
-            }]
-        );
-        let defaults = template.parameter_defaults();
-        assert_eq!(defaults.get("Attempts").map(String::as_str), Some("8"));
-        assert!(!defaults.contains_key("Key"));
-    }
-
-    #[test]
-    fn a_function_without_binary_is_an_error() {
-        let text = "Resources:\n  F:\n    Type: AWS::Serverless::Function\n";
-        let error = Template::parse(text).unwrap().functions().unwrap_err();
-        assert!(
-            error.to_string().contains("BuildProperties.Binary"),
-            "{error}"
-        );
-    }
-
-    #[test]
-    fn the_project_template_parses() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
-        let template = Template::load(&path).unwrap();
-        let binaries: Vec<String> = template
-            .functions()
-            .unwrap()
-            .into_iter()
-            .map(|f| f.binary)
-            .collect();
-        for expected in ["resources", "subscriptions", "fanout", "deliver"] {
-            assert!(
-                binaries.iter().any(|b| b == expected),
-                "{expected} missing from {binaries:?}"
-            );
-        }
-    }
-}
+#[path = "template_tests.rs"]
+mod tests;

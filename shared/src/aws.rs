@@ -9,6 +9,16 @@ use crate::config::{ApiConfig, ConfigError};
 use crate::domain::target::SystemResolver;
 use crate::service::Api;
 
+/// The variables `template.yaml` declares on every function for `sam local invoke` only (which
+/// passes a function only declared variables): endpoint overrides, empty when deployed, and the
+/// switch that makes the SDK ignore them there (`"true"` deployed, `"false"` in `events/env.json`).
+pub const LOCAL_ENDPOINT_VARS: &[&str] = &[
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+    "AWS_ENDPOINT_URL_DYNAMODB",
+    "AWS_ENDPOINT_URL_SQS",
+    "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+];
+
 /// Loads region, credentials and endpoints from the environment (Lambda's, or the local stack's).
 pub async fn sdk_config() -> aws_config::SdkConfig {
     aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
@@ -49,6 +59,29 @@ pub async fn api(
         targets: config.targets,
         admin_key,
     })
+}
+
+/// What the authorizer runs with: the accounts' key hashes on DynamoDB and the admin key, read
+/// from its secret once per cold start.
+///
+/// # Errors
+/// The admin key's secret cannot be read or holds no usable key.
+pub async fn authorizer(
+    config: crate::config::AuthorizerConfig,
+) -> Result<(DynamoStore, String), ConfigError> {
+    let sdk = sdk_config().await;
+    let admin_key = crate::config::admin_key(&SecretsManagerSecret::new(
+        aws_sdk_secretsmanager::Client::new(&sdk),
+        config.admin_api_key_secret,
+    ))
+    .await?;
+    // The authorizer reads account keys only; the events table name is not needed.
+    let store = DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        config.data_table,
+        String::new(),
+    );
+    Ok((store, admin_key))
 }
 
 /// What `fanout` runs with: the subscriptions store and the delivery queue.

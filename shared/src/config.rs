@@ -146,6 +146,26 @@ pub async fn admin_key(source: &impl SecretSource) -> Result<String, ConfigError
     Ok(key.trim().to_owned())
 }
 
+/// What the HTTP API's Lambda authorizer needs: the accounts' key hashes and the admin key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizerConfig {
+    pub data_table: String,
+    pub admin_api_key_secret: String,
+}
+
+impl AuthorizerConfig {
+    pub const VARS: &'static [&'static str] = &[vars::DATA_TABLE, vars::ADMIN_API_KEY_SECRET];
+
+    /// # Errors
+    /// A variable is missing or empty.
+    pub fn load(source: &impl Source) -> Result<Self, ConfigError> {
+        Ok(Self {
+            data_table: required(source, vars::DATA_TABLE)?,
+            admin_api_key_secret: required(source, vars::ADMIN_API_KEY_SECRET)?,
+        })
+    }
+}
+
 /// What `fanout` needs: subscriptions to match against, the queue to enqueue deliveries on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FanoutConfig {

@@ -3,6 +3,7 @@
 //! the result.
 
 pub mod adapters;
+pub mod auth;
 pub mod aws;
 pub mod config;
 pub mod delivery;

@@ -23,12 +23,7 @@ pub const IDEMPOTENCY_SECONDS: i64 = 24 * 3600;
 /// Conflicting concurrent likes retried before giving up with 503.
 const LIKE_ATTEMPTS: usize = 20;
 
-/// Who is calling.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Caller {
-    Admin,
-    Account(String),
-}
+pub use crate::auth::Caller;
 
 /// The API's use-cases over a store `S` (all ports) and a DNS resolver `R`.
 pub struct Api<S, R, Q> {
@@ -229,33 +224,27 @@ where
 {
     // ---------------------------------------------------------------- auth and accounts
 
-    /// Who an `Authorization` header belongs to.
+    /// Who an `Authorization` header belongs to ([`crate::auth::authenticate`]).
     ///
     /// # Errors
     /// `Unauthorized` when it is missing, not `Bearer`, or matches no key.
     pub async fn authenticate(&self, authorization: Option<&str>) -> ApiResult<Caller> {
-        let key = authorization
-            .and_then(|h| {
-                h.strip_prefix("Bearer ")
-                    .or_else(|| h.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|k| !k.is_empty() && k.len() <= 200)
-            .ok_or(ApiError::Unauthorized)?;
-        if self
-            .admin_key
-            .as_deref()
-            .is_some_and(|admin| secrets::secrets_equal(admin, key))
-        {
-            return Ok(Caller::Admin);
-        }
-        match self
-            .store
-            .account_for_key(&secrets::api_key_hash(key))
-            .await?
-        {
-            Some(account) => Ok(Caller::Account(account)),
-            None => Err(ApiError::Unauthorized),
+        crate::auth::authenticate(&self.store, self.admin_key.as_deref(), authorization).await
+    }
+
+    /// The caller of a request: the one API Gateway's authorizer vouched for, else (a direct
+    /// invocation) the one its `Authorization` header names.
+    ///
+    /// # Errors
+    /// As [`Api::authenticate`] when nothing vouched for the caller.
+    pub async fn identify(
+        &self,
+        vouched: Option<Caller>,
+        authorization: Option<&str>,
+    ) -> ApiResult<Caller> {
+        match vouched {
+            Some(caller) => Ok(caller),
+            None => self.authenticate(authorization).await,
         }
     }
 

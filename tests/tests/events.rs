@@ -41,9 +41,14 @@ fn environment(stack: &Stack, function: &str) -> HashMap<String, String> {
     env
 }
 
-/// The four functions as their `main.rs` builds them, from their configuration.
+/// The functions as their `main.rs` builds them, from their configuration.
 async fn functions(stack: &Stack) -> InProcess {
-    use shared::config::{ApiConfig, DeliverConfig, FanoutConfig};
+    use shared::config::{ApiConfig, AuthorizerConfig, DeliverConfig, FanoutConfig};
+    let authorizer = Arc::new(
+        shared::aws::authorizer(AuthorizerConfig::load(&environment(stack, "authorizer")).unwrap())
+            .await
+            .unwrap(),
+    );
     let resources = Arc::new(
         shared::aws::api(ApiConfig::load(&environment(stack, "resources")).unwrap())
             .await
@@ -63,6 +68,10 @@ async fn functions(stack: &Stack) -> InProcess {
             .unwrap(),
     );
     InProcess::new()
+        .with_handler("authorizer", move |event| {
+            let authorizer = Arc::clone(&authorizer);
+            async move { authorizer::handle(&authorizer.0, &authorizer.1, event).await }
+        })
         .with_http_handler("resources", move |request| {
             let api = Arc::clone(&resources);
             async move { resources::handle(&api, request).await }
@@ -153,7 +162,13 @@ async fn every_sample_event_answers_as_expected_against_the_local_stack() {
         expected.keys().collect::<Vec<_>>(),
         "tests/sample-events.json must list exactly the files in events/"
     );
-    for function in ["resources", "subscriptions", "fanout", "deliver"] {
+    for function in [
+        "authorizer",
+        "resources",
+        "subscriptions",
+        "fanout",
+        "deliver",
+    ] {
         assert!(
             files.keys().any(|f| f.starts_with(&format!("{function}/"))),
             "no sample event for {function}"
@@ -169,6 +184,15 @@ async fn every_sample_event_answers_as_expected_against_the_local_stack() {
             .await
             .unwrap_or_else(|e| panic!("{file}: {e}"));
         let expect = &expected[&file];
+        if let Some(authorized) = expect.get("authorized") {
+            assert_eq!(response["isAuthorized"], *authorized, "{file}: {response}");
+            assert_eq!(
+                response["context"].get("caller"),
+                expect.get("caller"),
+                "{file}: {response}"
+            );
+            continue;
+        }
         if let Some(status) = expect.get("status") {
             assert_eq!(
                 response["statusCode"], *status,
@@ -183,6 +207,17 @@ async fn every_sample_event_answers_as_expected_against_the_local_stack() {
                 assert!(
                     key == samples::API_KEY || key == samples::ADMIN_KEY,
                     "{file} must use the sample keys of local/src/samples.rs"
+                );
+                // What API Gateway's authorizer would have vouched for, for that key.
+                let vouched = &payload["requestContext"]["authorizer"]["lambda"];
+                let caller = if key == samples::ADMIN_KEY {
+                    serde_json::json!({"caller": "admin"})
+                } else {
+                    serde_json::json!({"caller": "account", "account_id": samples::ACCOUNT_ID})
+                };
+                assert_eq!(
+                    *vouched, caller,
+                    "{file}: the authorizer context of its key"
                 );
             }
             continue;

@@ -67,3 +67,66 @@ async fn bodies_over_api_gateways_limit_are_refused() {
         .unwrap();
     assert_eq!(response.status(), 413);
 }
+
+#[tokio::test]
+async fn the_authorizer_runs_first_and_the_functions_trust_its_context() {
+    use devstack::invoke::Invoker;
+    let base = start_gateway().await;
+    let client = reqwest::Client::new();
+    let get = |key: Option<&str>| {
+        let mut request = client.get(format!("{base}/api/v1/users"));
+        if let Some(key) = key {
+            request = request.header("authorization", format!("Bearer {key}"));
+        }
+        request.send()
+    };
+    // No Authorization header: API Gateway answers 401 itself.
+    let response = get(None).await.unwrap();
+    assert_eq!(response.status(), 401);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["message"], "Unauthorized");
+    // A key the authorizer does not know: 403, from API Gateway too.
+    let response = get(Some("rhk_not-a-key")).await.unwrap();
+    assert_eq!(response.status(), 403);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["message"], "Forbidden");
+    // The admin key creates an account through the authorizer; its key then reads.
+    let response = client
+        .post(format!("{base}/api/v1/accounts"))
+        .header(
+            "authorization",
+            format!("Bearer {}", common::api::ADMIN_KEY),
+        )
+        .json(&serde_json::json!({"name": "via-authorizer"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let account: serde_json::Value = response.json().await.unwrap();
+    let response = get(account["api_key"].as_str()).await.unwrap();
+    assert_eq!(response.status(), 200);
+
+    // A function given an authorizer context and no header serves that context's account.
+    let invoker = common::api::http_functions(Arc::new(common::api::api()));
+    let event = serde_json::json!({
+        "version": "2.0", "routeKey": "GET /api/v1/users", "rawPath": "/api/v1/users",
+        "rawQueryString": "", "headers": {},
+        "requestContext": {
+            "http": {"method": "GET", "path": "/api/v1/users", "protocol": "HTTP/1.1",
+                     "sourceIp": "127.0.0.1", "userAgent": "test"},
+            "authorizer": {"lambda": {"caller": "account", "account_id": "acc_vouched"}},
+            "requestId": "r", "routeKey": "GET /api/v1/users", "stage": "$default",
+            "timeEpoch": 0
+        },
+        "isBase64Encoded": false
+    });
+    let answer = invoker.invoke("resources", event.clone()).await.unwrap();
+    assert_eq!(answer["statusCode"], 200, "{answer}");
+    let mut unvouched = event;
+    unvouched["requestContext"]
+        .as_object_mut()
+        .unwrap()
+        .remove("authorizer");
+    let answer = invoker.invoke("resources", unvouched).await.unwrap();
+    assert_eq!(answer["statusCode"], 401, "no context, no header: {answer}");
+}

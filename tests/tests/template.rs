@@ -74,7 +74,8 @@ fn references(value: &Value, found: &mut BTreeSet<String>) {
     }
 }
 
-const FUNCTIONS: [(&str, &[&str]); 4] = [
+const FUNCTIONS: [(&str, &[&str]); 5] = [
+    ("authorizer", authorizer::ENVIRONMENT),
     ("resources", resources::ENVIRONMENT),
     ("subscriptions", subscriptions::ENVIRONMENT),
     ("fanout", fanout::ENVIRONMENT),
@@ -142,9 +143,11 @@ fn every_function_is_built_and_run_the_same_way() {
 #[test]
 fn each_function_gets_the_variables_it_reads_and_no_local_development_flags() {
     let template = template();
+    // The AWS SDK reads the endpoint variables every function declares for `sam local invoke`.
     let known: BTreeSet<&str> = FUNCTIONS
         .iter()
         .flat_map(|(_, vars)| vars.iter().copied())
+        .chain(shared::aws::LOCAL_ENDPOINT_VARS.iter().copied())
         .collect();
     for (binary, needs) in FUNCTIONS {
         let f = function(&template, binary);
@@ -490,5 +493,56 @@ fn samconfig_has_default_and_prod_environments() {
             Some(true),
             "{environment}"
         );
+    }
+}
+
+#[test]
+fn every_route_but_health_and_the_openapi_document_needs_the_key_authorizer() {
+    let template = template();
+    let api = &resource(&template, "HttpApi")["Properties"]["Auth"];
+    assert_eq!(api["DefaultAuthorizer"], "ApiKeyAuthorizer");
+    let authorizer = &api["Authorizers"]["ApiKeyAuthorizer"];
+    assert_eq!(
+        authorizer["FunctionArn"],
+        serde_json::json!({"Fn::GetAtt": ["AuthorizerFunction", "Arn"]})
+    );
+    assert_eq!(authorizer["AuthorizerPayloadFormatVersion"], "2.0");
+    assert_eq!(authorizer["EnableSimpleResponses"], true);
+    assert_eq!(
+        authorizer["EnableFunctionDefaultPermissions"], true,
+        "API Gateway may invoke it"
+    );
+    assert_eq!(
+        authorizer["Identity"]["Headers"],
+        serde_json::json!(["Authorization"])
+    );
+    assert!(authorizer["Identity"]["ReauthorizeEvery"].as_u64().unwrap() > 0);
+    let open: BTreeSet<String> = template
+        .http_routes()
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.authorizer.is_none())
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        open,
+        BTreeSet::from([
+            "GET /api/v1/health".to_owned(),
+            "GET /api/v1/openapi.json".to_owned()
+        ])
+    );
+}
+
+#[test]
+fn the_sam_local_endpoint_variables_are_inert_when_deployed() {
+    let template = template();
+    let globals = &template.root()["Globals"]["Function"]["Environment"]["Variables"];
+    for name in shared::aws::LOCAL_ENDPOINT_VARS {
+        let expected = if *name == "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS" {
+            "true"
+        } else {
+            ""
+        };
+        assert_eq!(globals[*name], expected, "{name}");
     }
 }

@@ -51,7 +51,13 @@ where
             &json!({"status": "ok", "service": shared::PRODUCT, "function": "resources"}),
         ));
     }
-    let Caller::Account(account) = api.authenticate(header(request, "authorization")).await? else {
+    let Caller::Account(account) = api
+        .identify(
+            shared::auth::vouched_caller(request),
+            header(request, "authorization"),
+        )
+        .await?
+    else {
         return Err(ApiError::Unauthorized);
     };
     let param = |name: &str| params.get(name).map(String::as_str).unwrap_or_default();

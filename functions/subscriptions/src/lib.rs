@@ -60,7 +60,12 @@ where
             .map_err(|e| ApiError::Internal(format!("openapi.json: {e}")))?;
         return Ok(json_response(StatusCode::OK, &document));
     }
-    let caller = api.authenticate(header(request, "authorization")).await?;
+    let caller = api
+        .identify(
+            shared::auth::vouched_caller(request),
+            header(request, "authorization"),
+        )
+        .await?;
     if template == "/api/v1/accounts" {
         if caller != Caller::Admin {
             return Err(ApiError::Unauthorized);

@@ -188,7 +188,7 @@ pub async fn account<S: AnyStore, R: Resolver, Q: DeliveryQueue>(
     reply.body["api_key"].as_str().unwrap().to_owned()
 }
 
-/// `resources` and `subscriptions` as in-process functions over one `api`, for the gateway and
+/// `authorizer`, `resources` and `subscriptions` as in-process functions over one `api`, for the gateway and
 /// the bridge.
 pub fn http_functions<S, R, Q>(api: std::sync::Arc<Api<S, R, Q>>) -> devstack::invoke::InProcess
 where
@@ -203,7 +203,15 @@ where
     Q: DeliveryQueue + 'static,
 {
     let for_resources = std::sync::Arc::clone(&api);
+    let for_authorizer = std::sync::Arc::clone(&api);
     devstack::invoke::InProcess::new()
+        .with_handler("authorizer", move |event| {
+            let api = std::sync::Arc::clone(&for_authorizer);
+            async move {
+                let admin_key = api.admin_key.clone().unwrap_or_default();
+                authorizer::handle(&api.store, &admin_key, event).await
+            }
+        })
         .with_http_handler("resources", move |request| {
             let api = std::sync::Arc::clone(&for_resources);
             async move { resources::handle(&api, request).await }

@@ -1,0 +1,140 @@
+//! Who is calling. On AWS the HTTP API's Lambda authorizer (`functions/authorizer`) checks the
+//! bearer key once, API Gateway caches its answer per key, and every API function reads the
+//! caller from the authorizer context it passes along; the key itself is only ever compared
+//! hashed (accounts) or in constant time (the admin key). A request that reaches a function
+//! without that context (a direct invocation: `sam local invoke`, `cargo lambda invoke`) is
+//! authenticated from its `Authorization` header by the same rule.
+
+use crate::domain::secrets;
+use crate::error::{ApiError, ApiResult};
+use crate::ports::AccountStore;
+use lambda_http::RequestExt;
+use lambda_http::request::RequestContext;
+use serde_json::{Map, Value};
+
+/// The authorizer context key naming the kind of caller: `admin` or `account`.
+pub const CONTEXT_CALLER: &str = "caller";
+/// The authorizer context key holding an account caller's account id.
+pub const CONTEXT_ACCOUNT: &str = "account_id";
+/// Longest bearer key looked up; longer ones are refused without a store call.
+const MAX_KEY_CHARS: usize = 200;
+
+/// Who is calling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    Admin,
+    Account(String),
+}
+
+/// The key of an `Authorization: Bearer <key>` header, if the header has that shape.
+#[must_use]
+pub fn bearer_key(authorization: Option<&str>) -> Option<&str> {
+    authorization
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= MAX_KEY_CHARS)
+}
+
+/// Who an `Authorization` header belongs to: the admin (the deployment's admin key, when it has
+/// one) or the account whose key hashes to a stored key hash.
+///
+/// # Errors
+/// `Unauthorized` when the header is missing, not `Bearer`, or matches no key; the store's
+/// failure as it is.
+pub async fn authenticate(
+    store: &impl AccountStore,
+    admin_key: Option<&str>,
+    authorization: Option<&str>,
+) -> ApiResult<Caller> {
+    let key = bearer_key(authorization).ok_or(ApiError::Unauthorized)?;
+    if admin_key.is_some_and(|admin| secrets::secrets_equal(admin, key)) {
+        return Ok(Caller::Admin);
+    }
+    match store.account_for_key(&secrets::api_key_hash(key)).await? {
+        Some(account) => Ok(Caller::Account(account)),
+        None => Err(ApiError::Unauthorized),
+    }
+}
+
+/// The authorizer context that names `caller` (string values only, as API Gateway requires of
+/// a simple response's context).
+#[must_use]
+pub fn to_context(caller: &Caller) -> Map<String, Value> {
+    let mut context = Map::new();
+    match caller {
+        Caller::Admin => {
+            context.insert(CONTEXT_CALLER.into(), "admin".into());
+        }
+        Caller::Account(account) => {
+            context.insert(CONTEXT_CALLER.into(), "account".into());
+            context.insert(CONTEXT_ACCOUNT.into(), account.clone().into());
+        }
+    }
+    context
+}
+
+/// The caller an authorizer context names; `None` for anything else.
+#[must_use]
+pub fn from_context<'a>(mut field: impl FnMut(&str) -> Option<&'a Value>) -> Option<Caller> {
+    match field(CONTEXT_CALLER)?.as_str()? {
+        "admin" => Some(Caller::Admin),
+        "account" => field(CONTEXT_ACCOUNT)?
+            .as_str()
+            .filter(|id| !id.is_empty())
+            .map(|id| Caller::Account(id.to_owned())),
+        _ => None,
+    }
+}
+
+/// The caller API Gateway's authorizer vouched for in this request's context, if any.
+#[must_use]
+pub fn vouched_caller(request: &lambda_http::Request) -> Option<Caller> {
+    match request.request_context_ref()? {
+        RequestContext::ApiGatewayV2(context) => {
+            let authorizer = context.authorizer.as_ref()?;
+            from_context(|name| authorizer.fields.get(name))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn bearer_keys_are_parsed_strictly() {
+        assert_eq!(bearer_key(Some("Bearer abc")), Some("abc"));
+        assert_eq!(bearer_key(Some("bearer  abc ")), Some("abc"));
+        assert_eq!(bearer_key(Some("Basic abc")), None);
+        assert_eq!(bearer_key(Some("Bearer ")), None);
+        assert_eq!(bearer_key(None), None);
+        let long = format!("Bearer {}", "k".repeat(MAX_KEY_CHARS + 1));
+        assert_eq!(bearer_key(Some(&long)), None);
+    }
+
+    #[test]
+    fn context_round_trips_and_rejects_anything_else() {
+        for caller in [Caller::Admin, Caller::Account("acc_1".into())] {
+            let context = to_context(&caller);
+            assert_eq!(from_context(|n| context.get(n)), Some(caller));
+        }
+        assert_eq!(
+            Value::Object(to_context(&Caller::Account("acc_1".into()))),
+            json!({"caller": "account", "account_id": "acc_1"})
+        );
+        for bad in [
+            json!({}),
+            json!({"caller": "root"}),
+            json!({"caller": "account"}),
+            json!({"caller": "account", "account_id": ""}),
+            json!({"caller": 1}),
+        ] {
+            assert_eq!(from_context(|n| bad.get(n)), None, "{bad}");
+        }
+    }
+}
