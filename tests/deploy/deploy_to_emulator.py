@@ -143,7 +143,7 @@ class EmulatedDeployment(unittest.TestCase):
         self.assertEqual(deliver["DEAD_LETTER_QUEUE_URL"], self.physical("DeliveryDeadLetterQueue"))
         self.assertEqual(str(deliver["DELIVERY_ATTEMPTS"]), "8")
 
-    def test_the_admin_key_is_generated_and_only_subscriptions_may_read_it(self):
+    def test_the_admin_key_is_generated_and_only_the_functions_that_check_it_may_read_it(self):
         # moto's CloudFormation does not create AWS::SecretsManager::Secret: checked as expanded
         # (devstack provision creates it in the emulator, where tests/tests/secrets.rs reads it).
         resources = self.expanded["Resources"]
@@ -154,14 +154,21 @@ class EmulatedDeployment(unittest.TestCase):
         env = resources["SubscriptionsFunction"]["Properties"]["Environment"]["Variables"]
         self.assertEqual(env["ADMIN_API_KEY_SECRET"], {"Ref": "AdminApiKeySecret"})
         readers = []
-        for logical_id in ("ResourcesFunction", "SubscriptionsFunction", "FanoutFunction", "DeliverFunction"):
+        for logical_id in (
+            "AuthorizerFunction",
+            "ResourcesFunction",
+            "SubscriptionsFunction",
+            "FanoutFunction",
+            "DeliverFunction",
+        ):
             role = resources[f"{logical_id}Role"]
             text = json.dumps(role["Properties"].get("Policies", []))
             if "secretsmanager:GetSecretValue" in text and '"AdminApiKeySecret"' in text:
                 readers.append(logical_id)
             # The role itself was created on moto.
             self.physical(f"{logical_id}Role")
-        self.assertEqual(readers, ["SubscriptionsFunction"])
+        # The authorizer checks the key; subscriptions checks it on direct invocations.
+        self.assertEqual(readers, ["AuthorizerFunction", "SubscriptionsFunction"])
 
     def test_event_sources_are_wired_with_their_settings(self):
         lambda_ = client("lambda")
@@ -194,11 +201,47 @@ class EmulatedDeployment(unittest.TestCase):
         self.assertEqual(routes, 24)
         stages = [r for r in self.expanded["Resources"].values() if r["Type"] == "AWS::ApiGatewayV2::Stage"]
         self.assertEqual([s["Properties"]["StageName"] for s in stages], ["$default"])
-        # Each route may invoke its function (created on moto).
+        # Each route may invoke its function, and the API its authorizer (created on moto).
         permissions = [k for k, r in self.expanded["Resources"].items() if r["Type"] == "AWS::Lambda::Permission"]
-        self.assertEqual(len(permissions), 24)
+        self.assertEqual(len(permissions), 25)
         for logical_id in permissions:
             self.assertIn(logical_id, self.resources)
+
+    def test_every_route_but_two_needs_the_key_authorizer(self):
+        # moto does not create AWS::ApiGatewayV2 resources: the authorizer is checked as expanded.
+        api = next(r for r in self.expanded["Resources"].values() if r["Type"] == "AWS::ApiGatewayV2::Api")
+        body = api["Properties"]["Body"]
+        authorizer = body["components"]["securitySchemes"]["ApiKeyAuthorizer"]["x-amazon-apigateway-authorizer"]
+        self.assertEqual(authorizer["type"], "request")
+        self.assertEqual(authorizer["identitySource"], ["$request.header.Authorization"])
+        self.assertEqual(authorizer["authorizerPayloadFormatVersion"], "2.0")
+        self.assertTrue(authorizer["enableSimpleResponses"])
+        self.assertEqual(authorizer["authorizerResultTtlInSeconds"], 300)
+        self.assertIn("AuthorizerFunction", json.dumps(authorizer["authorizerUri"]))
+        open_routes = set()
+        for path, methods in body["paths"].items():
+            for method, operation in methods.items():
+                if method.startswith("x-"):
+                    continue
+                if operation.get("security") == [{"NONE": []}]:
+                    open_routes.add(f"{method.upper()} {path}")
+                else:
+                    self.assertEqual(operation.get("security"), [{"ApiKeyAuthorizer": []}], f"{method} {path}")
+        self.assertEqual(open_routes, {"GET /api/v1/health", "GET /api/v1/openapi.json"})
+        permission = self.expanded["Resources"]["HttpApiApiKeyAuthorizerAuthorizerPermission"]["Properties"]
+        self.assertEqual(permission["Principal"], "apigateway.amazonaws.com")
+        self.assertEqual(permission["FunctionName"], {"Fn::GetAtt": ["AuthorizerFunction", "Arn"]})
+
+    def test_sam_deploy_guided_finds_every_route_authenticated(self):
+        # The check behind `sam deploy --guided`'s "<Function> has no authentication. Is this
+        # okay?" question, run on the template: no route may ask it.
+        from samcli.commands.deploy.auth_utils import auth_per_resource
+        from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider
+
+        stacks, _ = SamLocalStackProvider.get_stacks(os.path.join(ROOT, "template.yaml"))
+        checked = auth_per_resource(stacks)
+        self.assertEqual(len(checked), 24, "one entry per HttpApi route")
+        self.assertEqual([name for name, authenticated in checked if not authenticated], [])
 
     def test_alarms_and_outputs_as_expanded(self):
         # moto's CloudFormation skips alarms and Outputs: checked as expanded.
