@@ -13,6 +13,8 @@ export PATH="$root/.local/venv/bin:$PATH"
 
 API_PORT=${API_PORT:-3000}
 LAMBDA_PORT=${LAMBDA_PORT:-9000}
+# Fixed emulator ports, so that events/env.json (sam local invoke --env-vars) stays true.
+export DYNAMODB_PORT=${DYNAMODB_PORT:-8042} SQS_PORT=${SQS_PORT:-8043}
 state=.local/run/dev
 
 die() { echo "dev: $*" >&2; exit 1; }
@@ -51,6 +53,12 @@ target/debug/devstack provision --prefix dev- --param "AdminApiKeySecret=$admin_
   --env-file "$state/functions.env" >/dev/null
 # The functions reach the emulators through the same AWS_* variables.
 cat "$state/stack.env" >> "$state/functions.env"
+# The same stack as `sam local invoke --env-vars events/env.json` sees it from a container, where
+# the host is host.docker.internal (and webhooks to the host's private addresses are allowed).
+target/debug/devstack sam-env --prefix dev- --param "AdminApiKeySecret=$admin_key" \
+  --container-host host.docker.internal --env ALLOW_HTTP_TARGETS=true \
+  --env ALLOWED_TARGET_CIDRS=127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16 \
+  --out events/env.json >/dev/null
 # The account, user, photo, subscription and event the sample events in events/ refer to.
 target/debug/devstack seed --prefix dev- --receiver-url "${SAMPLE_RECEIVER_URL:-http://127.0.0.1:8080/webhook}"
 
@@ -97,6 +105,10 @@ cat <<BANNER
                    cargo lambda invoke -A 127.0.0.1 -P $LAMBDA_PORT --data-file events/resources/get-users.json resources
                  (the samples use the seeded account "samples"; its subscription posts to
                   ${SAMPLE_RECEIVER_URL:-http://127.0.0.1:8080/webhook})
+  sam local      sam build --parameter-overrides Architecture=x86_64, then for example
+                   sam local invoke ResourcesFunction -e events/resources/get-users.json --env-vars events/env.json \\
+                     --parameter-overrides Architecture=x86_64
+                 (events/env.json reaches these emulators at host.docker.internal; README "sam local invoke")
   logs           $state/watch.log (functions), $state/devstack.log (gateway + event source mappings)
   emulators      $(grep -E 'DYNAMODB=|SQS=' "$state/stack.env" | tr '\n' ' ')
 

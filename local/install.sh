@@ -40,3 +40,24 @@ fi
 for tool in moto_server cargo-lambda sam; do
   [ -x ".local/venv/bin/$tool" ] || die ".local/venv/bin/$tool is missing; delete .local/venv and run again"
 done
+
+# `sam local invoke` (make test: local/sam-local-invoke.sh) needs a container engine; on a machine
+# with no Docker engine that is rootful podman behind its Docker-compatible API, with runc, and a
+# static busybox for the base image (local/container/engine.sh). Installed from Debian's packages
+# when this runs as root; otherwise said once, and only that step of make test stops.
+container_tools_ready() {
+  command -v podman >/dev/null && command -v runc >/dev/null && [ -x /bin/busybox ] \
+    && ! ldd /bin/busybox >/dev/null 2>&1
+}
+if ! container_tools_ready; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "install: podman, runc, busybox-static (Debian packages) for sam local invoke"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq podman runc busybox-static >/dev/null 2>&1 \
+      || { apt-get update -qq >/dev/null && apt-get install -y -qq podman runc busybox-static >/dev/null; } \
+      || die "apt-get install podman runc busybox-static failed"
+  else
+    echo "install: note: sam local invoke (a make test step) needs podman, runc and busybox-static:" \
+      "sudo apt-get install podman runc busybox-static" >&2
+  fi
+fi

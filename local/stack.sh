@@ -5,6 +5,8 @@
 #   local/stack.sh status NAME
 # State lives in .local/run/NAME/: PIDs, logs, and stack.env (the AWS_* variables that point the
 # SDK at the emulators). Ports: DYNAMODB_PORT / SQS_PORT when set (refused if taken), else free ones.
+# STACK_HOST=0.0.0.0 makes the SQS emulator answer on every interface (containers reach it through
+# the host's bridge address: `sam local invoke`); DynamoDB Local always does.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -90,7 +92,7 @@ case "$action" in
     setsid java -Xmx512m -Djava.library.path="$lib" -jar "$jar" -inMemory -sharedDb -disableTelemetry -port "$ddb_port" \
       > "$state/dynamodb.log" 2>&1 < /dev/null &
     echo $! > "$state/dynamodb.pid"
-    setsid .local/venv/bin/python local/moto_server.py -H 127.0.0.1 -p "$sqs_port" > "$state/sqs.log" 2>&1 < /dev/null &
+    setsid .local/venv/bin/python local/moto_server.py -H "${STACK_HOST:-127.0.0.1}" -p "$sqs_port" > "$state/sqs.log" 2>&1 < /dev/null &
     echo $! > "$state/sqs.pid"
 
     ddb_ready() { curl -s -o /dev/null -X POST -H 'X-Amz-Target: DynamoDB_20120810.ListTables' \

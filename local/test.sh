@@ -38,3 +38,6 @@ AWS_ENDPOINT_URL="${AWS_ENDPOINT_URL_SQS/127.0.0.1/localhost}" \
 
 step "every events/ file through cargo lambda watch + cargo lambda invoke"
 local/invoke-samples.sh
+
+step "every events/ file through sam build + sam local invoke, in a container (podman)"
+local/sam-local-invoke.sh

@@ -8,6 +8,7 @@ pub mod gateway;
 pub mod invoke;
 pub mod provision;
 pub mod resolve;
+pub mod sam_env;
 pub mod samples;
 mod secrets;
 pub mod template;

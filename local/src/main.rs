@@ -3,6 +3,7 @@
 //! ```text
 //! devstack provision --prefix dev- [--template template.yaml] [--param K=V]... [--env K=V]... [--env-file F]
 //! devstack serve --prefix dev- --invoke-url http://127.0.0.1:9000 --port 3000 [--template …] [--param K=V]...
+//! devstack sam-env --prefix dev- --out events/env.json [--container-host H] [--env K=V]...  (sam local invoke --env-vars)
 //! devstack seed --prefix dev- --receiver-url http://127.0.0.1:8080/webhook   (the data events/ refers to)
 //! devstack sample-admin-key                                                 (the AdminApiKey events/ uses)
 //! ```
@@ -27,13 +28,15 @@ struct Args {
     parameters: BTreeMap<String, String>,
     extra_env: BTreeMap<String, String>,
     env_file: Option<PathBuf>,
+    out: Option<PathBuf>,
+    container_host: String,
     invoke_url: Option<String>,
     receiver_url: Option<String>,
     port: u16,
 }
 
-const USAGE: &str = "usage: devstack provision|serve|seed --prefix P [--template F] [--param K=V]... [--env K=V]... \
-                     [--env-file F] [--invoke-url URL] [--port N] [--receiver-url URL]\n       devstack sample-admin-key";
+const USAGE: &str = "usage: devstack provision|serve|seed|sam-env --prefix P [--template F] [--param K=V]... [--env K=V]... \
+                     [--env-file F] [--out F] [--container-host H] [--invoke-url URL] [--port N] [--receiver-url URL]\n       devstack sample-admin-key";
 
 fn parse_args() -> Result<Args, String> {
     let mut raw = std::env::args().skip(1);
@@ -45,6 +48,8 @@ fn parse_args() -> Result<Args, String> {
         parameters: BTreeMap::new(),
         extra_env: BTreeMap::new(),
         env_file: None,
+        out: None,
+        container_host: "host.docker.internal".into(),
         invoke_url: None,
         receiver_url: None,
         port: 3000,
@@ -71,6 +76,8 @@ fn parse_args() -> Result<Args, String> {
                 args.extra_env.insert(k, v);
             }
             "--env-file" => args.env_file = Some(PathBuf::from(value()?)),
+            "--out" => args.out = Some(PathBuf::from(value()?)),
+            "--container-host" => args.container_host = value()?,
             "--invoke-url" => args.invoke_url = Some(value()?),
             "--receiver-url" => args.receiver_url = Some(value()?),
             "--port" => args.port = value()?.parse().map_err(|e| format!("--port: {e}"))?,
@@ -120,6 +127,19 @@ async fn run(args: Args) -> Result<(), String> {
                     .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
                 println!("function environment written to {}", path.display());
             }
+            Ok(())
+        }
+        "sam-env" => {
+            let path = args.out.as_ref().ok_or("sam-env needs --out")?;
+            let file = devstack::sam_env::env_vars(&stack, &args.extra_env, &args.container_host)
+                .map_err(|e| e.to_string())?;
+            let text = serde_json::to_string_pretty(&file).map_err(|e| e.to_string())? + "\n";
+            std::fs::write(path, text)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            println!(
+                "sam local invoke --env-vars file written to {}",
+                path.display()
+            );
             Ok(())
         }
         "serve" => {

@@ -95,6 +95,10 @@ fn sample_files() -> BTreeMap<String, Value> {
     let mut files = BTreeMap::new();
     for folder in std::fs::read_dir(root().join("events")).unwrap() {
         let folder = folder.unwrap().path();
+        // events/env.json is `sam local invoke --env-vars`, not an event.
+        if !folder.is_dir() {
+            continue;
+        }
         for file in std::fs::read_dir(&folder).unwrap() {
             let file = file.unwrap().path();
             let relative = file
