@@ -33,18 +33,7 @@ set +a
 # A receiver for the sample subscription: answers 204 to every POST, counts them in a file.
 receiver_port=$(free_port)
 : > "$state/received"
-python3 - "$receiver_port" "$state/received" > "$state/receiver.log" 2>&1 <<'PY' &
-import http.server, sys
-port, log = int(sys.argv[1]), sys.argv[2]
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("content-length", 0)))
-        with open(log, "a") as f:
-            f.write(self.headers.get("webhook-id", "") + "\n")
-        self.send_response(204)
-        self.end_headers()
-http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
-PY
+python3 local/receiver.py 127.0.0.1 "$receiver_port" "$state/received" > "$state/receiver.log" 2>&1 &
 pids+=($!)
 receiver="http://127.0.0.1:$receiver_port/webhook"
 

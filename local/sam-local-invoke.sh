@@ -41,18 +41,7 @@ set +a
 # A receiver for the sample subscription, on every interface: answers 204, counts the POSTs.
 receiver_port=$(free_port)
 : > "$state/received"
-python3 - "$receiver_port" "$state/received" > "$state/receiver.log" 2>&1 <<'PY' &
-import http.server, sys
-port, log = int(sys.argv[1]), sys.argv[2]
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("content-length", 0)))
-        with open(log, "a") as f:
-            f.write(self.headers.get("webhook-id", "") + "\n")
-        self.send_response(204)
-        self.end_headers()
-http.server.ThreadingHTTPServer(("0.0.0.0", port), Handler).serve_forever()
-PY
+python3 local/receiver.py 0.0.0.0 "$receiver_port" "$state/received" > "$state/receiver.log" 2>&1 &
 pids+=($!)
 receiver="http://host.docker.internal:$receiver_port/webhook"
 
