@@ -1,13 +1,14 @@
 //! The use-cases behind the HTTP API, generic over the storage ports so handlers are tested with
 //! the in-memory adapter and run on DynamoDB.
 
-use crate::delivery::{DeliveryMessage, DeliveryQueue, DeliveryState, DeliveryStore};
 use crate::domain::event_type;
 use crate::domain::ids::{IdKind, new_id};
 use crate::domain::secrets;
 use crate::domain::target::{Resolver, TargetError, TargetPolicy};
 use crate::error::{ApiError, ApiResult, FieldError};
+use crate::model::delivery::{DeliveryMessage, DeliveryState};
 use crate::model::{Account, Event, Page, Photo, SigningSecret, Subscription, User, now};
+use crate::ports::delivery::{DeliveryQueue, DeliveryStore};
 use crate::ports::{
     AccountStore, EventStore, PhotoStore, Published, StoreError, SubscriptionStore, UserStore,
 };

@@ -14,10 +14,12 @@ use serde_json::{Value, json};
 use shared::adapters::dynamodb::DynamoStore;
 use shared::adapters::http_sender::HttpSender;
 use shared::adapters::sqs::SqsQueue;
-use shared::delivery::{DeliverySettings, DeliveryState, DeliveryStore, Pipeline};
+use shared::delivery::{DeliverySettings, Pipeline};
 use shared::domain::retry::RetrySchedule;
 use shared::domain::signature;
 use shared::domain::target::{SystemResolver, TargetPolicy};
+use shared::model::delivery::DeliveryState;
+use shared::ports::delivery::DeliveryStore;
 use shared::service::Api;
 use std::sync::Arc;
 use std::time::Duration;
@@ -119,8 +121,8 @@ async fn status_of(
     account: &str,
     event: &str,
     subscription: &str,
-) -> Option<shared::delivery::DeliveryStatus> {
-    let key = shared::delivery::DeliveryKey {
+) -> Option<shared::model::delivery::DeliveryStatus> {
+    let key = shared::ports::delivery::DeliveryKey {
         account_id: account.into(),
         event_id: event.into(),
         subscription_id: subscription.into(),
@@ -338,7 +340,7 @@ async fn a_receiver_that_always_fails_sends_the_message_to_the_dlq_after_the_las
         received.messages.unwrap_or_default().into_iter().next()
     })
     .await;
-    let message: shared::delivery::DeliveryMessage =
+    let message: shared::model::delivery::DeliveryMessage =
         serde_json::from_str(dead.body().unwrap()).unwrap();
     assert_eq!(
         world.receiver.received("/down").len(),
@@ -552,12 +554,12 @@ async fn the_sender_never_connects_to_addresses_the_policy_refuses() {
         format!("http://localhost:{port}/pinned"),
         format!("http://127.0.0.1:{port}/pinned"),
     ] {
-        let request = shared::delivery::WebhookRequest {
+        let request = shared::ports::delivery::WebhookRequest {
             url,
             headers: vec![],
             body: b"{}".to_vec(),
         };
-        let response = shared::delivery::WebhookSender::post(&sender, &request).await;
+        let response = shared::ports::delivery::WebhookSender::post(&sender, &request).await;
         assert_eq!(response.status, None);
         let error = response.error.unwrap();
         assert!(error == "refused_target" || error == "connect", "{error}");
@@ -570,12 +572,12 @@ async fn the_sender_never_connects_to_addresses_the_policy_refuses() {
     // And redirects are failures, not followed.
     receiver.always("/moved", 302);
     let open = HttpSender::new(loopback(), Duration::from_secs(2), Duration::from_secs(3)).unwrap();
-    let request = shared::delivery::WebhookRequest {
+    let request = shared::ports::delivery::WebhookRequest {
         url: receiver.url("/moved"),
         headers: vec![],
         body: b"{}".to_vec(),
     };
-    let response = shared::delivery::WebhookSender::post(&open, &request).await;
+    let response = shared::ports::delivery::WebhookSender::post(&open, &request).await;
     assert_eq!(response.status, Some(302));
     assert_eq!(response.error.as_deref(), Some("redirect"));
 }
@@ -942,8 +944,9 @@ async fn a_crash_mid_batch_redelivers_only_what_was_not_delivered() {
 /// writes both the status and the attempt log entry.
 #[tokio::test]
 async fn the_delivery_context_reads_what_was_written() {
-    use shared::delivery::{Attempt, DeliveryKey, DeliveryStatus, Recorded};
+    use shared::model::delivery::{Attempt, DeliveryStatus};
     use shared::model::{Event, Subscription, now};
+    use shared::ports::delivery::{DeliveryKey, Recorded};
     use shared::ports::{EventStore, SubscriptionStore};
 
     let (clients, stack) = fresh_stack("delivery-context", &[]).await;
@@ -998,7 +1001,7 @@ async fn the_delivery_context_reads_what_was_written() {
         .await
         .unwrap();
     let attempt = Attempt {
-        delivery_id: shared::delivery::delivery_id("evt_ctx", "sub_ctx"),
+        delivery_id: shared::model::delivery::delivery_id("evt_ctx", "sub_ctx"),
         event_id: "evt_ctx".into(),
         subscription_id: "sub_ctx".into(),
         attempt: 1,

@@ -3,8 +3,9 @@
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{Error, LambdaEvent};
-use shared::delivery::{DeliveryQueue, DeliveryStore, Pipeline, WebhookSender};
+use shared::delivery::Pipeline;
 use shared::domain::target::Resolver;
+use shared::ports::delivery::{DeliveryQueue, DeliveryStore, WebhookSender};
 use shared::ports::{EventStore, SubscriptionStore};
 
 /// The environment variables this function needs (`template.yaml` must set each).

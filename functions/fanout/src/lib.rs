@@ -2,12 +2,13 @@
 //! message per matching active subscription.
 
 use aws_lambda_events::event::dynamodb::Event as DynamoDbEvent;
+use aws_lambda_events::event::dynamodb::EventRecord;
+use aws_lambda_events::event::streams::DynamoDbBatchItemFailure;
 use aws_lambda_events::event::streams::DynamoDbEventResponse;
 use lambda_runtime::{Error, LambdaEvent};
-use shared::delivery::{DeliveryQueue, DeliveryStore, fan_out_records};
+use shared::delivery::{PipelineError, fan_out};
 use shared::ports::SubscriptionStore;
-
-pub use shared::delivery::is_event_insert;
+use shared::ports::delivery::{DeliveryQueue, DeliveryStore};
 
 /// The environment variables this function needs (`template.yaml` must set each).
 pub const ENVIRONMENT: &[&str] = shared::config::FanoutConfig::VARS;
@@ -26,4 +27,55 @@ where
     Q: DeliveryQueue,
 {
     Ok(fan_out_records(store, queue, &event.payload.records).await)
+}
+
+/// Whether a stream record is the insert of an event item (the outbox row).
+#[must_use]
+pub fn is_event_insert(record: &EventRecord) -> bool {
+    record.event_name == "INSERT"
+        && matches!(record.change.new_image.get("entity"), Some(serde_dynamo::AttributeValue::S(s)) if s == "event")
+}
+
+/// Fans out a stream batch in order. At the first record that fails, that record and every later
+/// one are reported in `batchItemFailures` (Lambda retries from the lowest), so order holds and
+/// nothing is skipped; records that are not event inserts are passed over.
+pub async fn fan_out_records<S, Q>(
+    store: &S,
+    queue: &Q,
+    records: &[EventRecord],
+) -> DynamoDbEventResponse
+where
+    S: DeliveryStore + SubscriptionStore,
+    Q: DeliveryQueue,
+{
+    let mut response = DynamoDbEventResponse::default();
+    for (index, record) in records.iter().enumerate() {
+        if !is_event_insert(record) {
+            continue;
+        }
+        let outcome =
+            match shared::adapters::dynamodb::event_from_item(record.change.new_image.clone()) {
+                Ok(event) => fan_out(store, queue, &event)
+                    .await
+                    .map(|count| (event, count)),
+                Err(error) => Err(PipelineError::Store(error)),
+            };
+        match outcome {
+            Ok((event, count)) => {
+                tracing::info!(event_id = %event.id, event_type = %event.event_type, deliveries = count, "fanned out");
+            }
+            Err(error) => {
+                tracing::error!(%error, sequence = ?record.change.sequence_number, "fan-out failed; the stream will retry from here");
+                for failed in &records[index..] {
+                    let mut failure = DynamoDbBatchItemFailure::default();
+                    failure
+                        .item_identifier
+                        .clone_from(&failed.change.sequence_number);
+                    response.batch_item_failures.push(failure);
+                }
+                break;
+            }
+        }
+    }
+    response
 }

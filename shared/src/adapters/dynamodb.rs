@@ -929,7 +929,7 @@ fn delivery_status_sk(event_id: &str, subscription_id: &str) -> String {
 /// How long delivery statuses and attempts are kept.
 pub const ATTEMPT_RETENTION_SECONDS: i64 = 30 * 24 * 3600;
 
-impl crate::delivery::DeliveryStore for DynamoStore {
+impl crate::ports::delivery::DeliveryStore for DynamoStore {
     async fn mark_failing(
         &self,
         account: &str,
@@ -1003,8 +1003,8 @@ impl crate::delivery::DeliveryStore for DynamoStore {
 
     async fn delivery_contexts(
         &self,
-        keys: &[crate::delivery::DeliveryKey],
-    ) -> StoreResult<Vec<crate::delivery::DeliveryContext>> {
+        keys: &[crate::ports::delivery::DeliveryKey],
+    ) -> StoreResult<Vec<crate::ports::delivery::DeliveryContext>> {
         // Per delivery: its subscription, status and failing mark, and its event (which the
         // deliveries of one fan-out share: asked once).
         let wanted: Vec<[(String, String, String); 4]> = keys
@@ -1035,7 +1035,7 @@ impl crate::delivery::DeliveryStore for DynamoStore {
         wanted
             .iter()
             .map(|[subscription, status, health, event]| {
-                Ok(crate::delivery::DeliveryContext {
+                Ok(crate::ports::delivery::DeliveryContext {
                     subscription: found.get(subscription).cloned().map(record).transpose()?,
                     status: found.get(status).cloned().map(record).transpose()?,
                     failing: found.contains_key(health),
@@ -1045,7 +1045,10 @@ impl crate::delivery::DeliveryStore for DynamoStore {
             .collect()
     }
 
-    async fn record_deliveries(&self, records: &[crate::delivery::Recorded]) -> StoreResult<()> {
+    async fn record_deliveries(
+        &self,
+        records: &[crate::ports::delivery::Recorded],
+    ) -> StoreResult<()> {
         let expires_at = AttributeValue::N(
             (chrono::Utc::now().timestamp() + ATTEMPT_RETENTION_SECONDS).to_string(),
         );
@@ -1087,7 +1090,7 @@ impl crate::delivery::DeliveryStore for DynamoStore {
         &self,
         account: &str,
         event_id: &str,
-    ) -> StoreResult<Vec<crate::delivery::DeliveryStatus>> {
+    ) -> StoreResult<Vec<crate::model::delivery::DeliveryStatus>> {
         let page = self
             .query_page(account, &format!("DLV#{event_id}#"), None, 1000, None, true)
             .await?;
@@ -1100,7 +1103,7 @@ impl crate::delivery::DeliveryStore for DynamoStore {
         subscription_id: &str,
         limit: usize,
         cursor: Option<&str>,
-    ) -> StoreResult<Page<crate::delivery::Attempt>> {
+    ) -> StoreResult<Page<crate::model::delivery::Attempt>> {
         self.query_page(
             account,
             &format!("ATT#{subscription_id}#"),

@@ -3,8 +3,9 @@
 //! checked is the one connected to (no DNS rebinding between check and connect). Redirects are
 //! not followed.
 
-use crate::delivery::{RESPONSE_EXCERPT_BYTES, WebhookRequest, WebhookResponse, WebhookSender};
 use crate::domain::target::TargetPolicy;
+use crate::model::delivery::RESPONSE_EXCERPT_BYTES;
+use crate::ports::delivery::{WebhookRequest, WebhookResponse, WebhookSender};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use std::net::SocketAddr;
 use std::sync::Arc;

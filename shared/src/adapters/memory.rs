@@ -1,10 +1,9 @@
 //! The ports in memory, for handler tests. Each operation takes one lock, so every change and
 //! its event happen together, as in the DynamoDB adapter's transactions.
 
-use crate::delivery::{
-    Attempt, DeliveryContext, DeliveryKey, DeliveryStatus, DeliveryStore, Recorded,
-};
+use crate::model::delivery::{Attempt, DeliveryStatus};
 use crate::model::{Account, Event, Page, Photo, Subscription, User, decode_cursor, encode_cursor};
+use crate::ports::delivery::{DeliveryContext, DeliveryKey, DeliveryStore, Recorded};
 use crate::ports::{
     AccountStore, EventStore, PhotoStore, Published, StoreError, StoreResult, SubscriptionStore,
     UserStore,
@@ -495,18 +494,18 @@ impl DeliveryStore for MemoryStore {
 /// A delivery queue that keeps what it is sent, for handler tests.
 #[derive(Default)]
 pub struct MemoryQueue {
-    pub sent: Mutex<Vec<crate::delivery::DeliveryMessage>>,
+    pub sent: Mutex<Vec<crate::model::delivery::DeliveryMessage>>,
     pub delays: Mutex<Vec<(String, std::time::Duration)>>,
     /// What `send_later` was given, with its delay.
-    pub later: Mutex<Vec<(crate::delivery::DeliveryMessage, std::time::Duration)>>,
-    pub dead_letters: Mutex<Vec<crate::delivery::DeliveryMessage>>,
+    pub later: Mutex<Vec<(crate::model::delivery::DeliveryMessage, std::time::Duration)>>,
+    pub dead_letters: Mutex<Vec<crate::model::delivery::DeliveryMessage>>,
 }
 
-impl crate::delivery::DeliveryQueue for MemoryQueue {
+impl crate::ports::delivery::DeliveryQueue for MemoryQueue {
     async fn send(
         &self,
-        messages: &[crate::delivery::DeliveryMessage],
-    ) -> Result<(), crate::delivery::QueueError> {
+        messages: &[crate::model::delivery::DeliveryMessage],
+    ) -> Result<(), crate::ports::delivery::QueueError> {
         self.sent
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -517,8 +516,8 @@ impl crate::delivery::DeliveryQueue for MemoryQueue {
     async fn redrive(
         &self,
         _max: usize,
-    ) -> Result<crate::delivery::Redrive, crate::delivery::QueueError> {
-        Ok(crate::delivery::Redrive {
+    ) -> Result<crate::ports::delivery::Redrive, crate::ports::delivery::QueueError> {
+        Ok(crate::ports::delivery::Redrive {
             method: "copy",
             messages: 0,
         })
@@ -528,7 +527,7 @@ impl crate::delivery::DeliveryQueue for MemoryQueue {
         &self,
         receipt_handle: &str,
         delay: std::time::Duration,
-    ) -> Result<(), crate::delivery::QueueError> {
+    ) -> Result<(), crate::ports::delivery::QueueError> {
         self.delays
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -538,9 +537,9 @@ impl crate::delivery::DeliveryQueue for MemoryQueue {
 
     async fn send_later(
         &self,
-        message: &crate::delivery::DeliveryMessage,
+        message: &crate::model::delivery::DeliveryMessage,
         delay: std::time::Duration,
-    ) -> Result<(), crate::delivery::QueueError> {
+    ) -> Result<(), crate::ports::delivery::QueueError> {
         self.later
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -550,8 +549,8 @@ impl crate::delivery::DeliveryQueue for MemoryQueue {
 
     async fn dead_letter(
         &self,
-        message: &crate::delivery::DeliveryMessage,
-    ) -> Result<(), crate::delivery::QueueError> {
+        message: &crate::model::delivery::DeliveryMessage,
+    ) -> Result<(), crate::ports::delivery::QueueError> {
         self.dead_letters
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -565,7 +564,7 @@ pub struct RecordingSender {
     pub status: u16,
     /// The `Retry-After` it answers with.
     pub retry_after: Option<std::time::Duration>,
-    pub requests: Mutex<Vec<crate::delivery::WebhookRequest>>,
+    pub requests: Mutex<Vec<crate::ports::delivery::WebhookRequest>>,
 }
 
 impl RecordingSender {
@@ -579,16 +578,16 @@ impl RecordingSender {
     }
 }
 
-impl crate::delivery::WebhookSender for RecordingSender {
+impl crate::ports::delivery::WebhookSender for RecordingSender {
     async fn post(
         &self,
-        request: &crate::delivery::WebhookRequest,
-    ) -> crate::delivery::WebhookResponse {
+        request: &crate::ports::delivery::WebhookRequest,
+    ) -> crate::ports::delivery::WebhookResponse {
         self.requests
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(request.clone());
-        crate::delivery::WebhookResponse {
+        crate::ports::delivery::WebhookResponse {
             status: Some(self.status),
             error: None,
             retry_after: self.retry_after,

@@ -1,7 +1,8 @@
 //! The delivery queue on SQS.
 
-use crate::delivery::{DeliveryMessage, DeliveryQueue, QueueError, Redrive};
 use crate::domain::retry::{MAX_DELAY, MAX_MESSAGE_DELAY};
+use crate::model::delivery::DeliveryMessage;
+use crate::ports::delivery::{DeliveryQueue, QueueError, Redrive};
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::{
     DeleteMessageBatchRequestEntry, QueueAttributeName, SendMessageBatchRequestEntry,

@@ -5,8 +5,8 @@
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::Value;
 use shared::adapters::memory::MemoryStore;
-use shared::delivery::DeliveryQueue;
 use shared::domain::target::{Resolver, TargetPolicy};
+use shared::ports::delivery::DeliveryQueue;
 use shared::service::Api;
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -102,7 +102,7 @@ pub trait AnyStore:
     + shared::ports::PhotoStore
     + shared::ports::SubscriptionStore
     + shared::ports::EventStore
-    + shared::delivery::DeliveryStore
+    + shared::ports::delivery::DeliveryStore
 {
 }
 
@@ -112,7 +112,7 @@ impl<T> AnyStore for T where
         + shared::ports::PhotoStore
         + shared::ports::SubscriptionStore
         + shared::ports::EventStore
-        + shared::delivery::DeliveryStore
+        + shared::ports::delivery::DeliveryStore
 {
 }
 
@@ -197,7 +197,7 @@ where
         + shared::ports::PhotoStore
         + shared::ports::SubscriptionStore
         + shared::ports::EventStore
-        + shared::delivery::DeliveryStore
+        + shared::ports::delivery::DeliveryStore
         + 'static,
     R: Resolver + 'static,
     Q: DeliveryQueue + 'static,

@@ -5,6 +5,8 @@
 use crate::model::{Account, Event, Page, Photo, Subscription, User};
 use std::future::Future;
 
+pub mod delivery;
+
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// A uniqueness or version condition failed.

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod delivery;
+
 /// RFC 3339 UTC time with milliseconds, as every timestamp in the API is written.
 #[must_use]
 pub fn now() -> String {

@@ -3,9 +3,15 @@
 
 #![allow(clippy::unwrap_used)]
 
+use super::Pipeline;
+use super::batch::unix_ms;
 use super::pipeline_tests::{NoDns, setup};
-use super::*;
 use crate::adapters::memory::{MemoryQueue, MemoryStore, RecordingSender};
+use crate::domain::retry::RetrySchedule;
+use crate::model::delivery::{Attempt, Continuation, DeliveryMessage, DeliveryState};
+use crate::ports::delivery::DeliveryStore;
+use aws_lambda_events::event::sqs::SqsMessage;
+use std::time::{Duration, SystemTime};
 
 type TestPipeline = Pipeline<MemoryStore, MemoryQueue, RecordingSender, NoDns>;
 

@@ -1,0 +1,80 @@
+//! After a batch's write: the log line of each delivery, and what its outcome entails for the
+//! subscription (healthy again, failing, disabled).
+
+use super::attempt::Planned;
+use super::{DeliverySettings, Disposition, PipelineError};
+use crate::model::delivery::DeliveryState;
+use crate::model::now;
+use crate::ports::delivery::DeliveryStore;
+
+/// After the batch's write: the log line, and what the outcome entails for the subscription.
+pub(super) async fn follow_up<S: DeliveryStore>(
+    store: &S,
+    settings: &DeliverySettings,
+    plan: Planned<'_>,
+) -> Result<Disposition, PipelineError> {
+    let message = plan.delivery.message;
+    let account = &message.account_id;
+    let Some(record) = &plan.record else {
+        return Ok(plan.disposition);
+    };
+    // One line per delivery, kept short (CloudWatch bills each byte): the delivery id is a hash
+    // of the two ids, and the request id comes with the invocation's span.
+    let attempt = record.attempt.as_ref();
+    tracing::info!(
+        event_id = %message.event_id,
+        subscription_id = %message.subscription_id,
+        attempt = plan.delivery.attempt,
+        status = record.status.status.as_str(),
+        status_code = attempt.and_then(|a| a.status_code),
+        error = attempt.and_then(|a| a.error.as_deref()),
+        duration_ms = attempt.map(|a| a.duration_ms),
+        "delivery"
+    );
+    let Some(sent) = plan.sent else {
+        return Ok(plan.disposition);
+    };
+    if sent.delivered {
+        if sent.was_failing {
+            store.mark_healthy(account, &sent.subscription_id).await?;
+        }
+    } else if sent.gone {
+        store
+            .deactivate(
+                account,
+                &sent.subscription_id,
+                "the endpoint answered 410 Gone",
+            )
+            .await?;
+    } else {
+        disable_if_failing_too_long(store, settings, account, &sent.subscription_id).await?;
+        if record.status.status == DeliveryState::Failed {
+            tracing::warn!(delivery_id = %message.delivery_id, attempts = plan.delivery.attempt, "delivery exhausted its attempts; it goes to the dead-letter queue");
+        }
+    }
+    Ok(plan.disposition)
+}
+
+/// Deactivates a subscription whose deliveries have all failed for longer than the window.
+async fn disable_if_failing_too_long<S: DeliveryStore>(
+    store: &S,
+    settings: &DeliverySettings,
+    account: &str,
+    subscription_id: &str,
+) -> Result<(), PipelineError> {
+    let since = store.mark_failing(account, subscription_id, &now()).await?;
+    let failing_for = chrono::DateTime::parse_from_rfc3339(&since)
+        .ok()
+        .and_then(|since| {
+            (chrono::Utc::now() - since.with_timezone(&chrono::Utc))
+                .to_std()
+                .ok()
+        })
+        .unwrap_or_default();
+    if failing_for > settings.disable_after {
+        let reason = format!("every delivery has failed since {since}");
+        store.deactivate(account, subscription_id, &reason).await?;
+        tracing::warn!(subscription_id, %since, "subscription disabled after failing for too long");
+    }
+    Ok(())
+}

@@ -1,0 +1,55 @@
+//! The signed request (Standard Webhooks) to a subscription's URL, after the target policy.
+
+use super::DeliverySettings;
+use crate::domain::signature;
+use crate::domain::target::Resolver;
+use crate::model::{Event, Subscription};
+use crate::ports::delivery::{WebhookRequest, WebhookResponse, WebhookSender};
+
+/// Builds, checks and sends the signed request.
+pub(super) async fn send<W: WebhookSender, R: Resolver>(
+    sender: &W,
+    resolver: &R,
+    settings: &DeliverySettings,
+    subscription: &Subscription,
+    event: &Event,
+) -> WebhookResponse {
+    let refused = |error: String| WebhookResponse {
+        status: None,
+        error: Some(error),
+        retry_after: None,
+        body: None,
+    };
+    if let Err(error) = settings.targets.check(&subscription.url, resolver).await {
+        return refused(format!("refused_target: {error}"));
+    }
+    let body = event.representation().to_string().into_bytes();
+    let timestamp = chrono::Utc::now().timestamp();
+    let current = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let secrets: Vec<&str> = subscription
+        .secrets
+        .iter()
+        .filter(|s| {
+            s.expires_at
+                .as_deref()
+                .is_none_or(|until| until > current.as_str())
+        })
+        .map(|s| s.secret.as_str())
+        .collect();
+    let signature = match signature::sign(&secrets, &event.id, timestamp, &body) {
+        Ok(signature) => signature,
+        Err(error) => return refused(format!("signing: {error}")),
+    };
+    let request = WebhookRequest {
+        url: subscription.url.clone(),
+        headers: vec![
+            ("content-type", "application/json".to_owned()),
+            ("user-agent", format!("{} (+webhooks)", crate::PRODUCT)),
+            ("webhook-id", event.id.clone()),
+            ("webhook-timestamp", timestamp.to_string()),
+            ("webhook-signature", signature),
+        ],
+        body,
+    };
+    sender.post(&request).await
+}

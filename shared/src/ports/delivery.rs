@@ -1,0 +1,171 @@
+//! What the delivery pipeline needs: the delivery queue, the store of statuses and attempts, and
+//! the webhook sender.
+
+use super::StoreError;
+use crate::model::delivery::{Attempt, DeliveryMessage, DeliveryStatus};
+use crate::model::{Event, Page, Subscription};
+use serde::Serialize;
+use std::future::Future;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("queue unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// The delivery queue.
+pub trait DeliveryQueue: Send + Sync {
+    /// Enqueues every message (in batches of 10, retrying entries a batch reports as failed).
+    fn send(
+        &self,
+        messages: &[DeliveryMessage],
+    ) -> impl Future<Output = Result<(), QueueError>> + Send;
+    /// Hides a received message for `delay` (its next attempt).
+    fn delay(
+        &self,
+        receipt_handle: &str,
+        delay: Duration,
+    ) -> impl Future<Output = Result<(), QueueError>> + Send;
+    /// Enqueues one message that becomes visible after `delay` (at most 15 min).
+    fn send_later(
+        &self,
+        message: &DeliveryMessage,
+        delay: Duration,
+    ) -> impl Future<Output = Result<(), QueueError>> + Send;
+    /// Puts a delivery that used its last attempt on the dead-letter queue.
+    fn dead_letter(
+        &self,
+        message: &DeliveryMessage,
+    ) -> impl Future<Output = Result<(), QueueError>> + Send;
+    /// Moves dead-lettered deliveries back onto the queue (at most `max` when copied one by one).
+    fn redrive(&self, max: usize) -> impl Future<Output = Result<Redrive, QueueError>> + Send;
+}
+
+/// How a redrive was done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Redrive {
+    /// `move_task` (SQS's `StartMessageMoveTask`, which runs on) or `copy` (receive, send, delete).
+    pub method: &'static str,
+    /// Messages moved, when copied; for a move task, the dead-letter count when it started.
+    pub messages: u64,
+}
+
+/// Which delivery: the account, the event and the subscription.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DeliveryKey {
+    pub account_id: String,
+    pub event_id: String,
+    pub subscription_id: String,
+}
+
+impl DeliveryKey {
+    #[must_use]
+    pub fn of(message: &DeliveryMessage) -> Self {
+        Self {
+            account_id: message.account_id.clone(),
+            event_id: message.event_id.clone(),
+            subscription_id: message.subscription_id.clone(),
+        }
+    }
+}
+
+/// A delivery's new status, with the attempt that led to it (none for a skip).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    pub account_id: String,
+    pub attempt: Option<Attempt>,
+    pub status: DeliveryStatus,
+}
+
+/// What one delivery reads before it is sent.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryContext {
+    pub subscription: Option<Subscription>,
+    pub event: Option<Event>,
+    /// The delivery's latest status, if it has one.
+    pub status: Option<DeliveryStatus>,
+    /// Whether the subscription is marked failing (`mark_failing` without `mark_healthy` since).
+    pub failing: bool,
+}
+
+/// What the delivery pipeline keeps: statuses, attempts, and subscription deactivation.
+pub trait DeliveryStore: Send + Sync {
+    /// Notes that a delivery to the subscription failed; returns since when its deliveries have
+    /// all been failing (this failure's time when it is the first).
+    fn mark_failing(
+        &self,
+        account: &str,
+        subscription_id: &str,
+        at: &str,
+    ) -> impl Future<Output = Result<String, StoreError>> + Send;
+    /// Notes that a delivery to the subscription succeeded.
+    fn mark_healthy(
+        &self,
+        account: &str,
+        subscription_id: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Every active-or-not subscription of an account whose filters match `event_type`, in as
+    /// few reads as the store allows (DynamoDB: one Query page per MB).
+    fn matching_subscriptions(
+        &self,
+        account: &str,
+        event_type: &str,
+    ) -> impl Future<Output = Result<Vec<Subscription>, StoreError>> + Send;
+    /// Everything the deliveries of one batch read, together and as cheaply as the store allows
+    /// (DynamoDB: one eventually consistent `BatchGetItem`, each item asked once), in the order
+    /// of `keys`. A subscription or event reported missing or inactive here may only not have
+    /// been replicated yet: `deliver` confirms with strong reads before skipping.
+    fn delivery_contexts(
+        &self,
+        keys: &[DeliveryKey],
+    ) -> impl Future<Output = Result<Vec<DeliveryContext>, StoreError>> + Send;
+    /// Writes the statuses and attempts of a batch of deliveries (DynamoDB: `BatchWriteItem`s of
+    /// plain puts, 1 write unit per item up to 1 KB).
+    fn record_deliveries(
+        &self,
+        records: &[Recorded],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn deliveries_of_event(
+        &self,
+        account: &str,
+        event_id: &str,
+    ) -> impl Future<Output = Result<Vec<DeliveryStatus>, StoreError>> + Send;
+    /// Newest first.
+    fn attempts_of_subscription(
+        &self,
+        account: &str,
+        subscription_id: &str,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = Result<Page<Attempt>, StoreError>> + Send;
+    /// Sets `active = false` with a reason (no-op when the subscription is gone).
+    fn deactivate(
+        &self,
+        account: &str,
+        subscription_id: &str,
+        reason: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// A signed POST to send.
+#[derive(Debug, Clone)]
+pub struct WebhookRequest {
+    pub url: String,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Vec<u8>,
+}
+
+/// What came back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookResponse {
+    pub status: Option<u16>,
+    pub error: Option<String>,
+    pub retry_after: Option<Duration>,
+    pub body: Option<String>,
+}
+
+/// Sends webhooks.
+pub trait WebhookSender: Send + Sync {
+    fn post(&self, request: &WebhookRequest) -> impl Future<Output = WebhookResponse> + Send;
+}
