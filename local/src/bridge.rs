@@ -12,7 +12,7 @@
 //!   listed in `batchItemFailures` are deleted; the rest reappear after their visibility
 //!   timeout. A failed invocation, or a response naming an unknown id, deletes nothing.
 
-use crate::invoke::{InvokeError, Invoker};
+use crate::invoke::{InvokeError, Invoker, invoke_within};
 use crate::provision::{Clients, Stack};
 use aws_sdk_dynamodbstreams::types::{Record, ShardIteratorType};
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
@@ -38,6 +38,8 @@ pub enum BridgeError {
 #[derive(Debug, Clone)]
 pub struct StreamMapping {
     pub function: String,
+    /// The function's `Timeout`: a longer invocation fails, as on Lambda.
+    pub timeout: Duration,
     pub stream_arn: String,
     pub batch_size: usize,
     /// `None`: retry until the record expires (Lambda's `-1`).
@@ -55,6 +57,8 @@ pub struct StreamMapping {
 #[derive(Debug, Clone)]
 pub struct QueueMapping {
     pub function: String,
+    /// The function's `Timeout`: a longer invocation fails, as on Lambda.
+    pub timeout: Duration,
     pub queue_url: String,
     pub queue_arn: String,
     pub batch_size: i32,
@@ -173,6 +177,7 @@ impl Mappings {
                         .collect::<Result<Vec<Value>, _>>()?;
                     mappings.streams.push(StreamMapping {
                         function: function.binary.clone(),
+                        timeout: function.timeout,
                         stream_arn: stream_arn.to_owned(),
                         batch_size: usize::try_from(number("BatchSize").unwrap_or(100))
                             .unwrap_or(100)
@@ -206,6 +211,7 @@ impl Mappings {
                     }
                     mappings.queues.push(QueueMapping {
                         function: function.binary.clone(),
+                        timeout: function.timeout,
                         queue_url: queue.url.clone(),
                         queue_arn: queue.arn.clone(),
                         batch_size: i32::try_from(batch_size).unwrap_or(10),
@@ -505,10 +511,13 @@ impl<I: Invoker> StreamPoller<I> {
             if batch.is_empty() {
                 continue;
             }
-            let outcome = self
-                .invoker
-                .invoke(&self.mapping.function, json!({ "Records": batch }))
-                .await;
+            let outcome = invoke_within(
+                &*self.invoker,
+                &self.mapping.function,
+                self.mapping.timeout,
+                json!({ "Records": batch }),
+            )
+            .await;
             let retry_from = match outcome {
                 Ok(response) => match first_failed_index(&response, &batch) {
                     None => continue,
@@ -743,10 +752,13 @@ impl<I: Invoker> QueuePoller<I> {
             return Ok(());
         }
         let records: Vec<Value> = messages.iter().map(|m| self.lambda_message(m)).collect();
-        let failed: HashSet<String> = match self
-            .invoker
-            .invoke(&self.mapping.function, json!({ "Records": records }))
-            .await
+        let failed: HashSet<String> = match invoke_within(
+            &*self.invoker,
+            &self.mapping.function,
+            self.mapping.timeout,
+            json!({ "Records": records }),
+        )
+        .await
         {
             Ok(response) => {
                 let ids: HashSet<&str> = messages

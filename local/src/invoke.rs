@@ -28,6 +28,26 @@ pub trait Invoker: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Value, InvokeError>> + Send;
 }
 
+/// Invokes as Lambda does with respect to time: an invocation still running after `timeout` (the
+/// function's `Timeout`) fails, and is dropped.
+///
+/// # Errors
+/// As [`Invoker::invoke`], and `Function` ("Task timed out") past the timeout.
+pub async fn invoke_within<I: Invoker>(
+    invoker: &I,
+    function: &str,
+    timeout: std::time::Duration,
+    payload: Value,
+) -> Result<Value, InvokeError> {
+    match tokio::time::timeout(timeout, invoker.invoke(function, payload)).await {
+        Ok(result) => result,
+        Err(_) => Err(InvokeError::Function {
+            function: function.to_owned(),
+            message: format!("Task timed out after {:.2} seconds", timeout.as_secs_f64()),
+        }),
+    }
+}
+
 /// The Lambda Invoke API (`POST /2015-03-31/functions/<name>/invocations`), as served by
 /// `cargo lambda watch` locally and by Lambda itself.
 #[derive(Clone)]
@@ -192,5 +212,37 @@ impl Invoker for InProcess {
                 message: join.to_string(),
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// Answers after its duration.
+    struct Slow(Duration);
+
+    impl Invoker for Slow {
+        async fn invoke(&self, _function: &str, payload: Value) -> Result<Value, InvokeError> {
+            tokio::time::sleep(self.0).await;
+            Ok(payload)
+        }
+    }
+
+    #[tokio::test]
+    async fn an_invocation_past_the_function_timeout_fails_like_on_lambda() {
+        let slow = Slow(Duration::from_secs(60));
+        let result = invoke_within(&slow, "deliver", Duration::from_millis(50), Value::Null).await;
+        assert_eq!(
+            result,
+            Err(InvokeError::Function {
+                function: "deliver".into(),
+                message: "Task timed out after 0.05 seconds".into()
+            })
+        );
+        let quick = Slow(Duration::from_millis(1));
+        let result = invoke_within(&quick, "deliver", Duration::from_secs(30), Value::Null).await;
+        assert_eq!(result, Ok(Value::Null));
     }
 }

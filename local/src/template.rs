@@ -43,6 +43,9 @@ pub struct FunctionDef {
     pub environment: Map<String, Value>,
     /// `Properties.Events`, by name.
     pub events: BTreeMap<String, EventDef>,
+    /// `Timeout` (the function's, else `Globals`', else Lambda's default of 3 s): an invocation
+    /// that runs longer fails.
+    pub timeout: std::time::Duration,
 }
 
 /// One event source of a function.
@@ -157,6 +160,9 @@ impl Template {
     /// # Errors
     /// A function has no `Metadata.BuildProperties.Binary`.
     pub fn functions(&self) -> Result<Vec<FunctionDef>, TemplateError> {
+        let default_timeout = self.root["Globals"]["Function"]["Timeout"]
+            .as_u64()
+            .unwrap_or(3);
         let globals = self.root["Globals"]["Function"]["Environment"]["Variables"]
             .as_object()
             .cloned()
@@ -195,6 +201,9 @@ impl Template {
                     binary,
                     environment,
                     events,
+                    timeout: std::time::Duration::from_secs(
+                        properties["Timeout"].as_u64().unwrap_or(default_timeout),
+                    ),
                 })
             })
             .collect()

@@ -100,6 +100,21 @@ fn the_project_template_parses() {
         .into_iter()
         .map(|f| f.binary)
         .collect();
+    let timeout = |binary: &str| {
+        template
+            .functions()
+            .unwrap()
+            .into_iter()
+            .find(|f| f.binary == binary)
+            .unwrap()
+            .timeout
+    };
+    assert_eq!(timeout("deliver"), std::time::Duration::from_secs(30));
+    assert_eq!(
+        timeout("resources"),
+        std::time::Duration::from_secs(10),
+        "Globals"
+    );
     let routes = template.http_routes().unwrap();
     let authorizer = |path: &str| {
         routes
