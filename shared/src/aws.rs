@@ -5,9 +5,9 @@
 
 use crate::adapters::dynamodb::DynamoStore;
 use crate::adapters::secrets_manager::SecretsManagerSecret;
+use crate::api::Api;
 use crate::config::{ApiConfig, ConfigError};
 use crate::domain::target::SystemResolver;
-use crate::service::Api;
 
 /// The variables `template.yaml` declares on every function for `sam local invoke` only (which
 /// passes a function only declared variables): endpoint overrides, empty when deployed, and the

@@ -3,6 +3,7 @@
 //! the result.
 
 pub mod adapters;
+pub mod api;
 pub mod auth;
 pub mod aws;
 pub mod config;
@@ -13,7 +14,6 @@ pub mod http;
 pub mod logging;
 pub mod model;
 pub mod ports;
-pub mod service;
 
 /// The name this project sends as `User-Agent` and shows in its responses.
 pub const PRODUCT: &str = concat!("rusthook/", env!("CARGO_PKG_VERSION"));

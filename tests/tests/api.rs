@@ -549,8 +549,8 @@ async fn api_account(api: &TestApi, key: &str) -> String {
         .await
         .unwrap()
     {
-        shared::service::Caller::Account(id) => id,
-        shared::service::Caller::Admin => panic!("not an account key"),
+        shared::api::Caller::Account(id) => id,
+        shared::api::Caller::Admin => panic!("not an account key"),
     }
 }
 

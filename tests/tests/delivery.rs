@@ -14,13 +14,13 @@ use serde_json::{Value, json};
 use shared::adapters::dynamodb::DynamoStore;
 use shared::adapters::http_sender::HttpSender;
 use shared::adapters::sqs::SqsQueue;
+use shared::api::Api;
 use shared::delivery::{DeliverySettings, Pipeline};
 use shared::domain::retry::RetrySchedule;
 use shared::domain::signature;
 use shared::domain::target::{SystemResolver, TargetPolicy};
 use shared::model::delivery::DeliveryState;
 use shared::ports::delivery::DeliveryStore;
-use shared::service::Api;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -263,8 +263,8 @@ async fn a_failing_receiver_is_retried_with_the_same_id_and_fresh_signatures() {
         .await
         .unwrap()
     {
-        shared::service::Caller::Account(id) => id,
-        shared::service::Caller::Admin => unreachable!(),
+        shared::api::Caller::Account(id) => id,
+        shared::api::Caller::Admin => unreachable!(),
     };
     eventually("delivered on the third attempt", WAIT, || async {
         let status = status_of(&world.store, &acc, &event_id, &subscription).await;
@@ -545,8 +545,8 @@ async fn account_id(api: &Api<DynamoStore, FixedDns, SqsQueue>, key: &str) -> St
         .await
         .unwrap()
     {
-        shared::service::Caller::Account(id) => id,
-        shared::service::Caller::Admin => unreachable!(),
+        shared::api::Caller::Account(id) => id,
+        shared::api::Caller::Admin => unreachable!(),
     }
 }
 

@@ -11,8 +11,8 @@ use common::fresh_stack;
 use devstack::provision::{Clients, Stack};
 use serde_json::{Value, json};
 use shared::adapters::dynamodb::{DynamoStore, event_from_item};
+use shared::api::Api;
 use shared::model::Event;
-use shared::service::Api;
 
 async fn dynamo_api(
     test: &str,
@@ -70,8 +70,8 @@ async fn account_id(
         .await
         .unwrap()
     {
-        shared::service::Caller::Account(id) => id,
-        shared::service::Caller::Admin => panic!("admin"),
+        shared::api::Caller::Account(id) => id,
+        shared::api::Caller::Admin => panic!("admin"),
     }
 }
 

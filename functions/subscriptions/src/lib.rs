@@ -2,12 +2,12 @@
 //! OpenAPI document of the whole API.
 
 use lambda_http::{Body, Request, Response, http::StatusCode};
+use shared::api::{Api, Caller, PageRequest};
 use shared::domain::target::Resolver;
 use shared::error::{ApiError, ApiResult};
 use shared::http::{Routes, header, json as json_response, json_body, query, route};
 use shared::ports::delivery::{DeliveryQueue, DeliveryStore};
 use shared::ports::{AccountStore, EventStore, PhotoStore, SubscriptionStore, UserStore};
-use shared::service::{Api, Caller, PageRequest};
 
 /// Every route this function serves; `template.yaml` routes exactly these here.
 /// The environment variables this function needs (`template.yaml` must set each).

@@ -5,9 +5,9 @@
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::Value;
 use shared::adapters::memory::MemoryStore;
+use shared::api::Api;
 use shared::domain::target::{Resolver, TargetPolicy};
 use shared::ports::delivery::DeliveryQueue;
-use shared::service::Api;
 use std::collections::HashMap;
 use std::net::IpAddr;
 

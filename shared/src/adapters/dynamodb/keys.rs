@@ -1,0 +1,130 @@
+//! Every `pk` / `sk` format of the two tables, once. Stored items carry these strings, so each
+//! format is fixed: the tests below hold them to the layout `mod.rs` describes.
+
+/// The partition of everything an account owns (data table and events table).
+#[must_use]
+pub fn account(account: &str) -> String {
+    format!("ACC#{account}")
+}
+
+/// The sort key of the account item itself.
+pub const ACCOUNT_SK: &str = "ACCOUNT";
+
+/// The partition of an API key's item (by the key's hash), which names its account.
+#[must_use]
+pub fn api_key(key_hash: &str) -> String {
+    format!("KEY#{key_hash}")
+}
+
+/// The sort key of an API key's item.
+pub const API_KEY_SK: &str = "KEY";
+
+pub const USER_PREFIX: &str = "USER#";
+
+#[must_use]
+pub fn user(id: &str) -> String {
+    format!("{USER_PREFIX}{id}")
+}
+
+/// The item that keeps a username unique within its account (case-insensitively).
+#[must_use]
+pub fn username(name: &str) -> String {
+    format!("USERNAME#{}", name.to_lowercase())
+}
+
+#[must_use]
+pub fn photo(id: &str) -> String {
+    format!("PHOTO#{id}")
+}
+
+pub const SUBSCRIPTION_PREFIX: &str = "SUB#";
+
+#[must_use]
+pub fn subscription(id: &str) -> String {
+    format!("{SUBSCRIPTION_PREFIX}{id}")
+}
+
+/// The failing mark of a subscription (present while its deliveries fail).
+#[must_use]
+pub fn health(subscription_id: &str) -> String {
+    format!("HEALTH#{subscription_id}")
+}
+
+/// An `Idempotency-Key` of `POST /api/v1/events`.
+#[must_use]
+pub fn idempotency(key: &str) -> String {
+    format!("IDEM#{key}")
+}
+
+pub const EVENT_PREFIX: &str = "EVT#";
+
+/// An event's sort key (events table), also its `gsi1` sort key.
+#[must_use]
+pub fn event(id: &str) -> String {
+    format!("{EVENT_PREFIX}{id}")
+}
+
+/// The `gsi1` partition of an account's events of one type.
+#[must_use]
+pub fn events_of_type(account: &str, event_type: &str) -> String {
+    format!("ACC#{account}#TYPE#{event_type}")
+}
+
+/// A delivery's latest status.
+#[must_use]
+pub fn delivery(event_id: &str, subscription_id: &str) -> String {
+    format!("{}{subscription_id}", deliveries_of_event(event_id))
+}
+
+/// The prefix of every delivery status of one event.
+#[must_use]
+pub fn deliveries_of_event(event_id: &str) -> String {
+    format!("DLV#{event_id}#")
+}
+
+/// One attempt of the attempt log: per subscription, by time (so a query reads newest first).
+#[must_use]
+pub fn attempt(subscription_id: &str, attempted_at: &str, delivery_id: &str, n: u32) -> String {
+    format!(
+        "{}{attempted_at}#{delivery_id}#{n:02}",
+        attempts_of_subscription(subscription_id)
+    )
+}
+
+/// The prefix of a subscription's attempt log.
+#[must_use]
+pub fn attempts_of_subscription(subscription_id: &str) -> String {
+    format!("ATT#{subscription_id}#")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_are_the_stored_ones() {
+        assert_eq!(account("acc_1"), "ACC#acc_1");
+        assert_eq!(api_key("ab12"), "KEY#ab12");
+        assert_eq!(user("usr_1"), "USER#usr_1");
+        assert!(user("usr_1").starts_with(USER_PREFIX));
+        assert_eq!(username("Adam12"), "USERNAME#adam12");
+        assert_eq!(photo("p1"), "PHOTO#p1");
+        assert_eq!(subscription("sub_1"), "SUB#sub_1");
+        assert!(subscription("sub_1").starts_with(SUBSCRIPTION_PREFIX));
+        assert_eq!(health("sub_1"), "HEALTH#sub_1");
+        assert_eq!(idempotency("k-1"), "IDEM#k-1");
+        assert_eq!(event("evt_1"), "EVT#evt_1");
+        assert!(event("evt_1").starts_with(EVENT_PREFIX));
+        assert_eq!(
+            events_of_type("acc_1", "user.created"),
+            "ACC#acc_1#TYPE#user.created"
+        );
+        assert_eq!(delivery("evt_1", "sub_1"), "DLV#evt_1#sub_1");
+        assert!(delivery("evt_1", "sub_1").starts_with(&deliveries_of_event("evt_1")));
+        assert_eq!(
+            attempt("sub_1", "2026-01-01T00:00:00.000Z", "dlv_1", 3),
+            "ATT#sub_1#2026-01-01T00:00:00.000Z#dlv_1#03"
+        );
+        assert!(attempt("sub_1", "t", "d", 1).starts_with(&attempts_of_subscription("sub_1")));
+    }
+}

@@ -1,0 +1,143 @@
+//! Subscriptions, and the filter that finds those matching an event type.
+
+use super::DynamoStore;
+use super::calls::store_error;
+use super::codec::{Item, item, record, s};
+use super::keys;
+use crate::model::{Page, Subscription};
+use crate::ports::{StoreError, StoreResult, SubscriptionStore};
+use aws_sdk_dynamodb::types::AttributeValue;
+
+/// The filter that keeps subscriptions whose list holds the type, its `noun.*`, or `*`.
+pub(super) fn matching_filter(
+    event_type: &str,
+) -> (&'static str, Vec<(&'static str, AttributeValue)>) {
+    let noun = event_type
+        .split_once('.')
+        .map_or(event_type, |(noun, _)| noun);
+    let values = vec![
+        (":exact", s(event_type)),
+        (":noun", s(format!("{noun}.*"))),
+        (":all", s("*")),
+    ];
+    (
+        "contains(event_types, :exact) OR contains(event_types, :noun) OR contains(event_types, :all)",
+        values,
+    )
+}
+
+fn subscription_item(subscription: &Subscription) -> StoreResult<Item> {
+    item(
+        subscription,
+        keys::account(&subscription.account_id),
+        keys::subscription(&subscription.id),
+        "subscription",
+    )
+}
+
+impl SubscriptionStore for DynamoStore {
+    async fn create_subscription(&self, subscription: &Subscription) -> StoreResult<()> {
+        let item = subscription_item(subscription)?;
+        self.client
+            .put_item()
+            .table_name(&self.data_table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(|e| {
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception())
+                {
+                    StoreError::Conflict
+                } else {
+                    store_error(&e)
+                }
+            })?;
+        Ok(())
+    }
+
+    async fn get_subscription(&self, account: &str, id: &str) -> StoreResult<Option<Subscription>> {
+        self.get(
+            &self.data_table,
+            keys::account(account),
+            keys::subscription(id),
+        )
+        .await?
+        .map(record)
+        .transpose()
+    }
+
+    async fn update_subscription(
+        &self,
+        subscription: &Subscription,
+        expected_updated_at: &str,
+    ) -> StoreResult<()> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.data_table)
+            .set_item(Some(subscription_item(subscription)?))
+            .condition_expression("attribute_exists(pk) AND updated_at = :seen")
+            .expression_attribute_values(":seen", s(expected_updated_at))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                match self
+                    .get_subscription(&subscription.account_id, &subscription.id)
+                    .await?
+                {
+                    None => Err(StoreError::NotFound),
+                    Some(_) => Err(StoreError::Conflict),
+                }
+            }
+            Err(e) => Err(store_error(&e)),
+        }
+    }
+
+    async fn delete_subscription(&self, account: &str, id: &str) -> StoreResult<()> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.data_table)
+            .key("pk", s(keys::account(account)))
+            .key("sk", s(keys::subscription(id)))
+            .condition_expression("attribute_exists(pk)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Err(StoreError::NotFound)
+            }
+            Err(e) => Err(store_error(&e)),
+        }
+    }
+
+    async fn list_subscriptions(
+        &self,
+        account: &str,
+        matching: Option<&str>,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> StoreResult<Page<Subscription>> {
+        // A filter list matches an event type when it holds the type, its `noun.*`, or `*`.
+        self.query_page(
+            account,
+            keys::SUBSCRIPTION_PREFIX,
+            matching.map(matching_filter),
+            limit,
+            cursor,
+            true,
+        )
+        .await
+    }
+}

@@ -1,0 +1,72 @@
+//! Who is calling, and accounts (admin).
+
+use super::{Api, Caller};
+use crate::domain::ids::{IdKind, new_id};
+use crate::domain::secrets;
+use crate::domain::target::Resolver;
+use crate::error::{ApiError, ApiResult};
+use crate::model::{Account, now};
+use crate::ports::delivery::{DeliveryQueue, DeliveryStore};
+use crate::ports::{AccountStore, EventStore, PhotoStore, SubscriptionStore, UserStore};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewAccount {
+    pub name: String,
+}
+
+impl<S, R, Q> Api<S, R, Q>
+where
+    S: AccountStore + UserStore + PhotoStore + SubscriptionStore + EventStore + DeliveryStore,
+    R: Resolver,
+    Q: DeliveryQueue,
+{
+    /// Who an `Authorization` header belongs to ([`crate::auth::authenticate`]).
+    ///
+    /// # Errors
+    /// `Unauthorized` when it is missing, not `Bearer`, or matches no key.
+    pub async fn authenticate(&self, authorization: Option<&str>) -> ApiResult<Caller> {
+        crate::auth::authenticate(&self.store, self.admin_key.as_deref(), authorization).await
+    }
+
+    /// The caller of a request: the one API Gateway's authorizer vouched for, else (a direct
+    /// invocation) the one its `Authorization` header names.
+    ///
+    /// # Errors
+    /// As [`Api::authenticate`] when nothing vouched for the caller.
+    pub async fn identify(
+        &self,
+        vouched: Option<Caller>,
+        authorization: Option<&str>,
+    ) -> ApiResult<Caller> {
+        match vouched {
+            Some(caller) => Ok(caller),
+            None => self.authenticate(authorization).await,
+        }
+    }
+
+    /// Creates an account; returns it with its API key (the only time the key is shown).
+    ///
+    /// # Errors
+    /// Invalid name; storage failure.
+    pub async fn create_account(&self, input: NewAccount) -> ApiResult<Value> {
+        let name = input.name.trim().to_owned();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(ApiError::invalid("name", "must be 1 to 100 characters"));
+        }
+        let account = Account {
+            id: new_id(IdKind::Account),
+            name,
+            created_at: now(),
+        };
+        let key = secrets::new_api_key();
+        self.store
+            .create_account(&account, &secrets::api_key_hash(&key))
+            .await?;
+        Ok(
+            json!({"id": account.id, "name": account.name, "created_at": account.created_at, "api_key": key}),
+        )
+    }
+}

@@ -1,0 +1,253 @@
+//! Events: published (with an idempotency key), read with their deliveries, listed, resent;
+//! the attempt log of a subscription, and the dead-letter redrive (admin).
+
+use super::{Api, PageRequest, finish, new_event, page_json};
+use crate::domain::event_type;
+use crate::domain::target::Resolver;
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::model::delivery::{DeliveryMessage, DeliveryState};
+use crate::model::{Event, Subscription};
+use crate::ports::delivery::{DeliveryQueue, DeliveryStore};
+use crate::ports::{AccountStore, EventStore, PhotoStore, Published, SubscriptionStore, UserStore};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// How long an `Idempotency-Key` is remembered.
+pub const IDEMPOTENCY_SECONDS: i64 = 24 * 3600;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResendRequest {
+    pub subscription_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewEvent {
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub payload: Value,
+}
+
+impl<S, R, Q> Api<S, R, Q>
+where
+    S: AccountStore + UserStore + PhotoStore + SubscriptionStore + EventStore + DeliveryStore,
+    R: Resolver,
+    Q: DeliveryQueue,
+{
+    /// Publishes a custom event. With an idempotency key used in the last 24 hours, returns the
+    /// event it made and creates nothing; the flag says which happened.
+    ///
+    /// # Errors
+    /// Invalid type, payload or key; storage failure.
+    pub async fn publish_event(
+        &self,
+        account: &str,
+        input: NewEvent,
+        idempotency_key: Option<&str>,
+    ) -> ApiResult<(Value, bool)> {
+        let mut errors = Vec::new();
+        if !event_type::is_event_type(&input.event_type) {
+            errors.push(FieldError::new(
+                "type",
+                "must be noun.verb (lowercase a-z, 0-9, _)",
+            ));
+        } else if input.event_type.starts_with("webhook.") {
+            errors.push(FieldError::new("type", "the webhook.* types are reserved"));
+        }
+        if !input.payload.is_object() {
+            errors.push(FieldError::new("payload", "must be a JSON object"));
+        }
+        if let Some(key) = idempotency_key
+            && (key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            errors.push(FieldError::new(
+                "Idempotency-Key",
+                "must be 1 to 255 visible ASCII characters",
+            ));
+        }
+        finish(errors)?;
+        let published = new_event(account, &input.event_type, input.payload);
+        let key =
+            idempotency_key.map(|k| (k, chrono::Utc::now().timestamp() + IDEMPOTENCY_SECONDS));
+        match self.store.publish(&published, key).await? {
+            Published::Created => Ok((
+                json!({"id": published.id, "type": published.event_type, "created_at": published.created_at}),
+                false,
+            )),
+            Published::Existing(id) => {
+                let first = self
+                    .store
+                    .get_event(account, &id)
+                    .await?
+                    .ok_or(ApiError::NotFound("event"))?;
+                Ok((
+                    json!({"id": first.id, "type": first.event_type, "created_at": first.created_at}),
+                    true,
+                ))
+            }
+        }
+    }
+
+    /// # Errors
+    /// No such event in the account.
+    pub async fn get_event(&self, account: &str, id: &str) -> ApiResult<Value> {
+        let found = self
+            .store
+            .get_event(account, id)
+            .await?
+            .ok_or(ApiError::NotFound("event"))?;
+        let mut body = found.representation();
+        body["deliveries"] = Value::Array(self.deliveries(&found).await?);
+        Ok(body)
+    }
+
+    /// Per subscription: the recorded status, or `pending` for a subscription the event goes to
+    /// that has no attempt yet.
+    async fn deliveries(&self, event: &Event) -> ApiResult<Vec<Value>> {
+        let recorded = self
+            .store
+            .deliveries_of_event(&event.account_id, &event.id)
+            .await?;
+        let mut out: Vec<Value> = recorded
+            .iter()
+            .map(|d| {
+                json!({
+                    "subscription_id": d.subscription_id,
+                    "status": d.status,
+                    "attempts": d.attempts,
+                    "updated_at": d.updated_at,
+                    "next_attempt_at": d.next_attempt_at,
+                })
+            })
+            .collect();
+        let targets = match &event.subscription_id {
+            Some(id) => self
+                .store
+                .get_subscription(&event.account_id, id)
+                .await?
+                .into_iter()
+                .collect(),
+            None => {
+                self.store
+                    .matching_subscriptions(&event.account_id, &event.event_type)
+                    .await?
+            }
+        };
+        for subscription in targets.iter().filter(|s| s.active) {
+            if !recorded
+                .iter()
+                .any(|d| d.subscription_id == subscription.id)
+            {
+                out.push(json!({"subscription_id": subscription.id, "status": DeliveryState::Pending, "attempts": 0}));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Enqueues a fresh delivery of an event: to one subscription, or to every active one it
+    /// matches. Delivered before or not, it is sent again.
+    ///
+    /// # Errors
+    /// No such event or subscription; no queue in this function; queue failure.
+    pub async fn resend_event(
+        &self,
+        account: &str,
+        id: &str,
+        input: Option<ResendRequest>,
+    ) -> ApiResult<Value> {
+        let event = self
+            .store
+            .get_event(account, id)
+            .await?
+            .ok_or(ApiError::NotFound("event"))?;
+        let subscriptions: Vec<Subscription> = match input.and_then(|i| i.subscription_id) {
+            Some(subscription) => vec![self.subscription(account, &subscription).await?],
+            None => match &event.subscription_id {
+                Some(only) => self
+                    .store
+                    .get_subscription(account, only)
+                    .await?
+                    .into_iter()
+                    .collect(),
+                None => {
+                    self.store
+                        .matching_subscriptions(account, &event.event_type)
+                        .await?
+                }
+            },
+        };
+        let messages: Vec<DeliveryMessage> = subscriptions
+            .iter()
+            .filter(|s| s.active)
+            .map(|s| DeliveryMessage::new(account, &event.id, &s.id, true))
+            .collect();
+        let queue = self
+            .queue
+            .as_ref()
+            .ok_or_else(|| ApiError::Internal("resend needs DELIVERY_QUEUE_URL".into()))?;
+        queue
+            .send(&messages)
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        Ok(
+            json!({"event_id": event.id, "queued": messages.iter().map(|m| &m.subscription_id).collect::<Vec<_>>()}),
+        )
+    }
+
+    /// Moves dead-lettered deliveries back onto the delivery queue (admin).
+    ///
+    /// # Errors
+    /// No queue in this function; queue failure.
+    pub async fn redrive_dead_letters(&self) -> ApiResult<Value> {
+        let queue = self
+            .queue
+            .as_ref()
+            .ok_or_else(|| ApiError::Internal("redrive needs DELIVERY_QUEUE_URL".into()))?;
+        let done = queue
+            .redrive(10_000)
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        Ok(json!({"method": done.method, "messages": done.messages}))
+    }
+
+    /// A subscription's delivery attempts, newest first.
+    ///
+    /// # Errors
+    /// No such subscription; bad cursor.
+    pub async fn list_attempts(
+        &self,
+        account: &str,
+        id: &str,
+        page: PageRequest,
+    ) -> ApiResult<Value> {
+        self.subscription(account, id).await?;
+        let found = self
+            .store
+            .attempts_of_subscription(account, id, page.limit, page.cursor.as_deref())
+            .await?;
+        Ok(page_json(&found, |a| {
+            serde_json::to_value(a).unwrap_or(Value::Null)
+        }))
+    }
+
+    /// Newest first.
+    ///
+    /// # Errors
+    /// Invalid type filter; bad cursor; storage failure.
+    pub async fn list_events(
+        &self,
+        account: &str,
+        event_type: Option<&str>,
+        page: PageRequest,
+    ) -> ApiResult<Value> {
+        if event_type.is_some_and(|t| !event_type::is_event_type(t)) {
+            return Err(ApiError::invalid("type", "must be noun.verb"));
+        }
+        let found = self
+            .store
+            .list_events(account, event_type, page.limit, page.cursor.as_deref())
+            .await?;
+        Ok(page_json(&found, Event::representation))
+    }
+}

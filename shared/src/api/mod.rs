@@ -1,0 +1,87 @@
+//! The use-cases behind the HTTP API, one file per resource, generic over the storage ports so
+//! handlers are tested with the in-memory adapter and run on DynamoDB.
+
+mod accounts;
+mod events;
+mod photos;
+mod subscriptions;
+mod users;
+
+pub use crate::auth::Caller;
+pub use accounts::NewAccount;
+pub use events::{IDEMPOTENCY_SECONDS, NewEvent, ResendRequest};
+pub use subscriptions::{NewSubscription, SECRET_OVERLAP_SECONDS, SubscriptionChanges};
+pub use users::{NewUser, UserChanges};
+
+use crate::domain::ids::{IdKind, new_id};
+use crate::domain::target::TargetPolicy;
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::model::{Event, Page, now};
+use serde_json::{Value, json};
+
+pub const DEFAULT_PAGE: usize = 20;
+pub const MAX_PAGE: usize = 100;
+
+/// The API's use-cases over a store `S` (all ports) and a DNS resolver `R`.
+pub struct Api<S, R, Q> {
+    pub store: S,
+    pub resolver: R,
+    /// Where resends go (the delivery queue), where a function has one.
+    pub queue: Option<Q>,
+    pub targets: TargetPolicy,
+    /// The deployment's admin key; `None` disables the admin routes.
+    pub admin_key: Option<String>,
+}
+
+/// `?limit=&cursor=` of a listing.
+#[derive(Debug, Clone, Default)]
+pub struct PageRequest {
+    pub limit: usize,
+    pub cursor: Option<String>,
+}
+
+impl PageRequest {
+    /// # Errors
+    /// `limit` is not a whole number in 1..=100.
+    pub fn parse(limit: Option<&str>, cursor: Option<&str>) -> ApiResult<Self> {
+        let limit = match limit {
+            None => DEFAULT_PAGE,
+            Some(text) => match text.parse::<usize>() {
+                Ok(n) if (1..=MAX_PAGE).contains(&n) => n,
+                _ => {
+                    return Err(ApiError::invalid(
+                        "limit",
+                        format!("must be a whole number from 1 to {MAX_PAGE}"),
+                    ));
+                }
+            },
+        };
+        Ok(Self {
+            limit,
+            cursor: cursor.map(str::to_owned),
+        })
+    }
+}
+
+pub(super) fn finish(errors: Vec<FieldError>) -> ApiResult<()> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+pub(super) fn new_event(account: &str, event_type: &str, data: Value) -> Event {
+    Event {
+        id: new_id(IdKind::Event),
+        account_id: account.to_owned(),
+        event_type: event_type.to_owned(),
+        created_at: now(),
+        data,
+        subscription_id: None,
+    }
+}
+
+pub(super) fn page_json<T>(page: &Page<T>, show: impl Fn(&T) -> Value) -> Value {
+    json!({ "data": page.items.iter().map(show).collect::<Vec<_>>(), "next_cursor": page.next_cursor })
+}

@@ -1,0 +1,81 @@
+//! Photo likes (a counter per photo, with a `photo.liked` event per like).
+
+use super::{Api, new_event};
+use crate::domain::target::Resolver;
+use crate::error::{ApiError, ApiResult};
+use crate::model::{Photo, now};
+use crate::ports::delivery::{DeliveryQueue, DeliveryStore};
+use crate::ports::{
+    AccountStore, EventStore, PhotoStore, StoreError, SubscriptionStore, UserStore,
+};
+use serde_json::{Value, json};
+
+/// Conflicting concurrent likes retried before giving up with 503.
+const LIKE_ATTEMPTS: usize = 20;
+
+/// Photo ids come from the customer's own system: 1–100 characters of `[A-Za-z0-9_.-]`.
+fn check_photo_id(photo_id: &str) -> ApiResult<()> {
+    let allowed = photo_id
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+    if (1..=100).contains(&photo_id.len()) && allowed {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            "photo_id",
+            "must be 1 to 100 characters of A-Z, a-z, 0-9, _ . -",
+        ))
+    }
+}
+
+impl<S, R, Q> Api<S, R, Q>
+where
+    S: AccountStore + UserStore + PhotoStore + SubscriptionStore + EventStore + DeliveryStore,
+    R: Resolver,
+    Q: DeliveryQueue,
+{
+    /// Adds a like and emits `photo.liked`, atomically; retries when likes race.
+    ///
+    /// # Errors
+    /// Invalid photo id; storage failure; too much contention (503).
+    pub async fn like_photo(&self, account: &str, photo_id: &str) -> ApiResult<Value> {
+        check_photo_id(photo_id)?;
+        for _ in 0..LIKE_ATTEMPTS {
+            let current = self
+                .store
+                .get_photo(account, photo_id)
+                .await?
+                .map_or(0, |p| p.likes);
+            let likes = current + 1;
+            let liked = new_event(
+                account,
+                "photo.liked",
+                json!({"photo_id": photo_id, "likes": likes, "liked_at": now()}),
+            );
+            match self
+                .store
+                .like_photo(account, photo_id, current, &liked)
+                .await
+            {
+                Ok(()) => {
+                    return Ok(json!({"photo_id": photo_id, "likes": likes, "event_id": liked.id}));
+                }
+                Err(StoreError::Conflict | StoreError::Throttled) => {}
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Err(ApiError::Unavailable)
+    }
+
+    /// # Errors
+    /// A photo never liked in this account is not found.
+    pub async fn get_photo(&self, account: &str, photo_id: &str) -> ApiResult<Value> {
+        check_photo_id(photo_id)?;
+        let Photo { photo_id, likes } = self
+            .store
+            .get_photo(account, photo_id)
+            .await?
+            .ok_or(ApiError::NotFound("photo"))?;
+        Ok(json!({"photo_id": photo_id, "likes": likes}))
+    }
+}

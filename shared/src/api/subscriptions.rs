@@ -1,0 +1,292 @@
+//! Subscriptions: their URL (checked against the target policy), event-type filters, secrets
+//! and rotation, and the test event.
+
+use super::{Api, PageRequest, finish, new_event, page_json};
+use crate::domain::event_type;
+use crate::domain::ids::{IdKind, new_id};
+use crate::domain::secrets;
+use crate::domain::target::{Resolver, TargetError};
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::model::{SigningSecret, Subscription, now};
+use crate::ports::delivery::{DeliveryQueue, DeliveryStore};
+use crate::ports::{
+    AccountStore, EventStore, PhotoStore, StoreError, SubscriptionStore, UserStore,
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// How long a rotated-out secret keeps signing beside the new one.
+pub const SECRET_OVERLAP_SECONDS: i64 = 24 * 3600;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewSubscription {
+    pub url: String,
+    pub event_types: Vec<String>,
+    pub description: Option<String>,
+    pub active: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionChanges {
+    pub url: Option<String>,
+    pub event_types: Option<Vec<String>>,
+    pub description: Option<String>,
+    pub active: Option<bool>,
+}
+
+fn check_event_types(filters: &[String], errors: &mut Vec<FieldError>) -> Vec<String> {
+    if filters.is_empty() || filters.len() > 50 {
+        errors.push(FieldError::new(
+            "event_types",
+            "must list 1 to 50 event types",
+        ));
+    }
+    for (index, filter) in filters.iter().enumerate() {
+        if !event_type::is_filter(filter) {
+            errors.push(FieldError::new(
+                format!("event_types[{index}]"),
+                "must be noun.verb (lowercase a-z, 0-9, _), noun.* or *",
+            ));
+        }
+    }
+    let mut unique: Vec<String> = Vec::new();
+    for filter in filters {
+        if !unique.contains(filter) {
+            unique.push(filter.clone());
+        }
+    }
+    unique
+}
+
+fn check_description(description: Option<&String>, errors: &mut Vec<FieldError>) {
+    if description.is_some_and(|d| d.chars().count() > 500) {
+        errors.push(FieldError::new(
+            "description",
+            "must be at most 500 characters",
+        ));
+    }
+}
+
+impl<S, R, Q> Api<S, R, Q>
+where
+    S: AccountStore + UserStore + PhotoStore + SubscriptionStore + EventStore + DeliveryStore,
+    R: Resolver,
+    Q: DeliveryQueue,
+{
+    async fn check_url(&self, url: &str, errors: &mut Vec<FieldError>) {
+        if let Err(error) = self.targets.check(url, &self.resolver).await {
+            let message = match error {
+                TargetError::SchemeNotAllowed if self.targets.allow_http => {
+                    "must use http or https".to_owned()
+                }
+                other => other.to_string(),
+            };
+            errors.push(FieldError::new("url", message));
+        }
+    }
+
+    /// # Errors
+    /// Invalid input (URL policy included); storage failure.
+    pub async fn create_subscription(
+        &self,
+        account: &str,
+        input: NewSubscription,
+    ) -> ApiResult<Value> {
+        let mut errors = Vec::new();
+        self.check_url(&input.url, &mut errors).await;
+        let event_types = check_event_types(&input.event_types, &mut errors);
+        check_description(input.description.as_ref(), &mut errors);
+        finish(errors)?;
+        let at = now();
+        let secret = secrets::new_webhook_secret();
+        let subscription = Subscription {
+            id: new_id(IdKind::Subscription),
+            account_id: account.to_owned(),
+            url: input.url,
+            event_types,
+            description: input.description,
+            active: input.active.unwrap_or(true),
+            secrets: vec![SigningSecret {
+                secret: secret.clone(),
+                created_at: at.clone(),
+                expires_at: None,
+            }],
+            disabled_reason: None,
+            created_at: at.clone(),
+            updated_at: at,
+        };
+        self.store.create_subscription(&subscription).await?;
+        let mut body = subscription.representation();
+        body["secret"] = Value::String(secret);
+        Ok(body)
+    }
+
+    pub(super) async fn subscription(&self, account: &str, id: &str) -> ApiResult<Subscription> {
+        self.store
+            .get_subscription(account, id)
+            .await?
+            .ok_or(ApiError::NotFound("subscription"))
+    }
+
+    /// # Errors
+    /// No such subscription.
+    pub async fn get_subscription(&self, account: &str, id: &str) -> ApiResult<Value> {
+        Ok(self.subscription(account, id).await?.representation())
+    }
+
+    /// Lists subscriptions; with `event_type`, only those whose filters match it.
+    ///
+    /// # Errors
+    /// Invalid event type; bad cursor; storage failure.
+    pub async fn list_subscriptions(
+        &self,
+        account: &str,
+        event_type: Option<&str>,
+        page: PageRequest,
+    ) -> ApiResult<Value> {
+        if event_type.is_some_and(|t| !event_type::is_event_type(t)) {
+            return Err(ApiError::invalid("event_type", "must be noun.verb"));
+        }
+        let found = self
+            .store
+            .list_subscriptions(account, event_type, page.limit, page.cursor.as_deref())
+            .await?;
+        Ok(page_json(&found, Subscription::representation))
+    }
+
+    /// # Errors
+    /// Invalid input; no such subscription; concurrent change (409).
+    pub async fn update_subscription(
+        &self,
+        account: &str,
+        id: &str,
+        changes: SubscriptionChanges,
+    ) -> ApiResult<Value> {
+        let mut errors = Vec::new();
+        if let Some(url) = &changes.url {
+            self.check_url(url, &mut errors).await;
+        }
+        let event_types = changes
+            .event_types
+            .as_ref()
+            .map(|filters| check_event_types(filters, &mut errors));
+        check_description(changes.description.as_ref(), &mut errors);
+        finish(errors)?;
+        let previous = self.subscription(account, id).await?;
+        let mut updated = previous.clone();
+        if let Some(url) = changes.url {
+            updated.url = url;
+        }
+        if let Some(event_types) = event_types {
+            updated.event_types = event_types;
+        }
+        if let Some(description) = changes.description {
+            updated.description = Some(description);
+        }
+        if let Some(active) = changes.active {
+            updated.active = active;
+            if active {
+                updated.disabled_reason = None;
+            }
+        }
+        updated.updated_at = now();
+        self.save_subscription(&updated, &previous.updated_at)
+            .await?;
+        Ok(updated.representation())
+    }
+
+    async fn save_subscription(
+        &self,
+        subscription: &Subscription,
+        expected_updated_at: &str,
+    ) -> ApiResult<()> {
+        match self
+            .store
+            .update_subscription(subscription, expected_updated_at)
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(StoreError::NotFound) => Err(ApiError::NotFound("subscription")),
+            Err(StoreError::Conflict) => Err(ApiError::Conflict(
+                "the subscription changed meanwhile; fetch it and retry".into(),
+            )),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// # Errors
+    /// No such subscription.
+    pub async fn delete_subscription(&self, account: &str, id: &str) -> ApiResult<()> {
+        match self.store.delete_subscription(account, id).await {
+            Err(StoreError::NotFound) => Err(ApiError::NotFound("subscription")),
+            other => other.map_err(ApiError::from),
+        }
+    }
+
+    /// The current signing secret (and when the previous one stops signing, during an overlap).
+    ///
+    /// # Errors
+    /// No such subscription.
+    pub async fn get_secret(&self, account: &str, id: &str) -> ApiResult<Value> {
+        let subscription = self.subscription(account, id).await?;
+        let previous_expires_at = subscription
+            .secrets
+            .get(1)
+            .and_then(|s| s.expires_at.clone());
+        Ok(
+            json!({"secret": subscription.current_secret(), "previous_secret_expires_at": previous_expires_at}),
+        )
+    }
+
+    /// A new secret; the previous one keeps signing beside it for 24 hours. Secrets already
+    /// expired are dropped.
+    ///
+    /// # Errors
+    /// No such subscription; concurrent change (409).
+    pub async fn rotate_secret(&self, account: &str, id: &str) -> ApiResult<Value> {
+        let previous = self.subscription(account, id).await?;
+        let at = chrono::Utc::now();
+        let overlap_until = (at + chrono::Duration::seconds(SECRET_OVERLAP_SECONDS))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let stamp = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let secret = secrets::new_webhook_secret();
+        let mut updated = previous.clone();
+        let mut kept: Vec<SigningSecret> = previous
+            .secrets
+            .iter()
+            .take(1)
+            .map(|s| SigningSecret {
+                expires_at: Some(overlap_until.clone()),
+                ..s.clone()
+            })
+            .collect();
+        updated.secrets = vec![SigningSecret {
+            secret: secret.clone(),
+            created_at: stamp.clone(),
+            expires_at: None,
+        }];
+        updated.secrets.append(&mut kept);
+        updated.updated_at = stamp;
+        self.save_subscription(&updated, &previous.updated_at)
+            .await?;
+        Ok(json!({"secret": secret, "previous_secret_expires_at": overlap_until}))
+    }
+
+    /// Sends a `webhook.test` event to this subscription only.
+    ///
+    /// # Errors
+    /// No such subscription; storage failure.
+    pub async fn test_subscription(&self, account: &str, id: &str) -> ApiResult<Value> {
+        let subscription = self.subscription(account, id).await?;
+        let mut test = new_event(
+            account,
+            "webhook.test",
+            json!({"subscription_id": subscription.id, "message": "This is a test event."}),
+        );
+        test.subscription_id = Some(subscription.id);
+        self.store.publish(&test, None).await?;
+        Ok(json!({"id": test.id, "type": test.event_type, "created_at": test.created_at}))
+    }
+}

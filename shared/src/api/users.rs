@@ -1,0 +1,161 @@
+//! Users: created, read, listed, renamed or re-passworded, deleted; each change with its event.
+
+use super::{Api, PageRequest, finish, new_event, page_json};
+use crate::domain::ids::{IdKind, new_id};
+use crate::domain::secrets;
+use crate::domain::target::Resolver;
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::model::{User, now};
+use crate::ports::delivery::{DeliveryQueue, DeliveryStore};
+use crate::ports::{
+    AccountStore, EventStore, PhotoStore, StoreError, SubscriptionStore, UserStore,
+};
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserChanges {
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+fn check_username(username: &str, errors: &mut Vec<FieldError>) {
+    let length = username.chars().count();
+    let allowed = username
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+    if !(3..=50).contains(&length) || !allowed {
+        errors.push(FieldError::new(
+            "username",
+            "must be 3 to 50 characters of A-Z, a-z, 0-9, _ . -",
+        ));
+    }
+}
+
+fn check_password(password: &str, errors: &mut Vec<FieldError>) {
+    if !(6..=128).contains(&password.chars().count()) {
+        errors.push(FieldError::new("password", "must be 6 to 128 characters"));
+    }
+}
+
+fn password_hash(password: &str) -> ApiResult<String> {
+    secrets::hash_password(password).map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+impl<S, R, Q> Api<S, R, Q>
+where
+    S: AccountStore + UserStore + PhotoStore + SubscriptionStore + EventStore + DeliveryStore,
+    R: Resolver,
+    Q: DeliveryQueue,
+{
+    /// # Errors
+    /// Invalid input; username taken (409); storage failure.
+    pub async fn create_user(&self, account: &str, input: NewUser) -> ApiResult<Value> {
+        let mut errors = Vec::new();
+        check_username(&input.username, &mut errors);
+        check_password(&input.password, &mut errors);
+        finish(errors)?;
+        let at = now();
+        let user = User {
+            id: new_id(IdKind::User),
+            username: input.username,
+            password_hash: password_hash(&input.password)?,
+            created_at: at.clone(),
+            updated_at: at,
+        };
+        let created = new_event(account, "user.created", user.representation());
+        match self.store.create_user(&user, account, &created).await {
+            Err(StoreError::Conflict) => Err(ApiError::Conflict(format!(
+                "username {} is taken",
+                user.username
+            ))),
+            other => other.map_err(ApiError::from),
+        }?;
+        Ok(user.representation())
+    }
+
+    async fn user(&self, account: &str, id: &str) -> ApiResult<User> {
+        self.store
+            .get_user(account, id)
+            .await?
+            .ok_or(ApiError::NotFound("user"))
+    }
+
+    /// # Errors
+    /// No such user in the account.
+    pub async fn get_user(&self, account: &str, id: &str) -> ApiResult<Value> {
+        Ok(self.user(account, id).await?.representation())
+    }
+
+    /// # Errors
+    /// Bad cursor; storage failure.
+    pub async fn list_users(&self, account: &str, page: PageRequest) -> ApiResult<Value> {
+        let users = self
+            .store
+            .list_users(account, page.limit, page.cursor.as_deref())
+            .await?;
+        Ok(page_json(&users, User::representation))
+    }
+
+    /// # Errors
+    /// Invalid input; no such user; username taken or concurrent change (409).
+    pub async fn update_user(
+        &self,
+        account: &str,
+        id: &str,
+        changes: UserChanges,
+    ) -> ApiResult<Value> {
+        let mut errors = Vec::new();
+        if changes.username.is_none() && changes.password.is_none() {
+            errors.push(FieldError::new("body", "give username, password or both"));
+        }
+        if let Some(username) = &changes.username {
+            check_username(username, &mut errors);
+        }
+        if let Some(password) = &changes.password {
+            check_password(password, &mut errors);
+        }
+        finish(errors)?;
+        let previous = self.user(account, id).await?;
+        let mut updated = previous.clone();
+        if let Some(username) = changes.username {
+            updated.username = username;
+        }
+        if let Some(password) = &changes.password {
+            updated.password_hash = password_hash(password)?;
+        }
+        updated.updated_at = now();
+        let changed = new_event(account, "user.updated", updated.representation());
+        match self
+            .store
+            .update_user(account, &previous, &updated, &changed)
+            .await
+        {
+            Ok(()) => Ok(updated.representation()),
+            Err(StoreError::NotFound) => Err(ApiError::NotFound("user")),
+            Err(StoreError::Conflict) => Err(ApiError::Conflict(
+                "the username is taken, or the user changed meanwhile; fetch it and retry".into(),
+            )),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// # Errors
+    /// No such user; storage failure.
+    pub async fn delete_user(&self, account: &str, id: &str) -> ApiResult<()> {
+        let user = self.user(account, id).await?;
+        let deleted = new_event(account, "user.deleted", user.representation());
+        match self.store.delete_user(account, &user, &deleted).await {
+            Err(StoreError::NotFound) => Err(ApiError::NotFound("user")),
+            other => other.map_err(ApiError::from),
+        }
+    }
+}
