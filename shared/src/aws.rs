@@ -4,10 +4,10 @@
 //! `AWS_ENDPOINT_URL_SECRETS_MANAGER` variables, which is how the same binaries talk to DynamoDB Local and the SQS emulator.
 
 use crate::adapters::dynamodb::DynamoStore;
+use crate::adapters::resolver::SystemResolver;
 use crate::adapters::secrets_manager::SecretsManagerSecret;
 use crate::api::Api;
 use crate::config::{ApiConfig, ConfigError};
-use crate::domain::target::SystemResolver;
 
 /// The variables `template.yaml` declares on every function for `sam local invoke` only (which
 /// passes a function only declared variables): endpoint overrides, empty when deployed, and the

@@ -4,8 +4,8 @@
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{Error, LambdaEvent};
 use shared::delivery::Pipeline;
-use shared::domain::target::Resolver;
 use shared::ports::delivery::{DeliveryQueue, DeliveryStore, WebhookSender};
+use shared::ports::resolver::Resolver;
 use shared::ports::{EventStore, SubscriptionStore};
 
 /// The environment variables this function needs (`template.yaml` must set each).

@@ -3,10 +3,10 @@
 
 use lambda_http::{Body, Request, Response, http::StatusCode};
 use shared::api::{Api, Caller, PageRequest};
-use shared::domain::target::Resolver;
 use shared::error::{ApiError, ApiResult};
 use shared::http::{Routes, header, json as json_response, json_body, query, route};
 use shared::ports::delivery::{DeliveryQueue, DeliveryStore};
+use shared::ports::resolver::Resolver;
 use shared::ports::{AccountStore, EventStore, PhotoStore, SubscriptionStore, UserStore};
 
 /// Every route this function serves; `template.yaml` routes exactly these here.

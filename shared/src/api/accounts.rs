@@ -3,10 +3,10 @@
 use super::{Api, Caller};
 use crate::domain::ids::{IdKind, new_id};
 use crate::domain::secrets;
-use crate::domain::target::Resolver;
 use crate::error::{ApiError, ApiResult};
 use crate::model::{Account, now};
 use crate::ports::delivery::{DeliveryQueue, DeliveryStore};
+use crate::ports::resolver::Resolver;
 use crate::ports::{AccountStore, EventStore, PhotoStore, SubscriptionStore, UserStore};
 use serde::Deserialize;
 use serde_json::{Value, json};

@@ -3,11 +3,11 @@
 
 use super::{Api, PageRequest, finish, new_event, page_json};
 use crate::domain::event_type;
-use crate::domain::target::Resolver;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::model::delivery::{DeliveryMessage, DeliveryState};
 use crate::model::{Event, Subscription};
 use crate::ports::delivery::{DeliveryQueue, DeliveryStore};
+use crate::ports::resolver::Resolver;
 use crate::ports::{AccountStore, EventStore, PhotoStore, Published, SubscriptionStore, UserStore};
 use serde::Deserialize;
 use serde_json::{Value, json};

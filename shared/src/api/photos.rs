@@ -1,10 +1,10 @@
 //! Photo likes (a counter per photo, with a `photo.liked` event per like).
 
 use super::{Api, new_event};
-use crate::domain::target::Resolver;
 use crate::error::{ApiError, ApiResult};
 use crate::model::{Photo, now};
 use crate::ports::delivery::{DeliveryQueue, DeliveryStore};
+use crate::ports::resolver::Resolver;
 use crate::ports::{
     AccountStore, EventStore, PhotoStore, StoreError, SubscriptionStore, UserStore,
 };

@@ -5,10 +5,11 @@ use super::{Api, PageRequest, finish, new_event, page_json};
 use crate::domain::event_type;
 use crate::domain::ids::{IdKind, new_id};
 use crate::domain::secrets;
-use crate::domain::target::{Resolver, TargetError};
+use crate::domain::target::TargetError;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::model::{SigningSecret, Subscription, now};
 use crate::ports::delivery::{DeliveryQueue, DeliveryStore};
+use crate::ports::resolver::Resolver;
 use crate::ports::{
     AccountStore, EventStore, PhotoStore, StoreError, SubscriptionStore, UserStore,
 };
@@ -76,7 +77,13 @@ where
     Q: DeliveryQueue,
 {
     async fn check_url(&self, url: &str, errors: &mut Vec<FieldError>) {
-        if let Err(error) = self.targets.check(url, &self.resolver).await {
+        if let Err(error) = self
+            .targets
+            .check(url, |host, port| async move {
+                self.resolver.resolve(&host, port).await
+            })
+            .await
+        {
             let message = match error {
                 TargetError::SchemeNotAllowed if self.targets.allow_http => {
                     "must use http or https".to_owned()

@@ -3,10 +3,10 @@
 use super::{Api, PageRequest, finish, new_event, page_json};
 use crate::domain::ids::{IdKind, new_id};
 use crate::domain::secrets;
-use crate::domain::target::Resolver;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::model::{User, now};
 use crate::ports::delivery::{DeliveryQueue, DeliveryStore};
+use crate::ports::resolver::Resolver;
 use crate::ports::{
     AccountStore, EventStore, PhotoStore, StoreError, SubscriptionStore, UserStore,
 };

@@ -4,12 +4,12 @@
 use super::follow_up::follow_up;
 use super::send::send;
 use super::{DeliverySettings, Disposition, PipelineError};
-use crate::domain::target::Resolver;
 use crate::model::delivery::{Attempt, DeliveryMessage, DeliveryState, DeliveryStatus};
 use crate::model::now;
 use crate::ports::delivery::{
     DeliveryContext, DeliveryKey, DeliveryStore, Recorded, WebhookSender,
 };
+use crate::ports::resolver::Resolver;
 use crate::ports::{EventStore, StoreError, SubscriptionStore};
 
 /// Delivers one message on its `attempt` (SQS's receive count).

@@ -4,9 +4,9 @@
 use super::attempt::{Delivery, deliver_all};
 use super::{DeliverySettings, Disposition, PipelineError};
 use crate::domain::retry;
-use crate::domain::target::Resolver;
 use crate::model::delivery::{Continuation, DeliveryMessage};
 use crate::ports::delivery::{DeliveryQueue, DeliveryStore, WebhookSender};
+use crate::ports::resolver::Resolver;
 use crate::ports::{EventStore, SubscriptionStore};
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsMessage};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

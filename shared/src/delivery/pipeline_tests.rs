@@ -6,10 +6,11 @@ use super::{Delivery, DeliverySettings, Disposition, Pipeline, deliver, deliver_
 use crate::adapters::memory::{MemoryQueue, MemoryStore, RecordingSender};
 use crate::domain::retry::RetrySchedule;
 use crate::domain::signature;
-use crate::domain::target::{Resolver, TargetPolicy};
+use crate::domain::target::TargetPolicy;
 use crate::model::delivery::{DeliveryMessage, DeliveryState, DeliveryStatus, delivery_id};
 use crate::model::{Event, SigningSecret, Subscription, now};
 use crate::ports::delivery::{DeliveryKey, DeliveryStore};
+use crate::ports::resolver::Resolver;
 use crate::ports::{EventStore, SubscriptionStore};
 use std::time::Duration;
 

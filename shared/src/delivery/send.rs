@@ -2,9 +2,9 @@
 
 use super::DeliverySettings;
 use crate::domain::signature;
-use crate::domain::target::Resolver;
 use crate::model::{Event, Subscription};
 use crate::ports::delivery::{WebhookRequest, WebhookResponse, WebhookSender};
+use crate::ports::resolver::Resolver;
 
 /// Builds, checks and sends the signed request.
 pub(super) async fn send<W: WebhookSender, R: Resolver>(
@@ -20,7 +20,13 @@ pub(super) async fn send<W: WebhookSender, R: Resolver>(
         retry_after: None,
         body: None,
     };
-    if let Err(error) = settings.targets.check(&subscription.url, resolver).await {
+    if let Err(error) = settings
+        .targets
+        .check(&subscription.url, |host, port| async move {
+            resolver.resolve(&host, port).await
+        })
+        .await
+    {
         return refused(format!("refused_target: {error}"));
     }
     let body = event.representation().to_string().into_bytes();

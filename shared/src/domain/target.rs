@@ -37,28 +37,6 @@ pub enum TargetError {
     Unresolvable,
 }
 
-/// Resolves host names; the real one asks DNS, tests use a table.
-pub trait Resolver: Send + Sync {
-    fn resolve(
-        &self,
-        host: &str,
-        port: u16,
-    ) -> impl std::future::Future<Output = Vec<IpAddr>> + Send;
-}
-
-/// DNS through the operating system.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemResolver;
-
-impl Resolver for SystemResolver {
-    async fn resolve(&self, host: &str, port: u16) -> Vec<IpAddr> {
-        match tokio::net::lookup_host((host, port)).await {
-            Ok(addresses) => addresses.map(|a| a.ip()).collect(),
-            Err(_) => Vec::new(),
-        }
-    }
-}
-
 impl TargetPolicy {
     /// Reads `ALLOW_HTTP_TARGETS` (`true`/`false`) and `ALLOWED_TARGET_CIDRS` (comma separated).
     ///
@@ -128,17 +106,23 @@ impl TargetPolicy {
     ///
     /// # Errors
     /// The URL breaks a rule, or its host resolves to nothing or to a refused address.
-    pub async fn check(
+    /// `resolve` gives a host name's addresses (DNS, behind the `Resolver` port), so the rule
+    /// itself does no I/O.
+    pub async fn check<F, Fut>(
         &self,
         text: &str,
-        resolver: &impl Resolver,
-    ) -> Result<(Url, Vec<IpAddr>), TargetError> {
+        resolve: F,
+    ) -> Result<(Url, Vec<IpAddr>), TargetError>
+    where
+        F: FnOnce(String, u16) -> Fut,
+        Fut: std::future::Future<Output = Vec<IpAddr>>,
+    {
         let url = self.check_syntax(text)?;
         let port = url.port_or_known_default().unwrap_or(443);
         let addresses = match url.host() {
             Some(Host::Ipv4(ip)) => vec![IpAddr::V4(ip)],
             Some(Host::Ipv6(ip)) => vec![IpAddr::V6(ip)],
-            Some(Host::Domain(name)) => resolver.resolve(name, port).await,
+            Some(Host::Domain(name)) => resolve(name.to_owned(), port).await,
             None => return Err(TargetError::NoHost),
         };
         if addresses.is_empty() {
@@ -220,12 +204,6 @@ mod tests {
 
     struct Table(HashMap<&'static str, Vec<IpAddr>>);
 
-    impl Resolver for Table {
-        async fn resolve(&self, host: &str, _port: u16) -> Vec<IpAddr> {
-            self.0.get(host).cloned().unwrap_or_default()
-        }
-    }
-
     fn resolver() -> Table {
         Table(HashMap::from([
             ("hooks.example.com", vec!["93.184.215.14".parse().unwrap()]),
@@ -245,7 +223,13 @@ mod tests {
     }
 
     async fn check(policy: &TargetPolicy, url: &str) -> Result<(), TargetError> {
-        policy.check(url, &resolver()).await.map(|_| ())
+        let table = resolver();
+        policy
+            .check(url, |host, _port| async move {
+                table.0.get(host.as_str()).cloned().unwrap_or_default()
+            })
+            .await
+            .map(|_| ())
     }
 
     #[tokio::test]

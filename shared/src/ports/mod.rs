@@ -6,6 +6,7 @@ use crate::model::{Account, Event, Page, Photo, Subscription, User};
 use std::future::Future;
 
 pub mod delivery;
+pub mod resolver;
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {

@@ -6,8 +6,9 @@ use lambda_http::{Body, Request, RequestExt};
 use serde_json::Value;
 use shared::adapters::memory::MemoryStore;
 use shared::api::Api;
-use shared::domain::target::{Resolver, TargetPolicy};
+use shared::domain::target::TargetPolicy;
 use shared::ports::delivery::DeliveryQueue;
+use shared::ports::resolver::Resolver;
 use std::collections::HashMap;
 use std::net::IpAddr;
 

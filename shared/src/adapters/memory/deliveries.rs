@@ -1,0 +1,153 @@
+//! Delivery statuses, attempts and failing marks in memory.
+
+use super::{MemoryStore, page};
+use crate::model::delivery::{Attempt, DeliveryStatus};
+use crate::model::{Page, Subscription};
+use crate::ports::StoreResult;
+use crate::ports::delivery::{DeliveryContext, DeliveryKey, DeliveryStore, Recorded};
+
+impl DeliveryStore for MemoryStore {
+    async fn mark_failing(
+        &self,
+        account: &str,
+        subscription_id: &str,
+        at: &str,
+    ) -> StoreResult<String> {
+        let mut state = self.lock();
+        let since = state
+            .failing_since
+            .entry((account.to_owned(), subscription_id.to_owned()))
+            .or_insert_with(|| at.to_owned());
+        Ok(since.clone())
+    }
+
+    async fn mark_healthy(&self, account: &str, subscription_id: &str) -> StoreResult<()> {
+        self.lock()
+            .failing_since
+            .remove(&(account.to_owned(), subscription_id.to_owned()));
+        Ok(())
+    }
+
+    async fn matching_subscriptions(
+        &self,
+        account: &str,
+        event_type: &str,
+    ) -> StoreResult<Vec<Subscription>> {
+        let state = self.lock();
+        Ok(state
+            .subscriptions
+            .iter()
+            .filter(|((a, _), s)| {
+                a == account && crate::domain::event_type::any_matches(&s.event_types, event_type)
+            })
+            .map(|(_, s)| s.clone())
+            .collect())
+    }
+
+    async fn delivery_contexts(&self, keys: &[DeliveryKey]) -> StoreResult<Vec<DeliveryContext>> {
+        let state = self.lock();
+        Ok(keys
+            .iter()
+            .map(|k| {
+                let subscription = (k.account_id.clone(), k.subscription_id.clone());
+                DeliveryContext {
+                    subscription: state.subscriptions.get(&subscription).cloned(),
+                    event: state
+                        .events
+                        .get(&(k.account_id.clone(), k.event_id.clone()))
+                        .cloned(),
+                    failing: state.failing_since.contains_key(&subscription),
+                    status: state
+                        .deliveries
+                        .get(&(
+                            k.account_id.clone(),
+                            k.event_id.clone(),
+                            k.subscription_id.clone(),
+                        ))
+                        .cloned(),
+                }
+            })
+            .collect())
+    }
+
+    async fn record_deliveries(&self, records: &[Recorded]) -> StoreResult<()> {
+        let mut state = self.lock();
+        for recorded in records {
+            if let Some(attempt) = &recorded.attempt {
+                state
+                    .attempts
+                    .push((recorded.account_id.clone(), attempt.clone()));
+            }
+            let status = &recorded.status;
+            state.deliveries.insert(
+                (
+                    recorded.account_id.clone(),
+                    status.event_id.clone(),
+                    status.subscription_id.clone(),
+                ),
+                status.clone(),
+            );
+        }
+        Ok(())
+    }
+
+    async fn deliveries_of_event(
+        &self,
+        account: &str,
+        event_id: &str,
+    ) -> StoreResult<Vec<DeliveryStatus>> {
+        let state = self.lock();
+        Ok(state
+            .deliveries
+            .iter()
+            .filter(|((a, e, _), _)| a == account && e == event_id)
+            .map(|(_, d)| d.clone())
+            .collect())
+    }
+
+    async fn attempts_of_subscription(
+        &self,
+        account: &str,
+        subscription_id: &str,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> StoreResult<Page<Attempt>> {
+        let state = self.lock();
+        let items = state
+            .attempts
+            .iter()
+            .filter(|(a, attempt)| a == account && attempt.subscription_id == subscription_id)
+            .map(|(_, attempt)| {
+                let key = format!(
+                    "{}#{}#{:02}",
+                    attempt.attempted_at, attempt.delivery_id, attempt.attempt
+                );
+                (key, attempt.clone())
+            });
+        page(
+            items,
+            &format!("ATT#{subscription_id}#"),
+            limit,
+            cursor,
+            true,
+        )
+    }
+
+    async fn deactivate(
+        &self,
+        account: &str,
+        subscription_id: &str,
+        reason: &str,
+    ) -> StoreResult<()> {
+        let mut state = self.lock();
+        if let Some(subscription) = state
+            .subscriptions
+            .get_mut(&(account.to_owned(), subscription_id.to_owned()))
+        {
+            subscription.active = false;
+            subscription.disabled_reason = Some(reason.to_owned());
+            subscription.updated_at = crate::model::now();
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,107 @@
+//! The ports in memory, for handler tests. Each operation takes one lock, so every change and
+//! its event happen together, as in the DynamoDB adapter's transactions.
+
+use crate::model::delivery::{Attempt, DeliveryStatus};
+use crate::model::{Account, Event, Page, Subscription, User, decode_cursor, encode_cursor};
+use crate::ports::{StoreError, StoreResult};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, MutexGuard};
+
+mod deliveries;
+mod queue;
+mod secret;
+mod sender;
+mod stores;
+
+pub use queue::MemoryQueue;
+pub use secret::FixedSecret;
+pub use sender::RecordingSender;
+
+#[derive(Default)]
+struct State {
+    accounts: HashMap<String, Account>,
+    keys: HashMap<String, String>,
+    users: BTreeMap<(String, String), User>,
+    usernames: HashMap<(String, String), String>,
+    photos: HashMap<(String, String), u64>,
+    subscriptions: BTreeMap<(String, String), Subscription>,
+    events: BTreeMap<(String, String), Event>,
+    idempotency: HashMap<(String, String), (String, i64)>,
+    deliveries: BTreeMap<(String, String, String), DeliveryStatus>,
+    attempts: Vec<(String, Attempt)>,
+    failing_since: HashMap<(String, String), String>,
+}
+
+/// All ports in memory.
+#[derive(Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+impl MemoryStore {
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Every event written, oldest first (for assertions).
+    #[must_use]
+    pub fn events(&self) -> Vec<Event> {
+        let mut events: Vec<Event> = self.lock().events.values().cloned().collect();
+        events.sort_by(|a, b| a.id.cmp(&b.id));
+        events
+    }
+}
+
+/// A page of `items` keyed by id; cursors carry `prefix` + id, as the DynamoDB adapter's sort
+/// keys do, and are refused when they do not.
+fn page<T: Clone>(
+    items: impl Iterator<Item = (String, T)>,
+    prefix: &str,
+    limit: usize,
+    cursor: Option<&str>,
+    descending: bool,
+) -> StoreResult<Page<T>> {
+    let after = cursor
+        .map(|c| {
+            decode_cursor(c)
+                .filter(|key| key.starts_with(prefix))
+                .ok_or(StoreError::InvalidCursor)
+        })
+        .transpose()?;
+    let mut all: Vec<(String, T)> = items
+        .map(|(id, item)| (format!("{prefix}{id}"), item))
+        .collect();
+    all.sort_by(|a, b| {
+        if descending {
+            b.0.cmp(&a.0)
+        } else {
+            a.0.cmp(&b.0)
+        }
+    });
+    let remaining: Vec<(String, T)> = all
+        .into_iter()
+        .filter(|(key, _)| {
+            after
+                .as_ref()
+                .is_none_or(|after| if descending { key < after } else { key > after })
+        })
+        .collect();
+    let more = remaining.len() > limit;
+    let taken: Vec<(String, T)> = remaining.into_iter().take(limit).collect();
+    let next_cursor = if more {
+        taken.last().map(|(key, _)| encode_cursor(key))
+    } else {
+        None
+    };
+    Ok(Page {
+        items: taken.into_iter().map(|(_, item)| item).collect(),
+        next_cursor,
+    })
+}

@@ -1,0 +1,253 @@
+//! Accounts, users, photos, subscriptions and events in memory.
+
+use super::{MemoryStore, page};
+use crate::model::{Account, Event, Page, Photo, Subscription, User};
+use crate::ports::{
+    AccountStore, EventStore, PhotoStore, Published, StoreError, StoreResult, SubscriptionStore,
+    UserStore,
+};
+
+impl AccountStore for MemoryStore {
+    async fn create_account(&self, account: &Account, key_hash: &str) -> StoreResult<()> {
+        let mut state = self.lock();
+        state.accounts.insert(account.id.clone(), account.clone());
+        state.keys.insert(key_hash.to_owned(), account.id.clone());
+        Ok(())
+    }
+
+    async fn account_for_key(&self, key_hash: &str) -> StoreResult<Option<String>> {
+        Ok(self.lock().keys.get(key_hash).cloned())
+    }
+}
+
+impl UserStore for MemoryStore {
+    async fn create_user(&self, user: &User, account: &str, event: &Event) -> StoreResult<()> {
+        let mut state = self.lock();
+        let name_key = (account.to_owned(), user.username.to_lowercase());
+        if state.usernames.contains_key(&name_key) {
+            return Err(StoreError::Conflict);
+        }
+        state.usernames.insert(name_key, user.id.clone());
+        state
+            .users
+            .insert((account.to_owned(), user.id.clone()), user.clone());
+        state
+            .events
+            .insert((account.to_owned(), event.id.clone()), event.clone());
+        Ok(())
+    }
+
+    async fn get_user(&self, account: &str, id: &str) -> StoreResult<Option<User>> {
+        Ok(self
+            .lock()
+            .users
+            .get(&(account.to_owned(), id.to_owned()))
+            .cloned())
+    }
+
+    async fn list_users(
+        &self,
+        account: &str,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> StoreResult<Page<User>> {
+        let state = self.lock();
+        let items = state
+            .users
+            .iter()
+            .filter(|((a, _), _)| a == account)
+            .map(|((_, id), u)| (id.clone(), u.clone()));
+        page(items, "USER#", limit, cursor, false)
+    }
+
+    async fn update_user(
+        &self,
+        account: &str,
+        previous: &User,
+        updated: &User,
+        event: &Event,
+    ) -> StoreResult<()> {
+        let mut state = self.lock();
+        let key = (account.to_owned(), previous.id.clone());
+        match state.users.get(&key) {
+            None => return Err(StoreError::NotFound),
+            Some(current) if current != previous => return Err(StoreError::Conflict),
+            Some(_) => {}
+        }
+        let old_name = (account.to_owned(), previous.username.to_lowercase());
+        let new_name = (account.to_owned(), updated.username.to_lowercase());
+        if old_name != new_name {
+            if state.usernames.contains_key(&new_name) {
+                return Err(StoreError::Conflict);
+            }
+            state.usernames.remove(&old_name);
+            state.usernames.insert(new_name, updated.id.clone());
+        }
+        state.users.insert(key, updated.clone());
+        state
+            .events
+            .insert((account.to_owned(), event.id.clone()), event.clone());
+        Ok(())
+    }
+
+    async fn delete_user(&self, account: &str, user: &User, event: &Event) -> StoreResult<()> {
+        let mut state = self.lock();
+        if state
+            .users
+            .remove(&(account.to_owned(), user.id.clone()))
+            .is_none()
+        {
+            return Err(StoreError::NotFound);
+        }
+        state
+            .usernames
+            .remove(&(account.to_owned(), user.username.to_lowercase()));
+        state
+            .events
+            .insert((account.to_owned(), event.id.clone()), event.clone());
+        Ok(())
+    }
+}
+
+impl PhotoStore for MemoryStore {
+    async fn get_photo(&self, account: &str, photo_id: &str) -> StoreResult<Option<Photo>> {
+        let state = self.lock();
+        Ok(state
+            .photos
+            .get(&(account.to_owned(), photo_id.to_owned()))
+            .map(|likes| Photo {
+                photo_id: photo_id.to_owned(),
+                likes: *likes,
+            }))
+    }
+
+    async fn like_photo(
+        &self,
+        account: &str,
+        photo_id: &str,
+        expected: u64,
+        event: &Event,
+    ) -> StoreResult<()> {
+        let mut state = self.lock();
+        let key = (account.to_owned(), photo_id.to_owned());
+        if state.photos.get(&key).copied().unwrap_or(0) != expected {
+            return Err(StoreError::Conflict);
+        }
+        state.photos.insert(key, expected + 1);
+        state
+            .events
+            .insert((account.to_owned(), event.id.clone()), event.clone());
+        Ok(())
+    }
+}
+
+impl SubscriptionStore for MemoryStore {
+    async fn create_subscription(&self, subscription: &Subscription) -> StoreResult<()> {
+        let key = (subscription.account_id.clone(), subscription.id.clone());
+        self.lock().subscriptions.insert(key, subscription.clone());
+        Ok(())
+    }
+
+    async fn get_subscription(&self, account: &str, id: &str) -> StoreResult<Option<Subscription>> {
+        Ok(self
+            .lock()
+            .subscriptions
+            .get(&(account.to_owned(), id.to_owned()))
+            .cloned())
+    }
+
+    async fn update_subscription(
+        &self,
+        subscription: &Subscription,
+        expected_updated_at: &str,
+    ) -> StoreResult<()> {
+        let mut state = self.lock();
+        let key = (subscription.account_id.clone(), subscription.id.clone());
+        match state.subscriptions.get(&key) {
+            None => Err(StoreError::NotFound),
+            Some(current) if current.updated_at != expected_updated_at => Err(StoreError::Conflict),
+            Some(_) => {
+                state.subscriptions.insert(key, subscription.clone());
+                Ok(())
+            }
+        }
+    }
+
+    async fn delete_subscription(&self, account: &str, id: &str) -> StoreResult<()> {
+        self.lock()
+            .subscriptions
+            .remove(&(account.to_owned(), id.to_owned()))
+            .map(|_| ())
+            .ok_or(StoreError::NotFound)
+    }
+
+    async fn list_subscriptions(
+        &self,
+        account: &str,
+        matching: Option<&str>,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> StoreResult<Page<Subscription>> {
+        let state = self.lock();
+        let items = state
+            .subscriptions
+            .iter()
+            .filter(|((a, _), s)| {
+                a == account
+                    && matching
+                        .is_none_or(|t| crate::domain::event_type::any_matches(&s.event_types, t))
+            })
+            .map(|((_, id), s)| (id.clone(), s.clone()));
+        page(items, "SUB#", limit, cursor, false)
+    }
+}
+
+impl EventStore for MemoryStore {
+    async fn publish(
+        &self,
+        event: &Event,
+        idempotency_key: Option<(&str, i64)>,
+    ) -> StoreResult<Published> {
+        let mut state = self.lock();
+        if let Some((key, expires_at)) = idempotency_key {
+            let slot = (event.account_id.clone(), key.to_owned());
+            let now = chrono::Utc::now().timestamp();
+            if let Some((existing, until)) = state.idempotency.get(&slot)
+                && *until > now
+            {
+                return Ok(Published::Existing(existing.clone()));
+            }
+            state
+                .idempotency
+                .insert(slot, (event.id.clone(), expires_at));
+        }
+        state
+            .events
+            .insert((event.account_id.clone(), event.id.clone()), event.clone());
+        Ok(Published::Created)
+    }
+
+    async fn get_event(&self, account: &str, id: &str) -> StoreResult<Option<Event>> {
+        Ok(self
+            .lock()
+            .events
+            .get(&(account.to_owned(), id.to_owned()))
+            .cloned())
+    }
+
+    async fn list_events(
+        &self,
+        account: &str,
+        event_type: Option<&str>,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> StoreResult<Page<Event>> {
+        let state = self.lock();
+        let items = state
+            .events
+            .iter()
+            .filter(|((a, _), e)| a == account && event_type.is_none_or(|t| e.event_type == t))
+            .map(|((_, id), e)| (id.clone(), e.clone()));
+        page(items, "EVT#", limit, cursor, true)
+    }
+}
