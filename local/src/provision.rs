@@ -263,11 +263,13 @@ impl Stack {
 /// `Some(None)` to leave it out; `None` for any other variable. The endpoints are this process's
 /// own (the emulators'), and the SDK must not ignore them.
 fn local_endpoint(name: &str) -> Option<Option<String>> {
-    if name == "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS" {
+    if !shared::aws::LOCAL_ENDPOINT_VARS.contains(&name) {
+        return None;
+    }
+    if name == shared::aws::IGNORE_ENDPOINT_URLS {
         return Some(Some("false".into()));
     }
-    name.starts_with("AWS_ENDPOINT_URL")
-        .then(|| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    Some(std::env::var(name).ok().filter(|v| !v.is_empty()))
 }
 
 pub(crate) fn definition(resource: &str, message: impl Into<String>) -> ProvisionError {

@@ -9,11 +9,14 @@ use crate::adapters::secrets_manager::SecretsManagerSecret;
 use crate::api::Api;
 use crate::config::{ApiConfig, ConfigError};
 
+/// The switch of [`LOCAL_ENDPOINT_VARS`] that makes the SDK ignore the endpoint overrides.
+pub const IGNORE_ENDPOINT_URLS: &str = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS";
+
 /// The variables `template.yaml` declares on every function for `sam local invoke` only (which
 /// passes a function only declared variables): endpoint overrides, empty when deployed, and the
 /// switch that makes the SDK ignore them there (`"true"` deployed, `"false"` in `events/env.json`).
 pub const LOCAL_ENDPOINT_VARS: &[&str] = &[
-    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+    IGNORE_ENDPOINT_URLS,
     "AWS_ENDPOINT_URL_DYNAMODB",
     "AWS_ENDPOINT_URL_SQS",
     "AWS_ENDPOINT_URL_SECRETS_MANAGER",
@@ -33,14 +36,8 @@ pub async fn api(
     config: ApiConfig,
 ) -> Result<Api<DynamoStore, SystemResolver, crate::adapters::sqs::SqsQueue>, ConfigError> {
     let sdk = sdk_config().await;
-    let admin_key = match &config.admin_api_key_secret {
-        Some(secret) => Some(
-            crate::config::admin_key(&SecretsManagerSecret::new(
-                aws_sdk_secretsmanager::Client::new(&sdk),
-                secret.clone(),
-            ))
-            .await?,
-        ),
+    let admin_key = match config.admin_api_key_secret {
+        Some(secret) => Some(read_admin_key(&sdk, secret).await?),
         None => None,
     };
     let client = aws_sdk_dynamodb::Client::new(&sdk);
@@ -61,6 +58,15 @@ pub async fn api(
     })
 }
 
+/// The admin key from its Secrets Manager secret (checked by [`crate::config::admin_key`]).
+async fn read_admin_key(
+    sdk: &aws_config::SdkConfig,
+    secret: String,
+) -> Result<String, ConfigError> {
+    let source = SecretsManagerSecret::new(aws_sdk_secretsmanager::Client::new(sdk), secret);
+    crate::config::admin_key(&source).await
+}
+
 /// What the authorizer runs with: the accounts' key hashes on DynamoDB and the admin key, read
 /// from its secret once per cold start.
 ///
@@ -70,11 +76,7 @@ pub async fn authorizer(
     config: crate::config::AuthorizerConfig,
 ) -> Result<(DynamoStore, String), ConfigError> {
     let sdk = sdk_config().await;
-    let admin_key = crate::config::admin_key(&SecretsManagerSecret::new(
-        aws_sdk_secretsmanager::Client::new(&sdk),
-        config.admin_api_key_secret,
-    ))
-    .await?;
+    let admin_key = read_admin_key(&sdk, config.admin_api_key_secret).await?;
     // The authorizer reads account keys only; the events table name is not needed.
     let store = DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&sdk),

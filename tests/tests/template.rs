@@ -540,7 +540,7 @@ fn the_sam_local_endpoint_variables_are_inert_when_deployed() {
     let template = template();
     let globals = &template.root()["Globals"]["Function"]["Environment"]["Variables"];
     for name in shared::aws::LOCAL_ENDPOINT_VARS {
-        let expected = if *name == "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS" {
+        let expected = if *name == shared::aws::IGNORE_ENDPOINT_URLS {
             "true"
         } else {
             ""

@@ -7,7 +7,7 @@
 use lambda_runtime::{Error, LambdaEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use shared::auth::{Caller, authenticate};
+use shared::auth::{CONTEXT_CALLER, authenticate};
 use shared::error::ApiError;
 use shared::ports::AccountStore;
 use std::collections::HashMap;
@@ -57,14 +57,12 @@ pub async fn handle(
     let request = event.payload;
     match authenticate(store, Some(admin_key), request.authorization()).await {
         Ok(caller) => {
-            let kind = match &caller {
-                Caller::Admin => "admin",
-                Caller::Account(_) => "account",
-            };
+            let context = shared::auth::to_context(&caller);
+            let kind = context.get(CONTEXT_CALLER).and_then(Value::as_str);
             tracing::info!(caller = kind, "authorized");
             Ok(AuthorizerResponse {
                 is_authorized: true,
-                context: shared::auth::to_context(&caller),
+                context,
             })
         }
         Err(ApiError::Unauthorized) => {
