@@ -87,7 +87,8 @@ where
             account_id: ACCOUNT_ID.into(),
             event_type: "user.created".into(),
             created_at: CREATED_AT.into(),
-            data: user.representation(),
+            data: serde_json::to_value(shared::api::wire::UserOut::from(&user))
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?,
             subscription_id: None,
         };
         ignore_conflict(store.create_user(&user, ACCOUNT_ID, &event).await)?;

@@ -4,7 +4,7 @@
 use crate::ports::StoreError;
 
 /// One invalid field of a request, as the 422 body lists it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub message: String,

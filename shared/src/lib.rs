@@ -10,7 +10,6 @@
 
 pub mod adapters;
 pub mod api;
-pub mod auth;
 pub mod aws;
 pub mod config;
 pub mod delivery;

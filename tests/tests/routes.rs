@@ -9,10 +9,9 @@ use std::path::Path;
 
 type RouteSet = BTreeSet<(String, String)>;
 
-fn set(routes: shared::http::Routes) -> RouteSet {
-    routes
-        .iter()
-        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+fn set(function: shared::http::Function) -> RouteSet {
+    shared::http::routes::served_by(function)
+        .map(|r| (r.method.to_owned(), r.path.to_owned()))
         .collect()
 }
 
@@ -30,15 +29,23 @@ fn template_routes(binary: &str) -> RouteSet {
 
 #[test]
 fn template_routes_each_path_to_the_function_that_serves_it() {
-    assert_eq!(template_routes("resources"), set(resources::ROUTES));
-    assert_eq!(template_routes("subscriptions"), set(subscriptions::ROUTES));
+    assert_eq!(
+        template_routes(resources::FUNCTION.binary()),
+        set(resources::FUNCTION)
+    );
+    assert_eq!(
+        template_routes(subscriptions::FUNCTION.binary()),
+        set(subscriptions::FUNCTION)
+    );
+    assert_eq!(resources::FUNCTION.binary(), "resources");
+    assert_eq!(subscriptions::FUNCTION.binary(), "subscriptions");
     assert!(template_routes("fanout").is_empty() && template_routes("deliver").is_empty());
-    assert!(set(resources::ROUTES).is_disjoint(&set(subscriptions::ROUTES)));
+    assert!(set(resources::FUNCTION).is_disjoint(&set(subscriptions::FUNCTION)));
 }
 
 #[test]
 fn openapi_describes_exactly_the_served_routes() {
-    let document: serde_json::Value = serde_json::from_str(subscriptions::OPENAPI).unwrap();
+    let document = shared::http::openapi::document();
     assert_eq!(document["openapi"], "3.1.0");
     let mut described = RouteSet::new();
     for (path, item) in document["paths"].as_object().unwrap() {
@@ -51,9 +58,54 @@ fn openapi_describes_exactly_the_served_routes() {
             described.insert((method.to_ascii_uppercase(), path.clone()));
         }
     }
-    let served: RouteSet = set(resources::ROUTES)
-        .union(&set(subscriptions::ROUTES))
+    let served: RouteSet = set(resources::FUNCTION)
+        .union(&set(subscriptions::FUNCTION))
         .cloned()
         .collect();
     assert_eq!(described, served);
+    assert_eq!(
+        served.len(),
+        shared::http::ROUTES.len(),
+        "no route listed twice"
+    );
+}
+
+fn refs<'a>(value: &'a serde_json::Value, out: &mut Vec<&'a str>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if let Some(target) = map.get("$ref").and_then(serde_json::Value::as_str) {
+                out.push(target);
+            }
+            map.values().for_each(|v| refs(v, out));
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn the_document_is_whole_every_reference_resolves_and_operation_ids_are_unique() {
+    let document = shared::http::openapi::document();
+    let mut found = Vec::new();
+    refs(document, &mut found);
+    assert!(found.len() > 50, "{}", found.len());
+    for target in found {
+        let pointer = target.strip_prefix('#').unwrap();
+        assert!(
+            document.pointer(pointer).is_some(),
+            "{target} does not resolve"
+        );
+    }
+    let mut ids = BTreeSet::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let id = operation["operationId"].as_str().unwrap();
+            assert!(ids.insert(id.to_owned()), "{method} {path}: {id} twice");
+            let responses = operation["responses"].as_object().unwrap();
+            assert!(
+                responses.keys().any(|status| status.starts_with('2')),
+                "{method} {path} documents no success"
+            );
+        }
+    }
 }

@@ -526,6 +526,12 @@ fn every_route_but_health_and_the_openapi_document_needs_the_key_authorizer() {
         .filter(|r| r.authorizer.is_none())
         .map(|r| format!("{} {}", r.method, r.path))
         .collect();
+    let open_in_the_route_table: BTreeSet<String> = shared::http::ROUTES
+        .iter()
+        .filter(|r| r.access == shared::http::Access::Open)
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(open, open_in_the_route_table);
     assert_eq!(
         open,
         BTreeSet::from([

@@ -7,7 +7,7 @@
 use lambda_runtime::{Error, LambdaEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use shared::auth::{CONTEXT_CALLER, authenticate};
+use shared::api::auth::{CONTEXT_CALLER, authenticate};
 use shared::error::ApiError;
 use shared::ports::AccountStore;
 use std::collections::HashMap;
@@ -57,7 +57,7 @@ pub async fn handle(
     let request = event.payload;
     match authenticate(store, Some(admin_key), request.authorization()).await {
         Ok(caller) => {
-            let context = shared::auth::to_context(&caller);
+            let context = shared::api::auth::to_context(&caller);
             let kind = context.get(CONTEXT_CALLER).and_then(Value::as_str);
             tracing::info!(caller = kind, "authorized");
             Ok(AuthorizerResponse {

@@ -1,5 +1,6 @@
 //! Who is calling, and accounts (admin).
 
+use super::wire::{AccountWithKey, NewAccount};
 use super::{Api, Caller};
 use crate::domain::ids::{IdKind, new_id};
 use crate::domain::secrets;
@@ -8,14 +9,6 @@ use crate::model::{Account, now};
 use crate::ports::delivery::{DeliveryQueue, DeliveryStore};
 use crate::ports::resolver::Resolver;
 use crate::ports::{AccountStore, EventStore, PhotoStore, SubscriptionStore, UserStore};
-use serde::Deserialize;
-use serde_json::{Value, json};
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewAccount {
-    pub name: String,
-}
 
 impl<S, R, Q> Api<S, R, Q>
 where
@@ -23,12 +16,12 @@ where
     R: Resolver,
     Q: DeliveryQueue,
 {
-    /// Who an `Authorization` header belongs to ([`crate::auth::authenticate`]).
+    /// Who an `Authorization` header belongs to ([`super::auth::authenticate`]).
     ///
     /// # Errors
     /// `Unauthorized` when it is missing, not `Bearer`, or matches no key.
     pub async fn authenticate(&self, authorization: Option<&str>) -> ApiResult<Caller> {
-        crate::auth::authenticate(&self.store, self.admin_key.as_deref(), authorization).await
+        super::auth::authenticate(&self.store, self.admin_key.as_deref(), authorization).await
     }
 
     /// The caller of a request: the one API Gateway's authorizer vouched for, else (a direct
@@ -51,7 +44,7 @@ where
     ///
     /// # Errors
     /// Invalid name; storage failure.
-    pub async fn create_account(&self, input: NewAccount) -> ApiResult<Value> {
+    pub async fn create_account(&self, input: NewAccount) -> ApiResult<AccountWithKey> {
         let name = input.name.trim().to_owned();
         if name.is_empty() || name.chars().count() > 100 {
             return Err(ApiError::invalid("name", "must be 1 to 100 characters"));
@@ -65,8 +58,11 @@ where
         self.store
             .create_account(&account, &secrets::api_key_hash(&key))
             .await?;
-        Ok(
-            json!({"id": account.id, "name": account.name, "created_at": account.created_at, "api_key": key}),
-        )
+        Ok(AccountWithKey {
+            id: account.id,
+            name: account.name,
+            created_at: account.created_at,
+            api_key: key,
+        })
     }
 }

@@ -1,33 +1,21 @@
 //! Events: published (with an idempotency key), read with their deliveries, listed, resent;
 //! the attempt log of a subscription, and the dead-letter redrive (admin).
 
-use super::{Api, PageRequest, finish, new_event, page_json};
+use super::wire::{
+    DeliveryOut, EventAccepted, EventWithDeliveries, NewEvent, PageOut, Redriven, ResendRequest,
+    Resent,
+};
+use super::{Api, PageRequest, finish, new_event};
 use crate::domain::event_type;
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::model::delivery::{DeliveryMessage, DeliveryState};
-use crate::model::{Event, Subscription};
+use crate::model::delivery::{Attempt, DeliveryMessage, DeliveryState};
+use crate::model::{Event, EventBody, Subscription};
 use crate::ports::delivery::{DeliveryQueue, DeliveryStore};
 use crate::ports::resolver::Resolver;
 use crate::ports::{AccountStore, EventStore, PhotoStore, Published, SubscriptionStore, UserStore};
-use serde::Deserialize;
-use serde_json::{Value, json};
 
 /// How long an `Idempotency-Key` is remembered.
 pub const IDEMPOTENCY_SECONDS: i64 = 24 * 3600;
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ResendRequest {
-    pub subscription_id: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewEvent {
-    #[serde(rename = "type")]
-    pub event_type: String,
-    pub payload: Value,
-}
 
 impl<S, R, Q> Api<S, R, Q>
 where
@@ -45,7 +33,7 @@ where
         account: &str,
         input: NewEvent,
         idempotency_key: Option<&str>,
-    ) -> ApiResult<(Value, bool)> {
+    ) -> ApiResult<(EventAccepted, bool)> {
         let mut errors = Vec::new();
         if !event_type::is_event_type(&input.event_type) {
             errors.push(FieldError::new(
@@ -67,58 +55,51 @@ where
             ));
         }
         finish(errors)?;
-        let published = new_event(account, &input.event_type, input.payload);
+        let published = new_event(account, &input.event_type, &input.payload)?;
         let key =
             idempotency_key.map(|k| (k, chrono::Utc::now().timestamp() + IDEMPOTENCY_SECONDS));
         match self.store.publish(&published, key).await? {
-            Published::Created => Ok((
-                json!({"id": published.id, "type": published.event_type, "created_at": published.created_at}),
-                false,
-            )),
+            Published::Created => Ok((EventAccepted::from(&published), false)),
             Published::Existing(id) => {
                 let first = self
                     .store
                     .get_event(account, &id)
                     .await?
                     .ok_or(ApiError::NotFound("event"))?;
-                Ok((
-                    json!({"id": first.id, "type": first.event_type, "created_at": first.created_at}),
-                    true,
-                ))
+                Ok((EventAccepted::from(&first), true))
             }
         }
     }
 
     /// # Errors
     /// No such event in the account.
-    pub async fn get_event(&self, account: &str, id: &str) -> ApiResult<Value> {
+    pub async fn get_event(&self, account: &str, id: &str) -> ApiResult<EventWithDeliveries> {
         let found = self
             .store
             .get_event(account, id)
             .await?
             .ok_or(ApiError::NotFound("event"))?;
-        let mut body = found.representation();
-        body["deliveries"] = Value::Array(self.deliveries(&found).await?);
-        Ok(body)
+        Ok(EventWithDeliveries {
+            deliveries: self.deliveries(&found).await?,
+            event: found.representation(),
+        })
     }
 
     /// Per subscription: the recorded status, or `pending` for a subscription the event goes to
     /// that has no attempt yet.
-    async fn deliveries(&self, event: &Event) -> ApiResult<Vec<Value>> {
+    async fn deliveries(&self, event: &Event) -> ApiResult<Vec<DeliveryOut>> {
         let recorded = self
             .store
             .deliveries_of_event(&event.account_id, &event.id)
             .await?;
-        let mut out: Vec<Value> = recorded
+        let mut out: Vec<DeliveryOut> = recorded
             .iter()
-            .map(|d| {
-                json!({
-                    "subscription_id": d.subscription_id,
-                    "status": d.status,
-                    "attempts": d.attempts,
-                    "updated_at": d.updated_at,
-                    "next_attempt_at": d.next_attempt_at,
-                })
+            .map(|d| DeliveryOut {
+                subscription_id: d.subscription_id.clone(),
+                status: d.status,
+                attempts: d.attempts,
+                updated_at: Some(d.updated_at.clone()),
+                next_attempt_at: d.next_attempt_at.clone(),
             })
             .collect();
         let targets = match &event.subscription_id {
@@ -139,7 +120,13 @@ where
                 .iter()
                 .any(|d| d.subscription_id == subscription.id)
             {
-                out.push(json!({"subscription_id": subscription.id, "status": DeliveryState::Pending, "attempts": 0}));
+                out.push(DeliveryOut {
+                    subscription_id: subscription.id.clone(),
+                    status: DeliveryState::Pending,
+                    attempts: 0,
+                    updated_at: None,
+                    next_attempt_at: None,
+                });
             }
         }
         Ok(out)
@@ -155,7 +142,7 @@ where
         account: &str,
         id: &str,
         input: Option<ResendRequest>,
-    ) -> ApiResult<Value> {
+    ) -> ApiResult<Resent> {
         let event = self
             .store
             .get_event(account, id)
@@ -190,16 +177,17 @@ where
             .send(&messages)
             .await
             .map_err(|e| ApiError::Internal(e.to_string()))?;
-        Ok(
-            json!({"event_id": event.id, "queued": messages.iter().map(|m| &m.subscription_id).collect::<Vec<_>>()}),
-        )
+        Ok(Resent {
+            event_id: event.id,
+            queued: messages.into_iter().map(|m| m.subscription_id).collect(),
+        })
     }
 
     /// Moves dead-lettered deliveries back onto the delivery queue (admin).
     ///
     /// # Errors
     /// No queue in this function; queue failure.
-    pub async fn redrive_dead_letters(&self) -> ApiResult<Value> {
+    pub async fn redrive_dead_letters(&self) -> ApiResult<Redriven> {
         let queue = self
             .queue
             .as_ref()
@@ -208,7 +196,10 @@ where
             .redrive(10_000)
             .await
             .map_err(|e| ApiError::Internal(e.to_string()))?;
-        Ok(json!({"method": done.method, "messages": done.messages}))
+        Ok(Redriven {
+            method: done.method,
+            messages: done.messages,
+        })
     }
 
     /// A subscription's delivery attempts, newest first.
@@ -220,15 +211,13 @@ where
         account: &str,
         id: &str,
         page: PageRequest,
-    ) -> ApiResult<Value> {
+    ) -> ApiResult<PageOut<Attempt>> {
         self.subscription(account, id).await?;
         let found = self
             .store
             .attempts_of_subscription(account, id, page.limit, page.cursor.as_deref())
             .await?;
-        Ok(page_json(&found, |a| {
-            serde_json::to_value(a).unwrap_or(Value::Null)
-        }))
+        Ok(PageOut::of(found, |attempt| attempt))
     }
 
     /// Newest first.
@@ -240,7 +229,7 @@ where
         account: &str,
         event_type: Option<&str>,
         page: PageRequest,
-    ) -> ApiResult<Value> {
+    ) -> ApiResult<PageOut<EventBody>> {
         if event_type.is_some_and(|t| !event_type::is_event_type(t)) {
             return Err(ApiError::invalid("type", "must be noun.verb"));
         }
@@ -248,6 +237,6 @@ where
             .store
             .list_events(account, event_type, page.limit, page.cursor.as_deref())
             .await?;
-        Ok(page_json(&found, Event::representation))
+        Ok(PageOut::of(found, |event| event.representation()))
     }
 }

@@ -2,22 +2,24 @@
 //! handlers are tested with the in-memory adapter and run on DynamoDB.
 
 mod accounts;
+pub mod auth;
 mod events;
 mod photos;
 mod subscriptions;
 mod users;
+pub mod wire;
 
-pub use crate::auth::Caller;
-pub use accounts::NewAccount;
-pub use events::{IDEMPOTENCY_SECONDS, NewEvent, ResendRequest};
-pub use subscriptions::{NewSubscription, SECRET_OVERLAP_SECONDS, SubscriptionChanges};
-pub use users::{NewUser, UserChanges};
+pub use auth::Caller;
+pub use events::IDEMPOTENCY_SECONDS;
+pub use subscriptions::SECRET_OVERLAP_SECONDS;
+pub use wire::{NewAccount, NewEvent, NewSubscription, ResendRequest, SubscriptionChanges};
+pub use wire::{NewUser, UserChanges};
 
 use crate::domain::ids::{IdKind, new_id};
 use crate::domain::target::TargetPolicy;
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::model::{Event, Page, now};
-use serde_json::{Value, json};
+use crate::model::{Event, now};
+use serde::Serialize;
 
 pub const DEFAULT_PAGE: usize = 20;
 pub const MAX_PAGE: usize = 100;
@@ -71,17 +73,21 @@ pub(super) fn finish(errors: Vec<FieldError>) -> ApiResult<()> {
     }
 }
 
-pub(super) fn new_event(account: &str, event_type: &str, data: Value) -> Event {
-    Event {
+/// A new event of the account, of `event_type`, carrying `data` as its `data`.
+///
+/// # Errors
+/// `data` does not serialise (cannot happen for the API's own payload types).
+pub(super) fn new_event(
+    account: &str,
+    event_type: &str,
+    data: &impl Serialize,
+) -> ApiResult<Event> {
+    Ok(Event {
         id: new_id(IdKind::Event),
         account_id: account.to_owned(),
         event_type: event_type.to_owned(),
         created_at: now(),
-        data,
+        data: serde_json::to_value(data).map_err(|e| ApiError::Internal(e.to_string()))?,
         subscription_id: None,
-    }
-}
-
-pub(super) fn page_json<T>(page: &Page<T>, show: impl Fn(&T) -> Value) -> Value {
-    json!({ "data": page.items.iter().map(show).collect::<Vec<_>>(), "next_cursor": page.next_cursor })
+    })
 }

@@ -1,5 +1,6 @@
 //! Photo likes (a counter per photo, with a `photo.liked` event per like).
 
+use super::wire::{LikeOut, PhotoLiked, PhotoOut};
 use super::{Api, new_event};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{Photo, now};
@@ -8,7 +9,6 @@ use crate::ports::resolver::Resolver;
 use crate::ports::{
     AccountStore, EventStore, PhotoStore, StoreError, SubscriptionStore, UserStore,
 };
-use serde_json::{Value, json};
 
 /// Conflicting concurrent likes retried before giving up with 503.
 const LIKE_ATTEMPTS: usize = 20;
@@ -38,7 +38,7 @@ where
     ///
     /// # Errors
     /// Invalid photo id; storage failure; too much contention (503).
-    pub async fn like_photo(&self, account: &str, photo_id: &str) -> ApiResult<Value> {
+    pub async fn like_photo(&self, account: &str, photo_id: &str) -> ApiResult<LikeOut> {
         check_photo_id(photo_id)?;
         for _ in 0..LIKE_ATTEMPTS {
             let current = self
@@ -47,18 +47,23 @@ where
                 .await?
                 .map_or(0, |p| p.likes);
             let likes = current + 1;
-            let liked = new_event(
-                account,
-                "photo.liked",
-                json!({"photo_id": photo_id, "likes": likes, "liked_at": now()}),
-            );
+            let data = PhotoLiked {
+                photo_id: photo_id.to_owned(),
+                likes,
+                liked_at: now(),
+            };
+            let liked = new_event(account, "photo.liked", &data)?;
             match self
                 .store
                 .like_photo(account, photo_id, current, &liked)
                 .await
             {
                 Ok(()) => {
-                    return Ok(json!({"photo_id": photo_id, "likes": likes, "event_id": liked.id}));
+                    return Ok(LikeOut {
+                        photo_id: data.photo_id,
+                        likes,
+                        event_id: liked.id,
+                    });
                 }
                 Err(StoreError::Conflict | StoreError::Throttled) => {}
                 Err(other) => return Err(other.into()),
@@ -69,13 +74,13 @@ where
 
     /// # Errors
     /// A photo never liked in this account is not found.
-    pub async fn get_photo(&self, account: &str, photo_id: &str) -> ApiResult<Value> {
+    pub async fn get_photo(&self, account: &str, photo_id: &str) -> ApiResult<PhotoOut> {
         check_photo_id(photo_id)?;
         let Photo { photo_id, likes } = self
             .store
             .get_photo(account, photo_id)
             .await?
             .ok_or(ApiError::NotFound("photo"))?;
-        Ok(json!({"photo_id": photo_id, "likes": likes}))
+        Ok(PhotoOut { photo_id, likes })
     }
 }

@@ -1,7 +1,12 @@
 //! Subscriptions: their URL (checked against the target policy), event-type filters, secrets
 //! and rotation, and the test event.
 
-use super::{Api, PageRequest, finish, new_event, page_json};
+use super::wire::EventAccepted;
+use super::wire::{
+    EventTypeFilter, NewSubscription, PageOut, SecretOut, SubscriptionChanges, SubscriptionOut,
+    SubscriptionWithSecret, WebhookTest,
+};
+use super::{Api, PageRequest, finish, new_event};
 use crate::domain::event_type;
 use crate::domain::ids::{IdKind, new_id};
 use crate::domain::secrets;
@@ -13,38 +18,18 @@ use crate::ports::resolver::Resolver;
 use crate::ports::{
     AccountStore, EventStore, PhotoStore, StoreError, SubscriptionStore, UserStore,
 };
-use serde::Deserialize;
-use serde_json::{Value, json};
 
 /// How long a rotated-out secret keeps signing beside the new one.
 pub const SECRET_OVERLAP_SECONDS: i64 = 24 * 3600;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewSubscription {
-    pub url: String,
-    pub event_types: Vec<String>,
-    pub description: Option<String>,
-    pub active: Option<bool>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SubscriptionChanges {
-    pub url: Option<String>,
-    pub event_types: Option<Vec<String>>,
-    pub description: Option<String>,
-    pub active: Option<bool>,
-}
-
-fn check_event_types(filters: &[String], errors: &mut Vec<FieldError>) -> Vec<String> {
+fn check_event_types(filters: &[EventTypeFilter], errors: &mut Vec<FieldError>) -> Vec<String> {
     if filters.is_empty() || filters.len() > 50 {
         errors.push(FieldError::new(
             "event_types",
             "must list 1 to 50 event types",
         ));
     }
-    for (index, filter) in filters.iter().enumerate() {
+    for (index, EventTypeFilter(filter)) in filters.iter().enumerate() {
         if !event_type::is_filter(filter) {
             errors.push(FieldError::new(
                 format!("event_types[{index}]"),
@@ -53,7 +38,7 @@ fn check_event_types(filters: &[String], errors: &mut Vec<FieldError>) -> Vec<St
         }
     }
     let mut unique: Vec<String> = Vec::new();
-    for filter in filters {
+    for EventTypeFilter(filter) in filters {
         if !unique.contains(filter) {
             unique.push(filter.clone());
         }
@@ -100,7 +85,7 @@ where
         &self,
         account: &str,
         input: NewSubscription,
-    ) -> ApiResult<Value> {
+    ) -> ApiResult<SubscriptionWithSecret> {
         let mut errors = Vec::new();
         self.check_url(&input.url, &mut errors).await;
         let event_types = check_event_types(&input.event_types, &mut errors);
@@ -125,9 +110,10 @@ where
             updated_at: at,
         };
         self.store.create_subscription(&subscription).await?;
-        let mut body = subscription.representation();
-        body["secret"] = Value::String(secret);
-        Ok(body)
+        Ok(SubscriptionWithSecret {
+            subscription: SubscriptionOut::from(&subscription),
+            secret,
+        })
     }
 
     pub(super) async fn subscription(&self, account: &str, id: &str) -> ApiResult<Subscription> {
@@ -139,8 +125,10 @@ where
 
     /// # Errors
     /// No such subscription.
-    pub async fn get_subscription(&self, account: &str, id: &str) -> ApiResult<Value> {
-        Ok(self.subscription(account, id).await?.representation())
+    pub async fn get_subscription(&self, account: &str, id: &str) -> ApiResult<SubscriptionOut> {
+        Ok(SubscriptionOut::from(
+            &self.subscription(account, id).await?,
+        ))
     }
 
     /// Lists subscriptions; with `event_type`, only those whose filters match it.
@@ -152,7 +140,7 @@ where
         account: &str,
         event_type: Option<&str>,
         page: PageRequest,
-    ) -> ApiResult<Value> {
+    ) -> ApiResult<PageOut<SubscriptionOut>> {
         if event_type.is_some_and(|t| !event_type::is_event_type(t)) {
             return Err(ApiError::invalid("event_type", "must be noun.verb"));
         }
@@ -160,7 +148,7 @@ where
             .store
             .list_subscriptions(account, event_type, page.limit, page.cursor.as_deref())
             .await?;
-        Ok(page_json(&found, Subscription::representation))
+        Ok(PageOut::of(found, |s| SubscriptionOut::from(&s)))
     }
 
     /// # Errors
@@ -170,7 +158,7 @@ where
         account: &str,
         id: &str,
         changes: SubscriptionChanges,
-    ) -> ApiResult<Value> {
+    ) -> ApiResult<SubscriptionOut> {
         let mut errors = Vec::new();
         if let Some(url) = &changes.url {
             self.check_url(url, &mut errors).await;
@@ -201,7 +189,7 @@ where
         updated.updated_at = now();
         self.save_subscription(&updated, &previous.updated_at)
             .await?;
-        Ok(updated.representation())
+        Ok(SubscriptionOut::from(&updated))
     }
 
     async fn save_subscription(
@@ -236,15 +224,16 @@ where
     ///
     /// # Errors
     /// No such subscription.
-    pub async fn get_secret(&self, account: &str, id: &str) -> ApiResult<Value> {
+    pub async fn get_secret(&self, account: &str, id: &str) -> ApiResult<SecretOut> {
         let subscription = self.subscription(account, id).await?;
         let previous_expires_at = subscription
             .secrets
             .get(1)
             .and_then(|s| s.expires_at.clone());
-        Ok(
-            json!({"secret": subscription.current_secret(), "previous_secret_expires_at": previous_expires_at}),
-        )
+        Ok(SecretOut {
+            secret: subscription.current_secret().map(str::to_owned),
+            previous_secret_expires_at: previous_expires_at,
+        })
     }
 
     /// A new secret; the previous one keeps signing beside it for 24 hours. Secrets already
@@ -252,7 +241,7 @@ where
     ///
     /// # Errors
     /// No such subscription; concurrent change (409).
-    pub async fn rotate_secret(&self, account: &str, id: &str) -> ApiResult<Value> {
+    pub async fn rotate_secret(&self, account: &str, id: &str) -> ApiResult<SecretOut> {
         let previous = self.subscription(account, id).await?;
         let at = chrono::Utc::now();
         let overlap_until = (at + chrono::Duration::seconds(SECRET_OVERLAP_SECONDS))
@@ -278,22 +267,25 @@ where
         updated.updated_at = stamp;
         self.save_subscription(&updated, &previous.updated_at)
             .await?;
-        Ok(json!({"secret": secret, "previous_secret_expires_at": overlap_until}))
+        Ok(SecretOut {
+            secret: Some(secret),
+            previous_secret_expires_at: Some(overlap_until),
+        })
     }
 
     /// Sends a `webhook.test` event to this subscription only.
     ///
     /// # Errors
     /// No such subscription; storage failure.
-    pub async fn test_subscription(&self, account: &str, id: &str) -> ApiResult<Value> {
+    pub async fn test_subscription(&self, account: &str, id: &str) -> ApiResult<EventAccepted> {
         let subscription = self.subscription(account, id).await?;
-        let mut test = new_event(
-            account,
-            "webhook.test",
-            json!({"subscription_id": subscription.id, "message": "This is a test event."}),
-        );
+        let data = WebhookTest {
+            subscription_id: subscription.id.clone(),
+            message: "This is a test event.",
+        };
+        let mut test = new_event(account, "webhook.test", &data)?;
         test.subscription_id = Some(subscription.id);
         self.store.publish(&test, None).await?;
-        Ok(json!({"id": test.id, "type": test.event_type, "created_at": test.created_at}))
+        Ok(EventAccepted::from(&test))
     }
 }

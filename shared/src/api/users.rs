@@ -1,6 +1,7 @@
 //! Users: created, read, listed, renamed or re-passworded, deleted; each change with its event.
 
-use super::{Api, PageRequest, finish, new_event, page_json};
+use super::wire::{NewUser, PageOut, UserChanges, UserOut};
+use super::{Api, PageRequest, finish, new_event};
 use crate::domain::ids::{IdKind, new_id};
 use crate::domain::secrets;
 use crate::error::{ApiError, ApiResult, FieldError};
@@ -10,22 +11,6 @@ use crate::ports::resolver::Resolver;
 use crate::ports::{
     AccountStore, EventStore, PhotoStore, StoreError, SubscriptionStore, UserStore,
 };
-use serde::Deserialize;
-use serde_json::Value;
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewUser {
-    pub username: String,
-    pub password: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UserChanges {
-    pub username: Option<String>,
-    pub password: Option<String>,
-}
 
 fn check_username(username: &str, errors: &mut Vec<FieldError>) {
     let length = username.chars().count();
@@ -58,7 +43,7 @@ where
 {
     /// # Errors
     /// Invalid input; username taken (409); storage failure.
-    pub async fn create_user(&self, account: &str, input: NewUser) -> ApiResult<Value> {
+    pub async fn create_user(&self, account: &str, input: NewUser) -> ApiResult<UserOut> {
         let mut errors = Vec::new();
         check_username(&input.username, &mut errors);
         check_password(&input.password, &mut errors);
@@ -71,7 +56,8 @@ where
             created_at: at.clone(),
             updated_at: at,
         };
-        let created = new_event(account, "user.created", user.representation());
+        let shown = UserOut::from(&user);
+        let created = new_event(account, "user.created", &shown)?;
         match self.store.create_user(&user, account, &created).await {
             Err(StoreError::Conflict) => Err(ApiError::Conflict(format!(
                 "username {} is taken",
@@ -79,7 +65,7 @@ where
             ))),
             other => other.map_err(ApiError::from),
         }?;
-        Ok(user.representation())
+        Ok(shown)
     }
 
     async fn user(&self, account: &str, id: &str) -> ApiResult<User> {
@@ -91,18 +77,22 @@ where
 
     /// # Errors
     /// No such user in the account.
-    pub async fn get_user(&self, account: &str, id: &str) -> ApiResult<Value> {
-        Ok(self.user(account, id).await?.representation())
+    pub async fn get_user(&self, account: &str, id: &str) -> ApiResult<UserOut> {
+        Ok(UserOut::from(&self.user(account, id).await?))
     }
 
     /// # Errors
     /// Bad cursor; storage failure.
-    pub async fn list_users(&self, account: &str, page: PageRequest) -> ApiResult<Value> {
+    pub async fn list_users(
+        &self,
+        account: &str,
+        page: PageRequest,
+    ) -> ApiResult<PageOut<UserOut>> {
         let users = self
             .store
             .list_users(account, page.limit, page.cursor.as_deref())
             .await?;
-        Ok(page_json(&users, User::representation))
+        Ok(PageOut::of(users, |user| UserOut::from(&user)))
     }
 
     /// # Errors
@@ -112,7 +102,7 @@ where
         account: &str,
         id: &str,
         changes: UserChanges,
-    ) -> ApiResult<Value> {
+    ) -> ApiResult<UserOut> {
         let mut errors = Vec::new();
         if changes.username.is_none() && changes.password.is_none() {
             errors.push(FieldError::new("body", "give username, password or both"));
@@ -133,13 +123,14 @@ where
             updated.password_hash = password_hash(password)?;
         }
         updated.updated_at = now();
-        let changed = new_event(account, "user.updated", updated.representation());
+        let shown = UserOut::from(&updated);
+        let changed = new_event(account, "user.updated", &shown)?;
         match self
             .store
             .update_user(account, &previous, &updated, &changed)
             .await
         {
-            Ok(()) => Ok(updated.representation()),
+            Ok(()) => Ok(shown),
             Err(StoreError::NotFound) => Err(ApiError::NotFound("user")),
             Err(StoreError::Conflict) => Err(ApiError::Conflict(
                 "the username is taken, or the user changed meanwhile; fetch it and retry".into(),
@@ -152,7 +143,7 @@ where
     /// No such user; storage failure.
     pub async fn delete_user(&self, account: &str, id: &str) -> ApiResult<()> {
         let user = self.user(account, id).await?;
-        let deleted = new_event(account, "user.deleted", user.representation());
+        let deleted = new_event(account, "user.deleted", &UserOut::from(&user))?;
         match self.store.delete_user(account, &user, &deleted).await {
             Err(StoreError::NotFound) => Err(ApiError::NotFound("user")),
             other => other.map_err(ApiError::from),

@@ -29,7 +29,8 @@ pub(super) async fn send<W: WebhookSender, R: Resolver>(
     {
         return refused(format!("refused_target: {error}"));
     }
-    let body = event.representation().to_string().into_bytes();
+    // Serialising our own struct of strings and a JSON value cannot fail.
+    let body = serde_json::to_vec(&event.representation()).unwrap_or_default();
     let timestamp = chrono::Utc::now().timestamp();
     let current = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let secrets: Vec<&str> = subscription

@@ -53,7 +53,7 @@ pub fn delivery_id(event_id: &str, subscription_id: &str) -> String {
 }
 
 /// Where a delivery stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryState {
     Pending,
@@ -90,13 +90,14 @@ pub struct DeliveryStatus {
     pub next_attempt_at: Option<String>,
 }
 
-/// One attempt, as the attempt log keeps it (30 days).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One attempt, as the attempt log keeps it (30 days) and the API lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Attempt {
     pub delivery_id: String,
     pub event_id: String,
     pub subscription_id: String,
     pub attempt: u32,
+    #[schema(format = DateTime)]
     pub attempted_at: String,
     /// The receiver's status code, when it answered.
     #[serde(default)]
@@ -107,9 +108,11 @@ pub struct Attempt {
     pub duration_ms: u64,
     /// The response body, cut to 4 KB.
     #[serde(default)]
+    #[schema(max_length = 4096)]
     pub response_body: Option<String>,
     pub outcome: DeliveryState,
     #[serde(default)]
+    #[schema(format = DateTime)]
     pub next_attempt_at: Option<String>,
 }
 

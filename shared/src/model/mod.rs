@@ -27,19 +27,6 @@ pub struct User {
     pub updated_at: String,
 }
 
-impl User {
-    /// The API (and event payload) representation: no password hash.
-    #[must_use]
-    pub fn representation(&self) -> serde_json::Value {
-        serde_json::json!({
-            "id": self.id,
-            "username": self.username,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        })
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Photo {
     pub photo_id: String,
@@ -74,21 +61,6 @@ pub struct Subscription {
 }
 
 impl Subscription {
-    /// The API representation: everything but the secrets.
-    #[must_use]
-    pub fn representation(&self) -> serde_json::Value {
-        serde_json::json!({
-            "id": self.id,
-            "url": self.url,
-            "event_types": self.event_types,
-            "description": self.description,
-            "active": self.active,
-            "disabled_reason": self.disabled_reason,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        })
-    }
-
     /// The secret new deliveries are signed with first.
     #[must_use]
     pub fn current_secret(&self) -> Option<&str> {
@@ -111,16 +83,30 @@ pub struct Event {
 }
 
 impl Event {
-    /// The API representation (and the webhook body): `{"id","type","created_at","data"}`.
+    /// The event as the API shows it and as the webhook body carries it.
     #[must_use]
-    pub fn representation(&self) -> serde_json::Value {
-        serde_json::json!({
-            "id": self.id,
-            "type": self.event_type,
-            "created_at": self.created_at,
-            "data": self.data,
-        })
+    pub fn representation(&self) -> EventBody {
+        EventBody {
+            id: self.id.clone(),
+            event_type: self.event_type.clone(),
+            created_at: self.created_at.clone(),
+            data: self.data.clone(),
+        }
     }
+}
+
+/// An event as the API shows it, and the body of every webhook: `{"id","type","created_at","data"}`.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = Event)]
+pub struct EventBody {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    /// What happened; its shape depends on the type.
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
 }
 
 /// One page of a listing.

@@ -125,7 +125,7 @@ pub async fn send<S: AnyStore, R: Resolver, Q: DeliveryQueue>(
     let method = request.method().as_str().to_owned();
     let path = request.uri().path().to_owned();
     let owner_is_resources = !matches!(
-        shared::http::route(resources::ROUTES, &method, &path),
+        shared::http::route(resources::FUNCTION, &method, &path),
         Err(shared::error::ApiError::NoRoute { .. })
     );
     let response = if owner_is_resources {

@@ -3,13 +3,12 @@
 //! caller from the authorizer context it passes along; the key itself is only ever compared
 //! hashed (accounts) or in constant time (the admin key). A request that reaches a function
 //! without that context (a direct invocation: `sam local invoke`, `cargo lambda invoke`) is
-//! authenticated from its `Authorization` header by the same rule.
+//! authenticated from its `Authorization` header by the same rule
+//! ([`crate::http::grant`] reads the context of a request).
 
 use crate::domain::secrets;
 use crate::error::{ApiError, ApiResult};
 use crate::ports::AccountStore;
-use lambda_http::RequestExt;
-use lambda_http::request::RequestContext;
 use serde_json::{Map, Value};
 
 /// The authorizer context key naming the kind of caller: `admin` or `account`.
@@ -89,52 +88,6 @@ pub fn from_context<'a>(mut field: impl FnMut(&str) -> Option<&'a Value>) -> Opt
     }
 }
 
-/// The caller API Gateway's authorizer vouched for in this request's context, if any.
-#[must_use]
-pub fn vouched_caller(request: &lambda_http::Request) -> Option<Caller> {
-    match request.request_context_ref()? {
-        RequestContext::ApiGatewayV2(context) => {
-            let authorizer = context.authorizer.as_ref()?;
-            from_context(|name| authorizer.fields.get(name))
-        }
-        _ => None,
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn bearer_keys_are_parsed_strictly() {
-        assert_eq!(bearer_key(Some("Bearer abc")), Some("abc"));
-        assert_eq!(bearer_key(Some("bearer  abc ")), Some("abc"));
-        assert_eq!(bearer_key(Some("Basic abc")), None);
-        assert_eq!(bearer_key(Some("Bearer ")), None);
-        assert_eq!(bearer_key(None), None);
-        let long = format!("Bearer {}", "k".repeat(MAX_KEY_CHARS + 1));
-        assert_eq!(bearer_key(Some(&long)), None);
-    }
-
-    #[test]
-    fn context_round_trips_and_rejects_anything_else() {
-        for caller in [Caller::Admin, Caller::Account("acc_1".into())] {
-            let context = to_context(&caller);
-            assert_eq!(from_context(|n| context.get(n)), Some(caller));
-        }
-        assert_eq!(
-            Value::Object(to_context(&Caller::Account("acc_1".into()))),
-            json!({"caller": "account", "account_id": "acc_1"})
-        );
-        for bad in [
-            json!({}),
-            json!({"caller": "root"}),
-            json!({"caller": "account"}),
-            json!({"caller": "account", "account_id": ""}),
-            json!({"caller": 1}),
-        ] {
-            assert_eq!(from_context(|n| bad.get(n)), None, "{bad}");
-        }
-    }
-}
+#[path = "auth_tests.rs"]
+mod tests;

@@ -1,0 +1,23 @@
+//! Accounts (admin).
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAccount {
+    /// Trimmed; 1 to 100 characters.
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: String,
+}
+
+/// A new account with its API key: the only time the key is shown.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AccountWithKey {
+    pub id: String,
+    pub name: String,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    /// `rhk_…`; keep it secret. Only its hash is stored.
+    pub api_key: String,
+}

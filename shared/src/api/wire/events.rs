@@ -1,0 +1,81 @@
+//! Events, their deliveries, resends and the dead-letter redrive.
+
+use crate::model::EventBody;
+use crate::model::delivery::DeliveryState;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewEvent {
+    /// `noun.verb`, lowercase; `webhook.*` is reserved.
+    #[serde(rename = "type")]
+    #[schema(pattern = r"^[a-z0-9_]+\.[a-z0-9_]+$", max_length = 100)]
+    pub event_type: String,
+    /// Delivered as the event's `data`.
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+}
+
+/// An event was created (or, with an `Idempotency-Key` used in the last 24 h, had been).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventAccepted {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+impl From<&crate::model::Event> for EventAccepted {
+    fn from(event: &crate::model::Event) -> Self {
+        Self {
+            id: event.id.clone(),
+            event_type: event.event_type.clone(),
+            created_at: event.created_at.clone(),
+        }
+    }
+}
+
+/// Where the event's delivery to one subscription stands.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DeliveryOut {
+    pub subscription_id: String,
+    pub status: DeliveryState,
+    pub attempts: u32,
+    /// `null` while no attempt was made.
+    #[schema(format = DateTime)]
+    pub updated_at: Option<String>,
+    #[schema(format = DateTime)]
+    pub next_attempt_at: Option<String>,
+}
+
+/// An event with its deliveries.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventWithDeliveries {
+    #[serde(flatten)]
+    pub event: EventBody,
+    pub deliveries: Vec<DeliveryOut>,
+}
+
+/// Send the event again: to this subscription, or (no body) to every active one it matches.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResendRequest {
+    pub subscription_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Resent {
+    pub event_id: String,
+    /// The subscriptions a delivery was queued for.
+    pub queued: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Redriven {
+    /// `move_task` (SQS's `StartMessageMoveTask`, which runs on) or `copy`.
+    pub method: &'static str,
+    /// Messages moved, when copied; for a move task, the dead-letter count when it started.
+    pub messages: u64,
+}

@@ -1,0 +1,98 @@
+//! Subscriptions, their secrets, and the test event.
+
+use crate::model::Subscription;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// What a subscription listens to: an event type (`noun.verb`), `noun.*`, or `*`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(transparent)]
+#[schema(pattern = r"^(\*|[a-z0-9_]+\.(\*|[a-z0-9_]+))$", max_length = 100)]
+pub struct EventTypeFilter(pub String);
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSubscription {
+    /// Where deliveries are POSTed; must pass the deployment's target policy (https, public).
+    #[schema(format = "uri", max_length = 2048)]
+    pub url: String,
+    #[schema(min_items = 1, max_items = 50)]
+    pub event_types: Vec<EventTypeFilter>,
+    #[schema(max_length = 500)]
+    pub description: Option<String>,
+    /// Defaults to `true`.
+    pub active: Option<bool>,
+}
+
+/// The fields to change; the others keep their values.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionChanges {
+    #[schema(format = "uri", max_length = 2048)]
+    pub url: Option<String>,
+    #[schema(min_items = 1, max_items = 50)]
+    pub event_types: Option<Vec<EventTypeFilter>>,
+    #[schema(max_length = 500)]
+    pub description: Option<String>,
+    /// `true` re-enables a disabled subscription and clears its `disabled_reason`.
+    pub active: Option<bool>,
+}
+
+/// A subscription as the API shows it: everything but its secrets.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Subscription)]
+pub struct SubscriptionOut {
+    pub id: String,
+    pub url: String,
+    pub event_types: Vec<String>,
+    pub description: Option<String>,
+    pub active: bool,
+    /// Why the platform disabled it (e.g. the receiver answered 410 Gone).
+    pub disabled_reason: Option<String>,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+}
+
+impl From<&Subscription> for SubscriptionOut {
+    fn from(subscription: &Subscription) -> Self {
+        Self {
+            id: subscription.id.clone(),
+            url: subscription.url.clone(),
+            event_types: subscription.event_types.clone(),
+            description: subscription.description.clone(),
+            active: subscription.active,
+            disabled_reason: subscription.disabled_reason.clone(),
+            created_at: subscription.created_at.clone(),
+            updated_at: subscription.updated_at.clone(),
+        }
+    }
+}
+
+/// A new subscription, with the secret its deliveries are signed with.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SubscriptionWithSecret {
+    #[serde(flatten)]
+    pub subscription: SubscriptionOut,
+    /// `whsec_` + base64 of the key.
+    pub secret: String,
+}
+
+/// The current signing secret.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Secret)]
+pub struct SecretOut {
+    /// `whsec_` + base64 of the key.
+    pub secret: Option<String>,
+    /// Until when the previous secret keeps signing beside this one, after a rotation.
+    #[schema(format = DateTime)]
+    pub previous_secret_expires_at: Option<String>,
+}
+
+/// The data of a `webhook.test` event.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WebhookTest {
+    pub subscription_id: String,
+    pub message: &'static str,
+}

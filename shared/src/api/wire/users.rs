@@ -1,0 +1,47 @@
+//! Users.
+
+use crate::model::User;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    #[schema(pattern = "^[A-Za-z0-9_.-]{3,50}$")]
+    pub username: String,
+    #[schema(min_length = 6, max_length = 128, write_only)]
+    pub password: String,
+}
+
+/// Give `username`, `password` or both.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserChanges {
+    #[schema(pattern = "^[A-Za-z0-9_.-]{3,50}$")]
+    pub username: Option<String>,
+    #[schema(min_length = 6, max_length = 128, write_only)]
+    pub password: Option<String>,
+}
+
+/// A user as the API shows it, and as `user.*` events carry it: never the password hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = User)]
+pub struct UserOut {
+    pub id: String,
+    pub username: String,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+}
+
+impl From<&User> for UserOut {
+    fn from(user: &User) -> Self {
+        Self {
+            id: user.id.clone(),
+            username: user.username.clone(),
+            created_at: user.created_at.clone(),
+            updated_at: user.updated_at.clone(),
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! Who may run a matched route: the caller API Gateway's authorizer vouched for in the request's
+//! context, or (a direct invocation, with no context) the one its `Authorization` header names.
+
+use super::request::header;
+use super::routes::Access;
+use crate::api::Api;
+use crate::api::auth::{Caller, from_context};
+use crate::error::{ApiError, ApiResult};
+use crate::ports::delivery::{DeliveryQueue, DeliveryStore};
+use crate::ports::resolver::Resolver;
+use crate::ports::{AccountStore, EventStore, PhotoStore, SubscriptionStore, UserStore};
+use lambda_http::RequestExt;
+use lambda_http::request::RequestContext;
+
+/// What a request may do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Grant {
+    /// An open route: anyone.
+    Anyone,
+    Admin,
+    Account(String),
+}
+
+impl Grant {
+    /// The caller's account; empty unless the grant is an account's (a route whose access is
+    /// [`Access::Account`] only ever has an account's grant).
+    #[must_use]
+    pub fn account(&self) -> &str {
+        match self {
+            Self::Account(account) => account,
+            Self::Anyone | Self::Admin => "",
+        }
+    }
+}
+
+/// The caller API Gateway's authorizer vouched for in this request's context, if any.
+#[must_use]
+pub fn vouched_caller(request: &lambda_http::Request) -> Option<Caller> {
+    match request.request_context_ref()? {
+        RequestContext::ApiGatewayV2(context) => {
+            let authorizer = context.authorizer.as_ref()?;
+            from_context(|name| authorizer.fields.get(name))
+        }
+        _ => None,
+    }
+}
+
+/// What a request to a route with `access` may do.
+///
+/// # Errors
+/// `Unauthorized` when no caller is known, or the caller is not the one `access` asks for.
+pub async fn grant<S, R, Q>(
+    api: &Api<S, R, Q>,
+    request: &lambda_http::Request,
+    access: Access,
+) -> ApiResult<Grant>
+where
+    S: AccountStore + UserStore + PhotoStore + SubscriptionStore + EventStore + DeliveryStore,
+    R: Resolver,
+    Q: DeliveryQueue,
+{
+    if access == Access::Open {
+        return Ok(Grant::Anyone);
+    }
+    let caller = api
+        .identify(vouched_caller(request), header(request, "authorization"))
+        .await?;
+    match (access, caller) {
+        (Access::Admin, Caller::Admin) => Ok(Grant::Admin),
+        (Access::Account, Caller::Account(account)) => Ok(Grant::Account(account)),
+        _ => Err(ApiError::Unauthorized),
+    }
+}

@@ -1,0 +1,195 @@
+//! The route table: every operation of the HTTP API, its method and path, the function that
+//! serves it and who may call it. It is the one source for each function's router, for the
+//! check that `template.yaml` routes the same paths to the same functions, and for the paths of
+//! the OpenAPI document.
+
+use crate::error::{ApiError, ApiResult};
+use std::collections::HashMap;
+
+/// The Lambda function that serves a route (its package and binary name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Function {
+    Resources,
+    Subscriptions,
+}
+
+impl Function {
+    /// The function's package, binary and `BuildProperties.Binary` name.
+    #[must_use]
+    pub const fn binary(self) -> &'static str {
+        match self {
+            Self::Resources => "resources",
+            Self::Subscriptions => "subscriptions",
+        }
+    }
+}
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone: no key, and no authorizer in front of it.
+    Open,
+    /// An account's API key.
+    Account,
+    /// The deployment's admin key.
+    Admin,
+}
+
+/// Every operation of the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Operation {
+    Health,
+    OpenApi,
+    CreateAccount,
+    RedriveDeadLetters,
+    CreateUser,
+    ListUsers,
+    GetUser,
+    UpdateUser,
+    DeleteUser,
+    LikePhoto,
+    GetPhoto,
+    CreateSubscription,
+    ListSubscriptions,
+    GetSubscription,
+    UpdateSubscription,
+    DeleteSubscription,
+    GetSecret,
+    RotateSecret,
+    TestSubscription,
+    ListAttempts,
+    PublishEvent,
+    ListEvents,
+    GetEvent,
+    ResendEvent,
+}
+
+/// One route: `{name}` in the path is a path parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    pub operation: Operation,
+    pub method: &'static str,
+    pub path: &'static str,
+    pub function: Function,
+    pub access: Access,
+}
+
+const fn r(
+    operation: Operation,
+    method: &'static str,
+    path: &'static str,
+    function: Function,
+    access: Access,
+) -> Route {
+    Route {
+        operation,
+        method,
+        path,
+        function,
+        access,
+    }
+}
+
+use Access::{Account, Admin, Open};
+use Function::{Resources, Subscriptions};
+use Operation as O;
+
+/// Every route of the API.
+#[rustfmt::skip]
+pub const ROUTES: &[Route] = &[
+    r(O::Health, "GET", "/api/v1/health", Resources, Open),
+    r(O::CreateUser, "POST", "/api/v1/users", Resources, Account),
+    r(O::ListUsers, "GET", "/api/v1/users", Resources, Account),
+    r(O::GetUser, "GET", "/api/v1/users/{id}", Resources, Account),
+    r(O::UpdateUser, "PUT", "/api/v1/users/{id}", Resources, Account),
+    r(O::DeleteUser, "DELETE", "/api/v1/users/{id}", Resources, Account),
+    r(O::LikePhoto, "POST", "/api/v1/photos/{photo_id}/likes", Resources, Account),
+    r(O::GetPhoto, "GET", "/api/v1/photos/{photo_id}", Resources, Account),
+    r(O::OpenApi, "GET", "/api/v1/openapi.json", Subscriptions, Open),
+    r(O::CreateAccount, "POST", "/api/v1/accounts", Subscriptions, Admin),
+    r(O::RedriveDeadLetters, "POST", "/api/v1/admin/dlq/redrive", Subscriptions, Admin),
+    r(O::CreateSubscription, "POST", "/api/v1/subscriptions", Subscriptions, Account),
+    r(O::ListSubscriptions, "GET", "/api/v1/subscriptions", Subscriptions, Account),
+    r(O::GetSubscription, "GET", "/api/v1/subscriptions/{id}", Subscriptions, Account),
+    r(O::UpdateSubscription, "PATCH", "/api/v1/subscriptions/{id}", Subscriptions, Account),
+    r(O::DeleteSubscription, "DELETE", "/api/v1/subscriptions/{id}", Subscriptions, Account),
+    r(O::GetSecret, "GET", "/api/v1/subscriptions/{id}/secret", Subscriptions, Account),
+    r(O::ListAttempts, "GET", "/api/v1/subscriptions/{id}/attempts", Subscriptions, Account),
+    r(O::RotateSecret, "POST", "/api/v1/subscriptions/{id}/secret/rotate", Subscriptions, Account),
+    r(O::TestSubscription, "POST", "/api/v1/subscriptions/{id}/test", Subscriptions, Account),
+    r(O::PublishEvent, "POST", "/api/v1/events", Subscriptions, Account),
+    r(O::ListEvents, "GET", "/api/v1/events", Subscriptions, Account),
+    r(O::GetEvent, "GET", "/api/v1/events/{id}", Subscriptions, Account),
+    r(O::ResendEvent, "POST", "/api/v1/events/{id}/resend", Subscriptions, Account),
+];
+
+/// The routes `function` serves.
+pub fn served_by(function: Function) -> impl Iterator<Item = &'static Route> {
+    ROUTES.iter().filter(move |r| r.function == function)
+}
+
+/// The names of a path template's parameters, in order: `{id}` → `id`.
+pub fn path_parameters(template: &str) -> impl Iterator<Item = &str> {
+    template
+        .split('/')
+        .filter_map(|part| part.strip_prefix('{').and_then(|p| p.strip_suffix('}')))
+}
+
+/// A request matched to its route, with its path parameters.
+#[derive(Debug, Clone)]
+pub struct Matched {
+    pub route: &'static Route,
+    pub params: HashMap<String, String>,
+}
+
+impl Matched {
+    /// A path parameter (empty when the route has none of that name).
+    #[must_use]
+    pub fn param(&self, name: &str) -> &str {
+        self.params.get(name).map_or("", String::as_str)
+    }
+}
+
+/// Which of `function`'s routes a request is for, and its path parameters.
+///
+/// # Errors
+/// 404 for a path no route has; 405 (with the allowed methods) for a path with other methods.
+pub fn route(function: Function, method: &str, path: &str) -> ApiResult<Matched> {
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    let mut allow = Vec::new();
+    for candidate in served_by(function) {
+        let parts: Vec<&str> = candidate.path.split('/').collect();
+        if parts.len() != segments.len() {
+            continue;
+        }
+        let mut params = HashMap::new();
+        let matched = parts.iter().zip(&segments).all(|(part, segment)| {
+            match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+                Some(name) if !segment.is_empty() => {
+                    params.insert(name.to_owned(), (*segment).to_owned());
+                    true
+                }
+                Some(_) => false,
+                None => part == segment,
+            }
+        });
+        if !matched {
+            continue;
+        }
+        if candidate.method == method {
+            return Ok(Matched {
+                route: candidate,
+                params,
+            });
+        }
+        allow.push(candidate.method);
+    }
+    if allow.is_empty() {
+        Err(ApiError::NoRoute {
+            method: method.to_owned(),
+            path: path.to_owned(),
+        })
+    } else {
+        Err(ApiError::MethodNotAllowed { allow })
+    }
+}
