@@ -256,7 +256,7 @@ async fn write_events(
             for w in writes {
                 results.push(
                     w.await
-                        .map_err(|e| shared::ports::StoreError::Unavailable(e.to_string()))
+                        .map_err(|e| shared::ports::StoreError::Backend(e.to_string()))
                         .and_then(|r| r),
                 );
             }

@@ -287,7 +287,7 @@ pub(crate) fn aws_error(
     ProvisionError::Aws {
         resource: resource.to_owned(),
         operation,
-        message: crate::bridge::error_chain(error),
+        message: shared::error::error_chain(error),
     }
 }
 
@@ -417,19 +417,30 @@ async fn create_table(
             .attribute_name(attribute)
             .build()
             .map_err(|e| definition(id, e.to_string()))?;
-        let result = clients
+        // A second provisioning of the same table finds TTL already on: nothing to do.
+        let current = clients
             .dynamodb
-            .update_time_to_live()
+            .describe_time_to_live()
             .table_name(name)
-            .time_to_live_specification(spec)
             .send()
-            .await;
-        // A second provisioning of the same table finds TTL already enabled: that is success.
-        if let Err(error) = result {
-            let already = crate::bridge::error_chain(&error).contains("already enabled");
-            if !already {
-                return Err(aws_error(id, "UpdateTimeToLive", &error));
-            }
+            .await
+            .map_err(|e| aws_error(id, "DescribeTimeToLive", &e))?;
+        let on = current.time_to_live_description().is_some_and(|d| {
+            d.attribute_name() == Some(attribute)
+                && matches!(
+                    d.time_to_live_status(),
+                    Some(ddb::TimeToLiveStatus::Enabled | ddb::TimeToLiveStatus::Enabling)
+                )
+        });
+        if !on {
+            clients
+                .dynamodb
+                .update_time_to_live()
+                .table_name(name)
+                .time_to_live_specification(spec)
+                .send()
+                .await
+                .map_err(|e| aws_error(id, "UpdateTimeToLive", &e))?;
         }
     }
 

@@ -72,7 +72,7 @@ where
             id: USER_ID.into(),
             username: USERNAME.into(),
             password_hash: shared::domain::secrets::hash_password("sample-password")
-                .map_err(|_| StoreError::Unavailable("hashing the sample password".into()))?,
+                .map_err(|_| StoreError::Backend("hashing the sample password".into()))?,
             created_at: CREATED_AT.into(),
             updated_at: CREATED_AT.into(),
         };
@@ -88,7 +88,7 @@ where
             event_type: "user.created".into(),
             created_at: CREATED_AT.into(),
             data: serde_json::to_value(shared::api::wire::UserOut::from(&user))
-                .map_err(|e| StoreError::Unavailable(e.to_string()))?,
+                .map_err(|e| StoreError::Backend(e.to_string()))?,
             subscription_id: None,
         };
         ignore_conflict(store.create_user(&user, ACCOUNT_ID, &event).await)?;

@@ -1,5 +1,5 @@
-//! The errors a use-case answers with. `http::problem_response` is the one place they become
-//! HTTP statuses.
+//! The errors a use-case answers with. [`crate::http::error_response`] is the one place they
+//! become HTTP statuses.
 
 use crate::ports::StoreError;
 
@@ -45,7 +45,7 @@ pub enum ApiError {
     Validation(Vec<FieldError>),
     #[error("conflict: {0}")]
     Conflict(String),
-    /// The store is throttling; the client may retry.
+    /// Busy (the store throttles, or likes race too long): the client may retry shortly (503).
     #[error("temporarily unavailable")]
     Unavailable,
     /// Anything else. The text goes to the logs, never to the client.
@@ -72,9 +72,22 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => {
                 Self::Internal("store reported a missing item unexpectedly".into())
             }
-            StoreError::Unavailable(text) => Self::Internal(text),
+            StoreError::Backend(text) => Self::Internal(text),
         }
     }
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// An error and each of its causes, joined by `: `, for a log line.
+#[must_use]
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    text
+}

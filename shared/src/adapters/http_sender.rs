@@ -11,8 +11,15 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// A name that resolved only to addresses the target policy refuses.
+#[derive(Debug, thiserror::Error)]
+#[error("{host} resolves to no allowed address")]
+pub struct RefusedTarget {
+    pub host: String,
+}
+
 /// Resolves names through the OS and drops every address the policy refuses; a name left with
-/// none fails to resolve.
+/// none fails to resolve with [`RefusedTarget`].
 pub struct VettingResolver {
     policy: TargetPolicy,
 }
@@ -26,7 +33,7 @@ impl Resolve for VettingResolver {
             let allowed: Vec<SocketAddr> =
                 found.filter(|a| policy.address_allowed(a.ip())).collect();
             if allowed.is_empty() {
-                return Err(format!("{host} resolves to no allowed address").into());
+                return Err(Box::new(RefusedTarget { host }) as Box<_>);
             }
             Ok(Box::new(allowed.into_iter()) as Addrs)
         })
@@ -88,8 +95,7 @@ fn error_class(error: &reqwest::Error) -> String {
         "timeout".into()
     } else if error.is_connect() {
         // Resolution refusals surface as connect errors; say which.
-        let text = format!("{error:?}");
-        if text.contains("no allowed address") {
+        if caused_by::<RefusedTarget>(error) {
             "refused_target".into()
         } else {
             "connect".into()
@@ -99,6 +105,18 @@ fn error_class(error: &reqwest::Error) -> String {
     } else {
         "transport".into()
     }
+}
+
+/// Whether an `E` is among the causes of `error`.
+fn caused_by<E: std::error::Error + 'static>(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(current) = cause {
+        if current.is::<E>() {
+            return true;
+        }
+        cause = current.source();
+    }
+    false
 }
 
 impl WebhookSender for HttpSender {
@@ -152,3 +170,7 @@ impl WebhookSender for HttpSender {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "http_sender_tests.rs"]
+mod tests;

@@ -27,7 +27,7 @@ impl SecretSource for SecretsManagerSecret {
             .send()
             .await
             .map_err(|e| {
-                SecretError::Unavailable(
+                SecretError::Backend(
                     aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string(),
                 )
             })?;

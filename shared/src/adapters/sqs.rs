@@ -52,7 +52,7 @@ impl SqsQueue {
         output
             .attributes
             .and_then(|mut a| a.remove(&name))
-            .ok_or_else(|| QueueError::Unavailable(format!("{url} has no {name}")))
+            .ok_or_else(|| QueueError::Backend(format!("{url} has no {name}")))
     }
 
     /// Receive, send, delete: for services without `StartMessageMoveTask` (the local emulator).
@@ -128,7 +128,7 @@ impl SqsQueue {
         delay: Duration,
     ) -> Result<(), QueueError> {
         let body =
-            serde_json::to_string(message).map_err(|e| QueueError::Unavailable(e.to_string()))?;
+            serde_json::to_string(message).map_err(|e| QueueError::Backend(e.to_string()))?;
         let seconds = delay.min(MAX_MESSAGE_DELAY).as_secs();
         self.client
             .send_message()
@@ -150,7 +150,7 @@ impl SqsQueue {
                 .map(|(index, message)| {
                     serde_json::to_string(message)
                         .map(|body| (index.to_string(), body))
-                        .map_err(|e| QueueError::Unavailable(e.to_string()))
+                        .map_err(|e| QueueError::Backend(e.to_string()))
                 })
                 .collect::<Result<_, _>>()?;
             for attempt in 0..BATCH_TRIES {
@@ -185,7 +185,7 @@ impl SqsQueue {
                 tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
             }
             if !pending.is_empty() {
-                return Err(QueueError::Unavailable(format!(
+                return Err(QueueError::Backend(format!(
                     "{} messages refused {BATCH_TRIES} times",
                     pending.len()
                 )));
@@ -203,7 +203,7 @@ fn unavailable(error: &dyn std::error::Error) -> QueueError {
         text.push_str(&inner.to_string());
         source = inner.source();
     }
-    QueueError::Unavailable(text)
+    QueueError::Backend(text)
 }
 
 impl DeliveryQueue for SqsQueue {
@@ -225,7 +225,7 @@ impl DeliveryQueue for SqsQueue {
         let dead_letters = self
             .dead_letter_url
             .clone()
-            .ok_or_else(|| QueueError::Unavailable("no dead-letter queue configured".into()))?;
+            .ok_or_else(|| QueueError::Backend("no dead-letter queue configured".into()))?;
         let source = self
             .attribute(&dead_letters, QueueAttributeName::QueueArn)
             .await?;
@@ -274,7 +274,7 @@ impl DeliveryQueue for SqsQueue {
         let dead_letters = self
             .dead_letter_url
             .as_deref()
-            .ok_or_else(|| QueueError::Unavailable("no dead-letter queue configured".into()))?;
+            .ok_or_else(|| QueueError::Backend("no dead-letter queue configured".into()))?;
         self.send_one(dead_letters, message, Duration::ZERO).await
     }
 

@@ -5,7 +5,7 @@ use super::wire::{
     DeliveryOut, EventAccepted, EventWithDeliveries, NewEvent, PageOut, Redriven, ResendRequest,
     Resent,
 };
-use super::{Api, PageRequest, finish, new_event};
+use super::{Api, PageRequest, new_event, reject_invalid};
 use crate::domain::event_type;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::model::delivery::{Attempt, DeliveryMessage, DeliveryState};
@@ -54,7 +54,7 @@ where
                 "must be 1 to 255 visible ASCII characters",
             ));
         }
-        finish(errors)?;
+        reject_invalid(errors)?;
         let published = new_event(account, &input.event_type, &input.payload)?;
         let key =
             idempotency_key.map(|k| (k, chrono::Utc::now().timestamp() + IDEMPOTENCY_SECONDS));

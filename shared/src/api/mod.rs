@@ -65,7 +65,11 @@ impl PageRequest {
     }
 }
 
-pub(super) fn finish(errors: Vec<FieldError>) -> ApiResult<()> {
+/// `Ok` when no field is invalid, else the 422 that lists them all.
+///
+/// # Errors
+/// Some `errors`.
+pub(super) fn reject_invalid(errors: Vec<FieldError>) -> ApiResult<()> {
     if errors.is_empty() {
         Ok(())
     } else {

@@ -6,7 +6,7 @@ use super::wire::{
     EventTypeFilter, NewSubscription, PageOut, SecretOut, SubscriptionChanges, SubscriptionOut,
     SubscriptionWithSecret, WebhookTest,
 };
-use super::{Api, PageRequest, finish, new_event};
+use super::{Api, PageRequest, new_event, reject_invalid};
 use crate::domain::event_type;
 use crate::domain::ids::{IdKind, new_id};
 use crate::domain::secrets;
@@ -90,7 +90,7 @@ where
         self.check_url(&input.url, &mut errors).await;
         let event_types = check_event_types(&input.event_types, &mut errors);
         check_description(input.description.as_ref(), &mut errors);
-        finish(errors)?;
+        reject_invalid(errors)?;
         let at = now();
         let secret = secrets::new_webhook_secret();
         let subscription = Subscription {
@@ -168,7 +168,7 @@ where
             .as_ref()
             .map(|filters| check_event_types(filters, &mut errors));
         check_description(changes.description.as_ref(), &mut errors);
-        finish(errors)?;
+        reject_invalid(errors)?;
         let previous = self.subscription(account, id).await?;
         let mut updated = previous.clone();
         if let Some(url) = changes.url {

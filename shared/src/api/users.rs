@@ -1,7 +1,7 @@
 //! Users: created, read, listed, renamed or re-passworded, deleted; each change with its event.
 
 use super::wire::{NewUser, PageOut, UserChanges, UserOut};
-use super::{Api, PageRequest, finish, new_event};
+use super::{Api, PageRequest, new_event, reject_invalid};
 use crate::domain::ids::{IdKind, new_id};
 use crate::domain::secrets;
 use crate::error::{ApiError, ApiResult, FieldError};
@@ -47,7 +47,7 @@ where
         let mut errors = Vec::new();
         check_username(&input.username, &mut errors);
         check_password(&input.password, &mut errors);
-        finish(errors)?;
+        reject_invalid(errors)?;
         let at = now();
         let user = User {
             id: new_id(IdKind::User),
@@ -113,7 +113,7 @@ where
         if let Some(password) = &changes.password {
             check_password(password, &mut errors);
         }
-        finish(errors)?;
+        reject_invalid(errors)?;
         let previous = self.user(account, id).await?;
         let mut updated = previous.clone();
         if let Some(username) = changes.username {

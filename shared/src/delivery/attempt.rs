@@ -81,7 +81,7 @@ where
         Ok(_) => {
             return failed_all(
                 deliveries.len(),
-                &StoreError::Unavailable("context count".into()),
+                &StoreError::Backend("context count".into()),
             );
         }
         Err(error) => return failed_all(deliveries.len(), &error),

@@ -10,8 +10,9 @@ use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
-    #[error("queue unavailable: {0}")]
-    Unavailable(String),
+    /// The queue service failed; the text is for logs only.
+    #[error("queue failed: {0}")]
+    Backend(String),
 }
 
 /// The delivery queue.

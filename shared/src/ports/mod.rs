@@ -19,9 +19,10 @@ pub enum StoreError {
     /// The store is throttling; try again later.
     #[error("throttled")]
     Throttled,
-    /// Anything else; the text is for logs only.
-    #[error("store unavailable: {0}")]
-    Unavailable(String),
+    /// The store failed otherwise (unreachable, refused, unreadable item); the text is for logs
+    /// only.
+    #[error("store failed: {0}")]
+    Backend(String),
     /// A cursor that this store did not hand out.
     #[error("invalid cursor")]
     InvalidCursor,
@@ -163,9 +164,9 @@ pub trait EventStore: Send + Sync {
 pub enum SecretError {
     #[error("the secret has no value")]
     Empty,
-    /// The text is for logs only.
-    #[error("secret unavailable: {0}")]
-    Unavailable(String),
+    /// The secret store failed; the text is for logs only.
+    #[error("secret store failed: {0}")]
+    Backend(String),
 }
 
 /// Where a deployment keeps a secret it generated (the admin API key), read once per cold start.

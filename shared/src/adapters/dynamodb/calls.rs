@@ -14,17 +14,6 @@ use aws_sdk_dynamodb::types::{
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 
-pub(super) fn error_text(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(inner) = source {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    text
-}
-
 pub(super) fn store_error<E, R>(error: &SdkError<E, R>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
@@ -37,7 +26,7 @@ where
             | "RequestLimitExceeded"
             | "TransactionConflictException",
         ) => StoreError::Throttled,
-        _ => StoreError::Unavailable(error_text(error)),
+        _ => StoreError::Backend(crate::error::error_chain(error)),
     }
 }
 
@@ -51,7 +40,7 @@ pub(super) fn put(
         .set_item(Some(item))
         .set_condition_expression(condition.map(str::to_owned))
         .build()
-        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        .map_err(|e| StoreError::Backend(e.to_string()))?;
     Ok(TransactWriteItem::builder().put(put).build())
 }
 
@@ -67,7 +56,7 @@ pub(super) fn delete(
         .key("sk", s(sk))
         .set_condition_expression(condition.map(str::to_owned))
         .build()
-        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        .map_err(|e| StoreError::Backend(e.to_string()))?;
     Ok(TransactWriteItem::builder().delete(delete).build())
 }
 
@@ -142,7 +131,7 @@ impl DynamoStore {
                         .set_keys(Some(keys))
                         .build()
                         .map(|keys| (table, keys))
-                        .map_err(|e| StoreError::Unavailable(e.to_string()))
+                        .map_err(|e| StoreError::Backend(e.to_string()))
                 })
                 .collect::<StoreResult<HashMap<_, _>>>()?;
             self.get_chunk(request, &mut found).await?;
@@ -196,7 +185,7 @@ impl DynamoStore {
                     .set_item(Some(item))
                     .build()
                     .map(|put| WriteRequest::builder().put_request(put).build())
-                    .map_err(|e| StoreError::Unavailable(e.to_string()))
+                    .map_err(|e| StoreError::Backend(e.to_string()))
             })
             .collect::<StoreResult<Vec<_>>>()?;
         while !requests.is_empty() {

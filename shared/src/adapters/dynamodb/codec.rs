@@ -23,7 +23,7 @@ pub(super) fn item<T: Serialize>(
     entity: &str,
 ) -> StoreResult<Item> {
     let mut item: Item = serde_dynamo::to_item(record)
-        .map_err(|e| StoreError::Unavailable(format!("serialise {entity}: {e}")))?;
+        .map_err(|e| StoreError::Backend(format!("serialise {entity}: {e}")))?;
     item.insert("pk".into(), s(pk));
     item.insert("sk".into(), s(sk));
     item.insert("entity".into(), s(entity));
@@ -42,7 +42,7 @@ pub(super) fn item_key(item: &Item) -> (String, String) {
 }
 
 pub(super) fn record<T: DeserializeOwned>(item: Item) -> StoreResult<T> {
-    serde_dynamo::from_item(item).map_err(|e| StoreError::Unavailable(format!("deserialise: {e}")))
+    serde_dynamo::from_item(item).map_err(|e| StoreError::Backend(format!("deserialise: {e}")))
 }
 
 /// A page from up to `limit + 1` items read: the extra one only says there is more, and the
@@ -123,9 +123,9 @@ pub fn event_from_item(item: impl Into<serde_dynamo::Item>) -> StoreResult<Event
         subscription_id: Option<String>,
     }
     let stored: Stored = serde_dynamo::from_item(item)
-        .map_err(|e| StoreError::Unavailable(format!("deserialise event: {e}")))?;
+        .map_err(|e| StoreError::Backend(format!("deserialise event: {e}")))?;
     let data = serde_json::from_str(&stored.data)
-        .map_err(|e| StoreError::Unavailable(format!("event data: {e}")))?;
+        .map_err(|e| StoreError::Backend(format!("event data: {e}")))?;
     Ok(Event {
         id: stored.id,
         account_id: stored.account_id,

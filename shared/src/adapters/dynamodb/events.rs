@@ -37,7 +37,7 @@ impl EventStore for DynamoStore {
                     AttributeValue::N(chrono::Utc::now().timestamp().to_string()),
                 )
                 .build()
-                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+                .map_err(|e| StoreError::Backend(e.to_string()))?;
             items.push(TransactWriteItem::builder().put(put).build());
         }
         match self.transact(items, |_| StoreError::Conflict).await {

@@ -42,7 +42,7 @@ impl PhotoStore for DynamoStore {
             .expression_attribute_values(":id", s(photo_id))
             .expression_attribute_values(":entity", s("photo"))
             .build()
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
         let items = vec![
             TransactWriteItem::builder().update(update).build(),
             put(

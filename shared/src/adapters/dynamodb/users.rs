@@ -76,7 +76,7 @@ impl UserStore for DynamoStore {
             .condition_expression("attribute_exists(pk) AND updated_at = :seen")
             .expression_attribute_values(":seen", s(previous.updated_at.clone()))
             .build()
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
         let mut items = vec![TransactWriteItem::builder().put(user_put).build()];
         if previous.username.to_lowercase() != updated.username.to_lowercase() {
             items.push(delete(
