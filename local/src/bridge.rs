@@ -859,7 +859,6 @@ impl<I: Invoker> QueuePoller<I> {
     }
 }
 
-/// An SDK error with its sources, on one line.
 
 #[cfg(test)]
 mod tests {
