@@ -859,7 +859,6 @@ impl<I: Invoker> QueuePoller<I> {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
