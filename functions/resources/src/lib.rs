@@ -6,9 +6,9 @@ use shared::api::Api;
 use shared::api::wire::Health;
 use shared::error::{ApiError, ApiResult};
 use shared::http::{Function, Operation, grant, json, json_body, no_content, ok, page, route};
-use shared::ports::delivery::{DeliveryQueue, DeliveryStore};
+use shared::ports::Stores;
+use shared::ports::delivery::DeliveryQueue;
 use shared::ports::resolver::Resolver;
-use shared::ports::{AccountStore, EventStore, PhotoStore, SubscriptionStore, UserStore};
 
 /// The environment variables this function needs (`template.yaml` must set each).
 pub const ENVIRONMENT: &[&str] = shared::config::ApiConfig::VARS;
@@ -19,7 +19,7 @@ pub const FUNCTION: Function = Function::Resources;
 /// Handles one API Gateway request. Never fails: every outcome is an HTTP response.
 pub async fn handle<S, R, Q>(api: &Api<S, R, Q>, request: Request) -> Response<Body>
 where
-    S: AccountStore + UserStore + PhotoStore + SubscriptionStore + EventStore + DeliveryStore,
+    S: Stores,
     R: Resolver,
     Q: DeliveryQueue,
 {
@@ -30,7 +30,7 @@ where
 
 async fn dispatch<S, R, Q>(api: &Api<S, R, Q>, request: &Request) -> ApiResult<Response<Body>>
 where
-    S: AccountStore + UserStore + PhotoStore + SubscriptionStore + EventStore + DeliveryStore,
+    S: Stores,
     R: Resolver,
     Q: DeliveryQueue,
 {

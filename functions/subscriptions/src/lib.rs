@@ -8,9 +8,9 @@ use shared::http::{
     Function, Operation, grant, has_body, header, json, json_body, no_content, ok, page, query,
     route,
 };
-use shared::ports::delivery::{DeliveryQueue, DeliveryStore};
+use shared::ports::Stores;
+use shared::ports::delivery::DeliveryQueue;
 use shared::ports::resolver::Resolver;
-use shared::ports::{AccountStore, EventStore, PhotoStore, SubscriptionStore, UserStore};
 
 /// The environment variables this function needs (`template.yaml` must set each).
 pub const ENVIRONMENT: &[&str] = shared::config::ApiConfig::WITH_QUEUES_VARS;
@@ -21,7 +21,7 @@ pub const FUNCTION: Function = Function::Subscriptions;
 /// Handles one API Gateway request. Never fails: every outcome is an HTTP response.
 pub async fn handle<S, R, Q>(api: &Api<S, R, Q>, request: Request) -> Response<Body>
 where
-    S: AccountStore + UserStore + PhotoStore + SubscriptionStore + EventStore + DeliveryStore,
+    S: Stores,
     R: Resolver,
     Q: DeliveryQueue,
 {
@@ -32,7 +32,7 @@ where
 
 async fn dispatch<S, R, Q>(api: &Api<S, R, Q>, request: &Request) -> ApiResult<Response<Body>>
 where
-    S: AccountStore + UserStore + PhotoStore + SubscriptionStore + EventStore + DeliveryStore,
+    S: Stores,
     R: Resolver,
     Q: DeliveryQueue,
 {

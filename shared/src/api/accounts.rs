@@ -6,13 +6,13 @@ use crate::domain::ids::{IdKind, new_id};
 use crate::domain::secrets;
 use crate::error::{ApiError, ApiResult};
 use crate::model::{Account, now};
-use crate::ports::delivery::{DeliveryQueue, DeliveryStore};
+use crate::ports::Stores;
+use crate::ports::delivery::DeliveryQueue;
 use crate::ports::resolver::Resolver;
-use crate::ports::{AccountStore, EventStore, PhotoStore, SubscriptionStore, UserStore};
 
 impl<S, R, Q> Api<S, R, Q>
 where
-    S: AccountStore + UserStore + PhotoStore + SubscriptionStore + EventStore + DeliveryStore,
+    S: Stores,
     R: Resolver,
     Q: DeliveryQueue,
 {

@@ -5,21 +5,21 @@ use super::wire::{
     DeliveryOut, EventAccepted, EventWithDeliveries, NewEvent, PageOut, Redriven, ResendRequest,
     Resent,
 };
-use super::{Api, PageRequest, new_event, reject_invalid};
+use super::{Api, PageRequest, check_type_filter, new_event, reject_invalid};
 use crate::domain::event_type;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::model::delivery::{Attempt, DeliveryMessage, DeliveryState};
 use crate::model::{Event, EventBody, Subscription};
-use crate::ports::delivery::{DeliveryQueue, DeliveryStore};
+use crate::ports::delivery::DeliveryQueue;
 use crate::ports::resolver::Resolver;
-use crate::ports::{AccountStore, EventStore, PhotoStore, Published, SubscriptionStore, UserStore};
+use crate::ports::{Published, Stores};
 
 /// How long an `Idempotency-Key` is remembered.
 pub const IDEMPOTENCY_SECONDS: i64 = 24 * 3600;
 
 impl<S, R, Q> Api<S, R, Q>
 where
-    S: AccountStore + UserStore + PhotoStore + SubscriptionStore + EventStore + DeliveryStore,
+    S: Stores,
     R: Resolver,
     Q: DeliveryQueue,
 {
@@ -36,10 +36,7 @@ where
     ) -> ApiResult<(EventAccepted, bool)> {
         let mut errors = Vec::new();
         if !event_type::is_event_type(&input.event_type) {
-            errors.push(FieldError::new(
-                "type",
-                "must be noun.verb (lowercase a-z, 0-9, _)",
-            ));
+            errors.push(FieldError::new("type", event_type::EVENT_TYPE_RULE));
         } else if input.event_type.starts_with("webhook.") {
             errors.push(FieldError::new("type", "the webhook.* types are reserved"));
         }
@@ -230,9 +227,7 @@ where
         event_type: Option<&str>,
         page: PageRequest,
     ) -> ApiResult<PageOut<EventBody>> {
-        if event_type.is_some_and(|t| !event_type::is_event_type(t)) {
-            return Err(ApiError::invalid("type", "must be noun.verb"));
-        }
+        check_type_filter("type", event_type)?;
         let found = self
             .store
             .list_events(account, event_type, page.limit, page.cursor.as_deref())

@@ -65,6 +65,20 @@ impl PageRequest {
     }
 }
 
+/// A listing's `?{parameter}=` event-type filter, when given, must be an event type.
+///
+/// # Errors
+/// It is not `noun.verb` (422).
+pub(super) fn check_type_filter(parameter: &str, event_type: Option<&str>) -> ApiResult<()> {
+    match event_type {
+        Some(t) if !crate::domain::event_type::is_event_type(t) => Err(ApiError::invalid(
+            parameter,
+            crate::domain::event_type::EVENT_TYPE_RULE,
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// `Ok` when no field is invalid, else the 422 that lists them all.
 ///
 /// # Errors

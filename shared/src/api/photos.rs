@@ -2,35 +2,31 @@
 
 use super::wire::{LikeOut, PhotoLiked, PhotoOut};
 use super::{Api, new_event};
+use crate::domain::names;
 use crate::error::{ApiError, ApiResult};
 use crate::model::{Photo, now};
-use crate::ports::delivery::{DeliveryQueue, DeliveryStore};
+use crate::ports::delivery::DeliveryQueue;
 use crate::ports::resolver::Resolver;
-use crate::ports::{
-    AccountStore, EventStore, PhotoStore, StoreError, SubscriptionStore, UserStore,
-};
+use crate::ports::{StoreError, Stores};
 
 /// Conflicting concurrent likes retried before giving up with 503.
 const LIKE_ATTEMPTS: usize = 20;
 
-/// Photo ids come from the customer's own system: 1–100 characters of `[A-Za-z0-9_.-]`.
+/// Photo ids come from the customer's own system: plain names.
 fn check_photo_id(photo_id: &str) -> ApiResult<()> {
-    let allowed = photo_id
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
-    if (1..=100).contains(&photo_id.len()) && allowed {
+    if names::is_plain_name(photo_id, &names::PHOTO_ID_LENGTHS) {
         Ok(())
     } else {
         Err(ApiError::invalid(
             "photo_id",
-            "must be 1 to 100 characters of A-Z, a-z, 0-9, _ . -",
+            names::plain_name_rule(&names::PHOTO_ID_LENGTHS),
         ))
     }
 }
 
 impl<S, R, Q> Api<S, R, Q>
 where
-    S: AccountStore + UserStore + PhotoStore + SubscriptionStore + EventStore + DeliveryStore,
+    S: Stores,
     R: Resolver,
     Q: DeliveryQueue,
 {

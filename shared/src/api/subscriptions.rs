@@ -6,18 +6,16 @@ use super::wire::{
     EventTypeFilter, NewSubscription, PageOut, SecretOut, SubscriptionChanges, SubscriptionOut,
     SubscriptionWithSecret, WebhookTest,
 };
-use super::{Api, PageRequest, new_event, reject_invalid};
+use super::{Api, PageRequest, check_type_filter, new_event, reject_invalid};
 use crate::domain::event_type;
 use crate::domain::ids::{IdKind, new_id};
 use crate::domain::secrets;
 use crate::domain::target::TargetError;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::model::{SigningSecret, Subscription, now};
-use crate::ports::delivery::{DeliveryQueue, DeliveryStore};
+use crate::ports::delivery::DeliveryQueue;
 use crate::ports::resolver::Resolver;
-use crate::ports::{
-    AccountStore, EventStore, PhotoStore, StoreError, SubscriptionStore, UserStore,
-};
+use crate::ports::{StoreError, Stores};
 
 /// How long a rotated-out secret keeps signing beside the new one.
 pub const SECRET_OVERLAP_SECONDS: i64 = 24 * 3600;
@@ -33,7 +31,7 @@ fn check_event_types(filters: &[EventTypeFilter], errors: &mut Vec<FieldError>) 
         if !event_type::is_filter(filter) {
             errors.push(FieldError::new(
                 format!("event_types[{index}]"),
-                "must be noun.verb (lowercase a-z, 0-9, _), noun.* or *",
+                event_type::FILTER_RULE,
             ));
         }
     }
@@ -57,7 +55,7 @@ fn check_description(description: Option<&String>, errors: &mut Vec<FieldError>)
 
 impl<S, R, Q> Api<S, R, Q>
 where
-    S: AccountStore + UserStore + PhotoStore + SubscriptionStore + EventStore + DeliveryStore,
+    S: Stores,
     R: Resolver,
     Q: DeliveryQueue,
 {
@@ -141,9 +139,7 @@ where
         event_type: Option<&str>,
         page: PageRequest,
     ) -> ApiResult<PageOut<SubscriptionOut>> {
-        if event_type.is_some_and(|t| !event_type::is_event_type(t)) {
-            return Err(ApiError::invalid("event_type", "must be noun.verb"));
-        }
+        check_type_filter("event_type", event_type)?;
         let found = self
             .store
             .list_subscriptions(account, event_type, page.limit, page.cursor.as_deref())

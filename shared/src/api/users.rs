@@ -3,24 +3,18 @@
 use super::wire::{NewUser, PageOut, UserChanges, UserOut};
 use super::{Api, PageRequest, new_event, reject_invalid};
 use crate::domain::ids::{IdKind, new_id};
-use crate::domain::secrets;
+use crate::domain::{names, secrets};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::model::{User, now};
-use crate::ports::delivery::{DeliveryQueue, DeliveryStore};
+use crate::ports::delivery::DeliveryQueue;
 use crate::ports::resolver::Resolver;
-use crate::ports::{
-    AccountStore, EventStore, PhotoStore, StoreError, SubscriptionStore, UserStore,
-};
+use crate::ports::{StoreError, Stores};
 
 fn check_username(username: &str, errors: &mut Vec<FieldError>) {
-    let length = username.chars().count();
-    let allowed = username
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
-    if !(3..=50).contains(&length) || !allowed {
+    if !names::is_plain_name(username, &names::USERNAME_LENGTHS) {
         errors.push(FieldError::new(
             "username",
-            "must be 3 to 50 characters of A-Z, a-z, 0-9, _ . -",
+            names::plain_name_rule(&names::USERNAME_LENGTHS),
         ));
     }
 }
@@ -37,7 +31,7 @@ fn password_hash(password: &str) -> ApiResult<String> {
 
 impl<S, R, Q> Api<S, R, Q>
 where
-    S: AccountStore + UserStore + PhotoStore + SubscriptionStore + EventStore + DeliveryStore,
+    S: Stores,
     R: Resolver,
     Q: DeliveryQueue,
 {

@@ -1,6 +1,11 @@
 //! Event types (`noun.verb`, lowercase `[a-z0-9_]` segments) and the filters subscriptions use:
 //! an exact type, `noun.*`, or `*`.
 
+/// What an event type must be, as a validation message says it.
+pub const EVENT_TYPE_RULE: &str = "must be noun.verb (lowercase a-z, 0-9, _)";
+/// What a subscription's filter must be, as a validation message says it.
+pub const FILTER_RULE: &str = "must be noun.verb (lowercase a-z, 0-9, _), noun.* or *";
+
 /// Whether `text` is an event type an event can have: `noun.verb`.
 #[must_use]
 pub fn is_event_type(text: &str) -> bool {

@@ -2,6 +2,7 @@
 
 pub mod event_type;
 pub mod ids;
+pub mod names;
 pub mod retry;
 pub mod secrets;
 pub mod signature;

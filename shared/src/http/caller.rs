@@ -6,9 +6,9 @@ use super::routes::Access;
 use crate::api::Api;
 use crate::api::auth::{Caller, from_context};
 use crate::error::{ApiError, ApiResult};
-use crate::ports::delivery::{DeliveryQueue, DeliveryStore};
+use crate::ports::Stores;
+use crate::ports::delivery::DeliveryQueue;
 use crate::ports::resolver::Resolver;
-use crate::ports::{AccountStore, EventStore, PhotoStore, SubscriptionStore, UserStore};
 use lambda_http::RequestExt;
 use lambda_http::request::RequestContext;
 
@@ -55,7 +55,7 @@ pub async fn grant<S, R, Q>(
     access: Access,
 ) -> ApiResult<Grant>
 where
-    S: AccountStore + UserStore + PhotoStore + SubscriptionStore + EventStore + DeliveryStore,
+    S: Stores,
     R: Resolver,
     Q: DeliveryQueue,
 {

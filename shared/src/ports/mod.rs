@@ -30,6 +30,22 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// Every store port at once: what the HTTP API's use-cases are generic over.
+pub trait Stores:
+    AccountStore + UserStore + PhotoStore + SubscriptionStore + EventStore + delivery::DeliveryStore
+{
+}
+
+impl<T> Stores for T where
+    T: AccountStore
+        + UserStore
+        + PhotoStore
+        + SubscriptionStore
+        + EventStore
+        + delivery::DeliveryStore
+{
+}
+
 /// Result of publishing an event with an idempotency key.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Published {

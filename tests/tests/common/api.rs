@@ -97,25 +97,7 @@ pub fn request(
 }
 
 /// Any API: in memory or on DynamoDB.
-pub trait AnyStore:
-    shared::ports::AccountStore
-    + shared::ports::UserStore
-    + shared::ports::PhotoStore
-    + shared::ports::SubscriptionStore
-    + shared::ports::EventStore
-    + shared::ports::delivery::DeliveryStore
-{
-}
-
-impl<T> AnyStore for T where
-    T: shared::ports::AccountStore
-        + shared::ports::UserStore
-        + shared::ports::PhotoStore
-        + shared::ports::SubscriptionStore
-        + shared::ports::EventStore
-        + shared::ports::delivery::DeliveryStore
-{
-}
+pub use shared::ports::Stores as AnyStore;
 
 /// Sends a request to whichever function serves its path, as API Gateway would route it.
 pub async fn send<S: AnyStore, R: Resolver, Q: DeliveryQueue>(

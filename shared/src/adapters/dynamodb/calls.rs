@@ -30,6 +30,41 @@ where
     }
 }
 
+/// A single-item write's error that can say whether its condition failed.
+pub(super) trait ConditionFailed {
+    fn condition_failed(&self) -> bool;
+}
+
+macro_rules! condition_failed {
+    ($($error:ty),*) => {$(
+        impl ConditionFailed for $error {
+            fn condition_failed(&self) -> bool {
+                self.is_conditional_check_failed_exception()
+            }
+        }
+    )*};
+}
+
+condition_failed!(
+    aws_sdk_dynamodb::operation::put_item::PutItemError,
+    aws_sdk_dynamodb::operation::update_item::UpdateItemError,
+    aws_sdk_dynamodb::operation::delete_item::DeleteItemError
+);
+
+/// Whether a conditional single-item write was made (`false`: its condition failed); any other
+/// failure as a [`StoreError`].
+pub(super) fn written<T, E, R>(result: Result<T, SdkError<E, R>>) -> StoreResult<bool>
+where
+    E: ConditionFailed + ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(error) if error.as_service_error().is_some_and(E::condition_failed) => Ok(false),
+        Err(error) => Err(store_error(&error)),
+    }
+}
+
 pub(super) fn put(
     table: &str,
     item: Item,

@@ -1,7 +1,7 @@
 //! Delivery statuses, the attempt log and the failing mark (TTL 30 days), read for a batch in
 //! one `BatchGetItem` and written in `BatchWriteItem`s.
 
-use super::calls::store_error;
+use super::calls::{store_error, written};
 use super::codec::{event_from_item, item, record, s};
 use super::subscriptions::matching_filter;
 use super::{DynamoStore, TTL_ATTRIBUTE, keys};
@@ -223,15 +223,7 @@ impl crate::ports::delivery::DeliveryStore for DynamoStore {
             .expression_attribute_values(":now", s(crate::model::now()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(store_error(&e)),
-        }
+        // A subscription deleted meanwhile has nothing left to deactivate.
+        written(result).map(|_| ())
     }
 }

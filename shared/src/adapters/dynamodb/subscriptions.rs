@@ -1,7 +1,7 @@
 //! Subscriptions, and the filter that finds those matching an event type.
 
 use super::DynamoStore;
-use super::calls::store_error;
+use super::calls::written;
 use super::codec::{Item, item, record, s};
 use super::keys;
 use crate::model::{Page, Subscription};
@@ -38,23 +38,19 @@ fn subscription_item(subscription: &Subscription) -> StoreResult<Item> {
 impl SubscriptionStore for DynamoStore {
     async fn create_subscription(&self, subscription: &Subscription) -> StoreResult<()> {
         let item = subscription_item(subscription)?;
-        self.client
+        let result = self
+            .client
             .put_item()
             .table_name(&self.data_table)
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(pk)")
             .send()
-            .await
-            .map_err(|e| {
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception())
-                {
-                    StoreError::Conflict
-                } else {
-                    store_error(&e)
-                }
-            })?;
-        Ok(())
+            .await;
+        if written(result)? {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict)
+        }
     }
 
     async fn get_subscription(&self, account: &str, id: &str) -> StoreResult<Option<Subscription>> {
@@ -82,21 +78,15 @@ impl SubscriptionStore for DynamoStore {
             .expression_attribute_values(":seen", s(expected_updated_at))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                match self
-                    .get_subscription(&subscription.account_id, &subscription.id)
-                    .await?
-                {
-                    None => Err(StoreError::NotFound),
-                    Some(_) => Err(StoreError::Conflict),
-                }
-            }
-            Err(e) => Err(store_error(&e)),
+        if written(result)? {
+            return Ok(());
+        }
+        match self
+            .get_subscription(&subscription.account_id, &subscription.id)
+            .await?
+        {
+            None => Err(StoreError::NotFound),
+            Some(_) => Err(StoreError::Conflict),
         }
     }
 
@@ -110,15 +100,10 @@ impl SubscriptionStore for DynamoStore {
             .condition_expression("attribute_exists(pk)")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Err(StoreError::NotFound)
-            }
-            Err(e) => Err(store_error(&e)),
+        if written(result)? {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound)
         }
     }
 

@@ -1,6 +1,7 @@
 //! Delivery statuses, attempts and failing marks in memory.
 
 use super::{MemoryStore, page};
+use crate::adapters::dynamodb::keys;
 use crate::model::delivery::{Attempt, DeliveryStatus};
 use crate::model::{Page, Subscription};
 use crate::ports::StoreResult;
@@ -118,19 +119,16 @@ impl DeliveryStore for MemoryStore {
             .iter()
             .filter(|(a, attempt)| a == account && attempt.subscription_id == subscription_id)
             .map(|(_, attempt)| {
-                let key = format!(
-                    "{}#{}#{:02}",
-                    attempt.attempted_at, attempt.delivery_id, attempt.attempt
+                let key = keys::attempt(
+                    subscription_id,
+                    &attempt.attempted_at,
+                    &attempt.delivery_id,
+                    attempt.attempt,
                 );
                 (key, attempt.clone())
             });
-        page(
-            items,
-            &format!("ATT#{subscription_id}#"),
-            limit,
-            cursor,
-            true,
-        )
+        let prefix = keys::attempts_of_subscription(subscription_id);
+        page(items, &prefix, limit, cursor, true)
     }
 
     async fn deactivate(

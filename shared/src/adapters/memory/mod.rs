@@ -59,8 +59,9 @@ impl MemoryStore {
     }
 }
 
-/// A page of `items` keyed by id; cursors carry `prefix` + id, as the DynamoDB adapter's sort
-/// keys do, and are refused when they do not.
+/// A page of `items`, each keyed by the sort key the DynamoDB adapter stores it under
+/// ([`crate::adapters::dynamodb::keys`]), so cursors are the same on both; a cursor whose key
+/// does not start with `prefix` is refused.
 fn page<T: Clone>(
     items: impl Iterator<Item = (String, T)>,
     prefix: &str,
@@ -75,9 +76,7 @@ fn page<T: Clone>(
                 .ok_or(StoreError::InvalidCursor)
         })
         .transpose()?;
-    let mut all: Vec<(String, T)> = items
-        .map(|(id, item)| (format!("{prefix}{id}"), item))
-        .collect();
+    let mut all: Vec<(String, T)> = items.collect();
     all.sort_by(|a, b| {
         if descending {
             b.0.cmp(&a.0)

@@ -1,6 +1,7 @@
 //! Accounts, users, photos, subscriptions and events in memory.
 
 use super::{MemoryStore, page};
+use crate::adapters::dynamodb::keys;
 use crate::model::{Account, Event, Page, Photo, Subscription, User};
 use crate::ports::{
     AccountStore, EventStore, PhotoStore, Published, StoreError, StoreResult, SubscriptionStore,
@@ -56,8 +57,8 @@ impl UserStore for MemoryStore {
             .users
             .iter()
             .filter(|((a, _), _)| a == account)
-            .map(|((_, id), u)| (id.clone(), u.clone()));
-        page(items, "USER#", limit, cursor, false)
+            .map(|((_, id), u)| (keys::user(id), u.clone()));
+        page(items, keys::USER_PREFIX, limit, cursor, false)
     }
 
     async fn update_user(
@@ -197,8 +198,8 @@ impl SubscriptionStore for MemoryStore {
                     && matching
                         .is_none_or(|t| crate::domain::event_type::any_matches(&s.event_types, t))
             })
-            .map(|((_, id), s)| (id.clone(), s.clone()));
-        page(items, "SUB#", limit, cursor, false)
+            .map(|((_, id), s)| (keys::subscription(id), s.clone()));
+        page(items, keys::SUBSCRIPTION_PREFIX, limit, cursor, false)
     }
 }
 
@@ -247,7 +248,7 @@ impl EventStore for MemoryStore {
             .events
             .iter()
             .filter(|((a, _), e)| a == account && event_type.is_none_or(|t| e.event_type == t))
-            .map(|((_, id), e)| (id.clone(), e.clone()));
-        page(items, "EVT#", limit, cursor, true)
+            .map(|((_, id), e)| (keys::event(id), e.clone()));
+        page(items, keys::EVENT_PREFIX, limit, cursor, true)
     }
 }
