@@ -22,14 +22,20 @@ pub fn is_filter(text: &str) -> bool {
     text == "*" || text.strip_suffix(".*").is_some_and(is_segment) || is_event_type(text)
 }
 
+/// The routing rule: the filters that match an event of type `noun.verb` are exactly
+/// `noun.verb`, `noun.*` and `*`. Stores that filter server-side ask for these three.
+#[must_use]
+pub fn filters_matching(event_type: &str) -> [String; 3] {
+    let noun = event_type
+        .split_once('.')
+        .map_or(event_type, |(noun, _)| noun);
+    [event_type.to_owned(), format!("{noun}.*"), "*".to_owned()]
+}
+
 /// Whether an event of type `event_type` matches `filter`.
 #[must_use]
 pub fn matches(filter: &str, event_type: &str) -> bool {
-    filter == "*"
-        || filter == event_type
-        || filter
-            .strip_suffix(".*")
-            .is_some_and(|noun| event_type.split_once('.').is_some_and(|(n, _)| n == noun))
+    filters_matching(event_type).iter().any(|f| f == filter)
 }
 
 /// Whether any of `filters` matches `event_type`.

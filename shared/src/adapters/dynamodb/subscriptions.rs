@@ -12,14 +12,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 pub(super) fn matching_filter(
     event_type: &str,
 ) -> (&'static str, Vec<(&'static str, AttributeValue)>) {
-    let noun = event_type
-        .split_once('.')
-        .map_or(event_type, |(noun, _)| noun);
-    let values = vec![
-        (":exact", s(event_type)),
-        (":noun", s(format!("{noun}.*"))),
-        (":all", s("*")),
-    ];
+    let [exact, noun, all] = crate::domain::event_type::filters_matching(event_type);
+    let values = vec![(":exact", s(exact)), (":noun", s(noun)), (":all", s(all))];
     (
         "contains(event_types, :exact) OR contains(event_types, :noun) OR contains(event_types, :all)",
         values,
