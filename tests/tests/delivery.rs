@@ -882,12 +882,12 @@ async fn a_crash_mid_batch_redelivers_only_what_was_not_delivered() {
                     if records.len() > 1 && !crashed.swap(true, std::sync::atomic::Ordering::SeqCst)
                     {
                         // Deliver the first half, then die before answering.
-                        pipeline
-                            .deliver_batch(
-                                &records[..records.len() / 2],
-                                std::time::SystemTime::now(),
-                            )
-                            .await;
+                        deliver::deliver_records(
+                            &pipeline,
+                            &records[..records.len() / 2],
+                            std::time::SystemTime::now(),
+                        )
+                        .await;
                         return Err::<aws_lambda_events::event::sqs::SqsBatchResponse, _>(
                             lambda_runtime::Error::from("crashed mid-batch"),
                         );

@@ -1,14 +1,15 @@
-//! An SQS batch of delivery messages: which attempt each is, the attempts, and what becomes of
+//! A batch of queued delivery messages: which attempt each is, the attempts, and what becomes of
 //! each message (deleted, hidden for its backoff, continued as a new message, dead-lettered).
+//! `functions/deliver` turns the SQS event into [`QueuedMessage`]s and the answer into
+//! `batchItemFailures`.
 
 use super::attempt::{Delivery, deliver_all};
 use super::{DeliverySettings, Disposition, PipelineError};
 use crate::domain::retry;
 use crate::model::delivery::{Continuation, DeliveryMessage};
-use crate::ports::delivery::{DeliveryQueue, DeliveryStore, WebhookSender};
+use crate::ports::delivery::{DeliveryQueue, DeliveryStore, QueuedMessage, WebhookSender};
 use crate::ports::resolver::Resolver;
 use crate::ports::{EventStore, SubscriptionStore};
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsMessage};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Everything `deliver` works with.
@@ -34,15 +35,15 @@ where
     W: WebhookSender,
     R: Resolver,
 {
-    /// Delivers an SQS batch (see [`deliver_all`]) of an invocation that started at
-    /// `invoked_at`. Messages to retry are hidden for their backoff (or continued as new
-    /// messages) and reported in `batchItemFailures`; the rest are acknowledged. A continued
-    /// message that is not due yet is only hidden until it is.
+    /// Delivers a batch (see [`deliver_all`]) of an invocation that started at `invoked_at`.
+    /// Messages to retry are hidden for their backoff (or continued as new messages) and stay on
+    /// the queue; the rest are done. A continued message that is not due yet is only hidden
+    /// until it is. Answers, for each message in order, whether it stays on the queue.
     pub async fn deliver_batch(
         &self,
-        messages: &[SqsMessage],
+        messages: &[QueuedMessage],
         invoked_at: SystemTime,
-    ) -> SqsBatchResponse {
+    ) -> Vec<bool> {
         let now = SystemTime::now();
         let received: Vec<Option<Received>> = messages
             .iter()
@@ -81,23 +82,14 @@ where
                 self.settle(message, received.as_ref(), outcome)
             })
             .collect();
-        let keep = futures::future::join_all(settled).await;
-        let mut response = SqsBatchResponse::default();
-        for (message, keep) in messages.iter().zip(keep) {
-            if keep && let Some(id) = &message.message_id {
-                let mut failure = BatchItemFailure::default();
-                failure.item_identifier.clone_from(id);
-                response.batch_item_failures.push(failure);
-            }
-        }
-        response
+        futures::future::join_all(settled).await
     }
 
     /// Applies a delivery's outcome (none when it was not attempted) to its message; whether the
     /// message stays on the queue.
     async fn settle(
         &self,
-        message: &SqsMessage,
+        message: &QueuedMessage,
         received: Option<&Received>,
         outcome: Option<Result<Disposition, PipelineError>>,
     ) -> bool {
@@ -150,7 +142,7 @@ where
     /// Keeps a delivery waiting as `plan` says; whether the received message stays on the queue.
     async fn wait(
         &self,
-        message: &SqsMessage,
+        message: &QueuedMessage,
         parsed: &DeliveryMessage,
         plan: retry::Backoff,
         continuation: Continuation,
@@ -176,7 +168,7 @@ where
         }
     }
 
-    async fn hide(&self, message: &SqsMessage, parsed: &DeliveryMessage, wait: Duration) {
+    async fn hide(&self, message: &QueuedMessage, parsed: &DeliveryMessage, wait: Duration) {
         if let Some(handle) = &message.receipt_handle
             && let Err(error) = self.queue.delay(handle, wait).await
         {
@@ -195,23 +187,17 @@ struct Received {
 }
 
 impl Received {
-    fn of(message: &SqsMessage, invoked_at: SystemTime, now: SystemTime) -> Option<Self> {
+    fn of(message: &QueuedMessage, invoked_at: SystemTime, now: SystemTime) -> Option<Self> {
         let Some(parsed) = message
             .body
             .as_deref()
             .and_then(|b| serde_json::from_str::<DeliveryMessage>(b).ok())
         else {
             // Unreadable: keep it, so it ends in the dead-letter queue for a person to look at.
-            tracing::error!(message_id = ?message.message_id, "delivery message is not a DeliveryMessage");
+            tracing::error!(message_id = ?message.id, "delivery message is not a DeliveryMessage");
             return None;
         };
-        let attribute = |name: &str| message.attributes.get(name).map(String::as_str);
-        let first_receive = attribute("ApproximateFirstReceiveTimestamp")
-            .and_then(|ms| ms.parse().ok())
-            .map(|ms| UNIX_EPOCH + Duration::from_millis(ms));
-        let receives: u32 = attribute("ApproximateReceiveCount")
-            .and_then(|count| count.parse().ok())
-            .unwrap_or(1);
+        let receives = message.receive_count.max(1);
         // A continued message counts from the attempts it carries: its receives include waits.
         let (attempt, due_in) = match parsed.continuation {
             Some(c) => {
@@ -226,7 +212,7 @@ impl Received {
             None => (receives, None),
         };
         Some(Self {
-            since_receive: retry::since_receive(now, invoked_at, first_receive),
+            since_receive: retry::since_receive(now, invoked_at, message.first_receive),
             message: parsed,
             attempt,
             due_in,

@@ -15,6 +15,22 @@ pub enum QueueError {
     Backend(String),
 }
 
+/// A delivery message as the queue handed it over (`functions/deliver` reads it out of the SQS
+/// event).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueuedMessage {
+    /// The queue's id of the message, to report it as not done.
+    pub id: Option<String>,
+    /// The [`DeliveryMessage`] as JSON.
+    pub body: Option<String>,
+    /// The handle that changes this receive's visibility.
+    pub receipt_handle: Option<String>,
+    /// When the queue first handed the message over.
+    pub first_receive: Option<std::time::SystemTime>,
+    /// How often the queue handed it over, this time included.
+    pub receive_count: u32,
+}
+
 /// The delivery queue.
 pub trait DeliveryQueue: Send + Sync {
     /// Enqueues every message (in batches of 10, retrying entries a batch reports as failed).
