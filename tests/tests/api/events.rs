@@ -1,0 +1,72 @@
+//! Custom events and idempotency keys.
+
+use crate::common::api::{account, api, call, request, send};
+use crate::support::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn custom_events_with_idempotency_keys() {
+    let api = api();
+    let key = account(&api, "acme").await;
+    let auth = format!("Bearer {key}");
+    let publish = |idempotency: Option<&'static str>| {
+        let mut headers = vec![
+            ("authorization", auth.clone()),
+            ("content-type", "application/json".to_owned()),
+        ];
+        if let Some(k) = idempotency {
+            headers.push(("idempotency-key", k.to_owned()));
+        }
+        let headers: Vec<(&str, String)> = headers;
+        let body = json!({"type": "order.received", "payload": {"order": 7}})
+            .to_string()
+            .into_bytes();
+        let api = &api;
+        async move {
+            let refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            send(api, request("POST", "/api/v1/events", &refs, Some(body))).await
+        }
+    };
+    let first = publish(Some("order-7")).await;
+    assert_eq!(first.status, 202, "{}", first.body);
+    assert_eq!(first.body["type"], "order.received");
+    let again = publish(Some("order-7")).await;
+    assert_eq!(again.status, 202);
+    assert_eq!(again.body["id"], first.body["id"]);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    let other = publish(None).await;
+    assert_ne!(other.body["id"], first.body["id"]);
+    assert_eq!(api.store.events().len(), 2, "the replay created nothing");
+
+    let id = first.body["id"].as_str().unwrap();
+    let fetched = call(&api, "GET", &format!("/api/v1/events/{id}"), &key, None).await;
+    assert_eq!(fetched.body["data"], json!({"order": 7}));
+    assert!(fetched.body["deliveries"].is_array());
+
+    call(&api, "POST", "/api/v1/photos/p/likes", &key, None).await;
+    let listed = call(&api, "GET", "/api/v1/events", &key, None).await;
+    let types: Vec<&str> = listed.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        ["photo.liked", "order.received", "order.received"],
+        "newest first"
+    );
+    let only = call(&api, "GET", "/api/v1/events?type=photo.liked", &key, None).await;
+    assert_eq!(only.body["data"].as_array().unwrap().len(), 1);
+
+    for body in [
+        json!({"type": "Order.Received", "payload": {}}),
+        json!({"type": "webhook.test", "payload": {}}),
+        json!({"type": "order.received", "payload": [1]}),
+    ] {
+        assert_problem(
+            &call(&api, "POST", "/api/v1/events", &key, Some(body)).await,
+            422,
+        );
+    }
+}

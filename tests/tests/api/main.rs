@@ -1,0 +1,11 @@
+//! Handler tests: both HTTP functions with the in-memory store, every route, status and rule.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod accounts;
+#[path = "../common/mod.rs"]
+mod common;
+mod events;
+mod subscriptions;
+mod support;
+mod users;

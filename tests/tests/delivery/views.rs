@@ -1,0 +1,227 @@
+//! What the API shows of deliveries: statuses, the attempt log and resends; the delivery context as
+//! written.
+
+use crate::common::api::{account, call};
+use crate::common::{eventually, fresh_stack};
+use crate::support::*;
+use serde_json::json;
+use shared::adapters::dynamodb::DynamoStore;
+use shared::model::delivery::DeliveryState;
+use shared::ports::delivery::DeliveryStore;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_api_shows_deliveries_and_attempts_and_resends() {
+    let world = world("e2e-api").await;
+    let key = account(&world.api, "acme").await;
+    let (subscription, secret) = subscribe(&world, &key, "/shown", json!(["order.*"]), true).await;
+    world.receiver.script("/shown", &[500]);
+    let event = call(
+        &world.api,
+        "POST",
+        "/api/v1/events",
+        &key,
+        Some(json!({"type": "order.received", "payload": {}})),
+    )
+    .await;
+    let event_id = event.body["id"].as_str().unwrap().to_owned();
+    let shown = eventually("delivered, as the API shows it", WAIT, || async {
+        let reply = call(
+            &world.api,
+            "GET",
+            &format!("/api/v1/events/{event_id}"),
+            &key,
+            None,
+        )
+        .await;
+        (reply.body["deliveries"][0]["status"] == "delivered").then_some(reply.body)
+    })
+    .await;
+    assert_eq!(shown["deliveries"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        shown["deliveries"][0]["subscription_id"],
+        subscription.as_str()
+    );
+    assert_eq!(shown["deliveries"][0]["attempts"], 2);
+    let attempts = call(
+        &world.api,
+        "GET",
+        &format!("/api/v1/subscriptions/{subscription}/attempts?limit=1"),
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(attempts.status, 200, "{}", attempts.body);
+    assert_eq!(attempts.body["data"][0]["attempt"], 2, "newest first");
+    assert_eq!(attempts.body["data"][0]["status_code"], 200);
+    let cursor = attempts.body["next_cursor"].as_str().unwrap();
+    let older = call(
+        &world.api,
+        "GET",
+        &format!("/api/v1/subscriptions/{subscription}/attempts?limit=1&cursor={cursor}"),
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(older.body["data"][0]["attempt"], 1);
+    assert_eq!(older.body["data"][0]["status_code"], 500);
+    assert_eq!(older.body["data"][0]["response_body"], "ok");
+
+    let resent = call(
+        &world.api,
+        "POST",
+        &format!("/api/v1/events/{event_id}/resend"),
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(resent.status, 202, "{}", resent.body);
+    assert_eq!(resent.body["queued"], json!([subscription]));
+    eventually("the resent delivery", WAIT, || async {
+        (world.receiver.received("/shown").len() == 3).then_some(())
+    })
+    .await;
+    let last = world.receiver.received("/shown").pop().unwrap();
+    assert_eq!(last.headers["webhook-id"], event_id);
+    verify(&last, &secret);
+
+    let stranger = account(&world.api, "stranger").await;
+    for path in [
+        format!("/api/v1/subscriptions/{subscription}/attempts"),
+        format!("/api/v1/events/{event_id}"),
+    ] {
+        assert_eq!(
+            call(&world.api, "GET", &path, &stranger, None).await.status,
+            404
+        );
+    }
+    assert_eq!(
+        call(
+            &world.api,
+            "POST",
+            &format!("/api/v1/events/{event_id}/resend"),
+            &stranger,
+            None
+        )
+        .await
+        .status,
+        404
+    );
+}
+
+/// What `deliver` reads before sending, on DynamoDB: one call for the subscription, the event,
+/// the delivery's status and the failing mark of every delivery of a batch, each missing until
+/// written, in the order asked (a key asked twice answered twice); and a recorded attempt
+/// writes both the status and the attempt log entry.
+#[tokio::test]
+async fn the_delivery_context_reads_what_was_written() {
+    use shared::model::delivery::{Attempt, DeliveryStatus};
+    use shared::model::{Event, Subscription, now};
+    use shared::ports::delivery::{DeliveryKey, Recorded};
+    use shared::ports::{EventStore, SubscriptionStore};
+
+    let (clients, stack) = fresh_stack("delivery-context", &[]).await;
+    let store = DynamoStore::new(
+        clients.dynamodb.clone(),
+        stack.table("DataTable").unwrap().name.clone(),
+        stack.table("EventsTable").unwrap().name.clone(),
+    );
+    let key = |account: &str| DeliveryKey {
+        account_id: account.into(),
+        event_id: "evt_ctx".into(),
+        subscription_id: "sub_ctx".into(),
+    };
+    let context = |account: &'static str| {
+        let store = store.clone();
+        async move {
+            store
+                .delivery_contexts(&[key(account)])
+                .await
+                .unwrap()
+                .remove(0)
+        }
+    };
+    let empty = context("acc_ctx").await;
+    assert!(empty.subscription.is_none() && empty.event.is_none() && empty.status.is_none());
+    assert!(!empty.failing);
+
+    let subscription = Subscription {
+        id: "sub_ctx".into(),
+        account_id: "acc_ctx".into(),
+        url: "http://127.0.0.1:9/in".into(),
+        event_types: vec!["*".into()],
+        description: None,
+        active: true,
+        secrets: Vec::new(),
+        disabled_reason: None,
+        created_at: now(),
+        updated_at: now(),
+    };
+    store.create_subscription(&subscription).await.unwrap();
+    let event = Event {
+        id: "evt_ctx".into(),
+        account_id: "acc_ctx".into(),
+        event_type: "order.received".into(),
+        created_at: now(),
+        data: json!({"n": 1}),
+        subscription_id: None,
+    };
+    store.publish(&event, None).await.unwrap();
+    store
+        .mark_failing("acc_ctx", "sub_ctx", &now())
+        .await
+        .unwrap();
+    let attempt = Attempt {
+        delivery_id: shared::model::delivery::delivery_id("evt_ctx", "sub_ctx"),
+        event_id: "evt_ctx".into(),
+        subscription_id: "sub_ctx".into(),
+        attempt: 1,
+        attempted_at: now(),
+        status_code: Some(200),
+        error: None,
+        duration_ms: 3,
+        response_body: Some("ok".into()),
+        outcome: DeliveryState::Delivered,
+        next_attempt_at: None,
+    };
+    let status = DeliveryStatus {
+        delivery_id: attempt.delivery_id.clone(),
+        event_id: "evt_ctx".into(),
+        subscription_id: "sub_ctx".into(),
+        status: DeliveryState::Delivered,
+        attempts: 1,
+        updated_at: now(),
+        next_attempt_at: None,
+    };
+    store
+        .record_deliveries(&[Recorded {
+            account_id: "acc_ctx".into(),
+            attempt: Some(attempt.clone()),
+            status: status.clone(),
+        }])
+        .await
+        .unwrap();
+
+    let both = store
+        .delivery_contexts(&[key("acc_other"), key("acc_ctx"), key("acc_ctx")])
+        .await
+        .unwrap();
+    assert_eq!(both.len(), 3);
+    assert!(both[0].subscription.is_none() && both[0].event.is_none());
+    assert_eq!(both[1].subscription, both[2].subscription);
+    let full = both[2].clone();
+    assert_eq!(full.subscription, Some(subscription));
+    assert_eq!(full.event, Some(event));
+    assert_eq!(full.status, Some(status));
+    assert!(full.failing);
+    let attempts = store
+        .attempts_of_subscription("acc_ctx", "sub_ctx", 10, None)
+        .await
+        .unwrap();
+    assert_eq!(attempts.items, vec![attempt]);
+
+    store.mark_healthy("acc_ctx", "sub_ctx").await.unwrap();
+    let healthy = context("acc_ctx").await;
+    assert!(!healthy.failing);
+    let other = context("acc_other").await;
+    assert!(other.subscription.is_none() && other.event.is_none() && other.status.is_none());
+}
