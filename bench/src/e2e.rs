@@ -76,7 +76,7 @@ pub struct E2eResult {
 pub async fn run(stack_state: &Path) -> Result<E2eResult, String> {
     let (clients, stack) = fresh("e2e", &[]).await?;
     let url = queue_url(&stack, "DeliveryQueue")?;
-    let secret = crate::report::signing_secret();
+    let secret = crate::measure::signing_secret();
     let receiver = ReceiverProcess::start(SUBSCRIPTIONS, &secret).await?;
 
     let setup = devstack::samples::store(&clients, &stack)?;

@@ -39,7 +39,7 @@ pub async fn run() -> Result<FanoutResult, String> {
     let (clients, stack) = fresh("fanout", &[]).await?;
     let url = queue_url(&stack, "DeliveryQueue")?;
     let setup = devstack::samples::store(&clients, &stack)?;
-    let secret = crate::report::signing_secret();
+    let secret = crate::measure::signing_secret();
     let mut bytes = 0;
     let subscriptions: Vec<_> = (0..SUBSCRIPTIONS)
         .map(|i| {

@@ -18,6 +18,7 @@ mod footprint;
 mod measure;
 mod receiver;
 mod report;
+mod run;
 mod runtime_api;
 mod stack;
 
@@ -90,7 +91,7 @@ async fn main_result() -> Result<(), String> {
                     other => return Err(format!("unknown argument {other}\n{USAGE}")),
                 }
             }
-            report::run(&args).await
+            run::run(&args).await
         }
         _ => Err(USAGE.to_owned()),
     }
