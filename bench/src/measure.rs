@@ -174,6 +174,18 @@ pub async fn settle(pids: &[u32], limit: Duration) -> Duration {
     started.elapsed()
 }
 
+/// A fresh `whsec_` secret for this run's subscriptions.
+#[must_use]
+pub fn signing_secret() -> String {
+    use base64::Engine as _;
+    let mut bytes = [0u8; 32];
+    shared::domain::secrets::fill_random(&mut bytes);
+    format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,16 +209,4 @@ mod tests {
         assert!(cpu_seconds(pid).is_some());
         assert!(peak_rss_kib(pid).is_some_and(|k| k > 0));
     }
-}
-
-/// A fresh `whsec_` secret for this run's subscriptions.
-#[must_use]
-pub fn signing_secret() -> String {
-    use base64::Engine as _;
-    let mut bytes = [0u8; 32];
-    shared::domain::secrets::fill_random(&mut bytes);
-    format!(
-        "whsec_{}",
-        base64::engine::general_purpose::STANDARD.encode(bytes)
-    )
 }
