@@ -10,5 +10,4 @@ pub mod provision;
 pub mod resolve;
 pub mod sam_env;
 pub mod samples;
-mod secrets;
 pub mod template;

@@ -1,7 +1,8 @@
 //! Secrets Manager secrets of the template (`AWS::SecretsManager::Secret`), created in the
 //! emulator as `devstack provision` creates tables and queues.
 
-use crate::provision::{Clients, ProvisionError, aws_error, definition};
+use super::clients::Clients;
+use super::error::{ProvisionError, aws_error, definition};
 use serde_json::{Map, Value};
 
 /// Creates the secret with `value`, or with a value made as its `GenerateSecretString` says
