@@ -43,27 +43,30 @@ fn environment(stack: &Stack, function: &str) -> HashMap<String, String> {
 
 /// The functions as their `main.rs` builds them, from their configuration.
 async fn functions(stack: &Stack) -> InProcess {
-    use shared::config::{ApiConfig, AuthorizerConfig, DeliverConfig, FanoutConfig};
+    use shared::wiring::config::{ApiConfig, AuthorizerConfig, DeliverConfig, FanoutConfig};
     let authorizer = Arc::new(
-        shared::aws::authorizer(AuthorizerConfig::load(&environment(stack, "authorizer")).unwrap())
-            .await
-            .unwrap(),
+        shared::wiring::aws::authorizer(
+            AuthorizerConfig::load(&environment(stack, "authorizer")).unwrap(),
+        )
+        .await
+        .unwrap(),
     );
     let resources = Arc::new(
-        shared::aws::api(ApiConfig::load(&environment(stack, "resources")).unwrap())
+        shared::wiring::aws::api(ApiConfig::load(&environment(stack, "resources")).unwrap())
             .await
             .unwrap(),
     );
     let subscriptions = Arc::new(
-        shared::aws::api(ApiConfig::load(&environment(stack, "subscriptions")).unwrap())
+        shared::wiring::aws::api(ApiConfig::load(&environment(stack, "subscriptions")).unwrap())
             .await
             .unwrap(),
     );
     let fanout = Arc::new(
-        shared::aws::fanout(FanoutConfig::load(&environment(stack, "fanout")).unwrap()).await,
+        shared::wiring::aws::fanout(FanoutConfig::load(&environment(stack, "fanout")).unwrap())
+            .await,
     );
     let pipeline = Arc::new(
-        shared::aws::pipeline(DeliverConfig::load(&environment(stack, "deliver")).unwrap())
+        shared::wiring::aws::pipeline(DeliverConfig::load(&environment(stack, "deliver")).unwrap())
             .await
             .unwrap(),
     );

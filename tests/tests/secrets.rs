@@ -26,7 +26,7 @@ fn secret_arn(stack: &devstack::provision::Stack) -> String {
 }
 
 async fn contract(source: &impl SecretSource, expected: Option<&str>) {
-    let key = shared::config::admin_key(source).await.unwrap();
+    let key = shared::wiring::config::admin_key(source).await.unwrap();
     assert!(key.len() >= 32, "{key}");
     if let Some(expected) = expected {
         assert_eq!(key, expected);
@@ -59,7 +59,9 @@ async fn the_admin_key_secret_is_generated_and_read_back() {
 async fn a_missing_secret_fails_the_cold_start_with_its_variable_named() {
     let clients = devstack::provision::Clients::from_env().await;
     let missing = SecretsManagerSecret::new(clients.secrets, "no-such-secret");
-    let error = shared::config::admin_key(&missing).await.unwrap_err();
+    let error = shared::wiring::config::admin_key(&missing)
+        .await
+        .unwrap_err();
     assert!(
         error.to_string().contains("ADMIN_API_KEY_SECRET"),
         "{error}"

@@ -1,6 +1,6 @@
 //! The Markdown summary of a run.
 
-use super::{Report, bytes_mb};
+use super::results::{Report, bytes_mb};
 use std::fmt::Write as _;
 
 /// The Markdown summary (also what the README shows between its bench markers).

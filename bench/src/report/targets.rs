@@ -1,6 +1,6 @@
 //! Each target of the bench, measured or not, and whether it is met.
 
-use super::{Report, Target, bytes_mb};
+use super::results::{Report, Target, bytes_mb};
 
 fn target(what: &str, target: &str, measured: String, met: bool) -> Target {
     Target {

@@ -8,12 +8,12 @@ use lambda_runtime::{Error, LambdaEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use shared::api::auth::{CONTEXT_CALLER, authenticate};
-use shared::error::ApiError;
+use shared::api::error::ApiError;
 use shared::ports::AccountStore;
 use std::collections::HashMap;
 
 /// The environment variables this function needs (`template.yaml` must set each).
-pub const ENVIRONMENT: &[&str] = shared::config::AuthorizerConfig::VARS;
+pub const ENVIRONMENT: &[&str] = shared::wiring::config::AuthorizerConfig::VARS;
 
 /// The parts of API Gateway's authorizer event (payload format 2.0) this function reads.
 #[derive(Debug, Default, Deserialize)]

@@ -4,10 +4,11 @@ use std::sync::Arc;
 // One thread: Lambda sends one event at a time and a small function gets a fraction of a vCPU.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    shared::logging::init();
-    shared::config::require(&shared::config::ProcessEnv, authorizer::ENVIRONMENT)?;
-    let config = shared::config::AuthorizerConfig::load(&shared::config::ProcessEnv)?;
-    let (store, admin_key) = shared::aws::authorizer(config).await?;
+    shared::wiring::logging::init();
+    shared::wiring::config::require(&shared::wiring::config::ProcessEnv, authorizer::ENVIRONMENT)?;
+    let config =
+        shared::wiring::config::AuthorizerConfig::load(&shared::wiring::config::ProcessEnv)?;
+    let (store, admin_key) = shared::wiring::aws::authorizer(config).await?;
     let (store, admin_key) = (Arc::new(store), Arc::new(admin_key));
     run(service_fn(move |event: LambdaEvent<_>| {
         let (store, admin_key) = (Arc::clone(&store), Arc::clone(&admin_key));

@@ -11,7 +11,7 @@ use shared::ports::{EventStore, SubscriptionStore};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The environment variables this function needs (`template.yaml` must set each).
-pub const ENVIRONMENT: &[&str] = shared::config::DeliverConfig::VARS;
+pub const ENVIRONMENT: &[&str] = shared::wiring::config::DeliverConfig::VARS;
 
 /// Handles one SQS batch.
 ///

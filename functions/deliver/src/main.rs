@@ -5,10 +5,10 @@ use std::sync::Arc;
 // measured by make bench, this halves deliver's CPU per invocation (no cross-thread wake-ups).
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    shared::logging::init();
-    shared::config::require(&shared::config::ProcessEnv, deliver::ENVIRONMENT)?;
-    let config = shared::config::DeliverConfig::load(&shared::config::ProcessEnv)?;
-    let pipeline = Arc::new(shared::aws::pipeline(config).await?);
+    shared::wiring::logging::init();
+    shared::wiring::config::require(&shared::wiring::config::ProcessEnv, deliver::ENVIRONMENT)?;
+    let config = shared::wiring::config::DeliverConfig::load(&shared::wiring::config::ProcessEnv)?;
+    let pipeline = Arc::new(shared::wiring::aws::pipeline(config).await?);
     run(service_fn(move |event: LambdaEvent<_>| {
         let pipeline = Arc::clone(&pipeline);
         async move { deliver::handle(&pipeline, event).await }

@@ -11,7 +11,7 @@ use shared::ports::SubscriptionStore;
 use shared::ports::delivery::{DeliveryQueue, DeliveryStore};
 
 /// The environment variables this function needs (`template.yaml` must set each).
-pub const ENVIRONMENT: &[&str] = shared::config::FanoutConfig::VARS;
+pub const ENVIRONMENT: &[&str] = shared::wiring::config::FanoutConfig::VARS;
 
 /// Handles one stream batch; failures are reported per record, never for the whole batch.
 ///

@@ -5,10 +5,10 @@ use std::sync::Arc;
 // measured by make bench, this halves deliver's CPU per invocation (no cross-thread wake-ups).
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    shared::logging::init();
-    shared::config::require(&shared::config::ProcessEnv, fanout::ENVIRONMENT)?;
-    let config = shared::config::FanoutConfig::load(&shared::config::ProcessEnv)?;
-    let (store, queue) = shared::aws::fanout(config).await;
+    shared::wiring::logging::init();
+    shared::wiring::config::require(&shared::wiring::config::ProcessEnv, fanout::ENVIRONMENT)?;
+    let config = shared::wiring::config::FanoutConfig::load(&shared::wiring::config::ProcessEnv)?;
+    let (store, queue) = shared::wiring::aws::fanout(config).await;
     let (store, queue) = (Arc::new(store), Arc::new(queue));
     run(service_fn(move |event: LambdaEvent<_>| {
         let (store, queue) = (Arc::clone(&store), Arc::clone(&queue));

@@ -3,15 +3,15 @@
 
 use lambda_http::{Body, Request, Response, http::StatusCode};
 use shared::api::Api;
+use shared::api::error::{ApiError, ApiResult};
 use shared::api::wire::Health;
-use shared::error::{ApiError, ApiResult};
 use shared::http::{Function, Operation, grant, json, json_body, no_content, ok, page, route};
 use shared::ports::Stores;
 use shared::ports::delivery::DeliveryQueue;
 use shared::ports::resolver::Resolver;
 
 /// The environment variables this function needs (`template.yaml` must set each).
-pub const ENVIRONMENT: &[&str] = shared::config::ApiConfig::VARS;
+pub const ENVIRONMENT: &[&str] = shared::wiring::config::ApiConfig::VARS;
 
 /// This function in the route table (`shared::http::ROUTES`).
 pub const FUNCTION: Function = Function::Resources;

@@ -3,7 +3,7 @@
 
 use lambda_http::{Body, Request, Response, http::StatusCode};
 use shared::api::Api;
-use shared::error::{ApiError, ApiResult};
+use shared::api::error::{ApiError, ApiResult};
 use shared::http::{
     Function, Operation, grant, has_body, header, json, json_body, no_content, ok, page, query,
     route,
@@ -13,7 +13,7 @@ use shared::ports::delivery::DeliveryQueue;
 use shared::ports::resolver::Resolver;
 
 /// The environment variables this function needs (`template.yaml` must set each).
-pub const ENVIRONMENT: &[&str] = shared::config::ApiConfig::WITH_QUEUES_VARS;
+pub const ENVIRONMENT: &[&str] = shared::wiring::config::ApiConfig::WITH_QUEUES_VARS;
 
 /// This function in the route table (`shared::http::ROUTES`).
 pub const FUNCTION: Function = Function::Subscriptions;

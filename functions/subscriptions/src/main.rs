@@ -5,10 +5,13 @@ use std::sync::Arc;
 // measured by make bench, this halves deliver's CPU per invocation (no cross-thread wake-ups).
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    shared::logging::init();
-    shared::config::require(&shared::config::ProcessEnv, subscriptions::ENVIRONMENT)?;
-    let config = shared::config::ApiConfig::load(&shared::config::ProcessEnv)?;
-    let api = Arc::new(shared::aws::api(config).await?);
+    shared::wiring::logging::init();
+    shared::wiring::config::require(
+        &shared::wiring::config::ProcessEnv,
+        subscriptions::ENVIRONMENT,
+    )?;
+    let config = shared::wiring::config::ApiConfig::load(&shared::wiring::config::ProcessEnv)?;
+    let api = Arc::new(shared::wiring::aws::api(config).await?);
     run(service_fn(move |request| {
         let api = Arc::clone(&api);
         async move { Ok::<_, Error>(subscriptions::handle(&api, request).await) }

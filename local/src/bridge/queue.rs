@@ -5,7 +5,7 @@ use crate::invoke::{Invoker, invoke_within};
 use crate::provision::Clients;
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
 use serde_json::{Value, json};
-use shared::error::error_chain;
+use shared::adapters::error_chain;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;

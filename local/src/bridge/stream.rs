@@ -8,7 +8,7 @@ use crate::invoke::{InvokeError, Invoker, invoke_within};
 use crate::provision::Clients;
 use aws_sdk_dynamodbstreams::types::ShardIteratorType;
 use serde_json::{Value, json};
-use shared::error::error_chain;
+use shared::adapters::error_chain;
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;

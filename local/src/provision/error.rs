@@ -37,6 +37,6 @@ pub fn aws_error(
     ProvisionError::Aws {
         resource: resource.to_owned(),
         operation,
-        message: shared::error::error_chain(error),
+        message: shared::adapters::error_chain(error),
     }
 }

@@ -206,10 +206,10 @@ impl Stack {
 /// `Some(None)` to leave it out; `None` for any other variable. The endpoints are this process's
 /// own (the emulators'), and the SDK must not ignore them.
 fn local_endpoint(name: &str) -> Option<Option<String>> {
-    if !shared::aws::LOCAL_ENDPOINT_VARS.contains(&name) {
+    if !shared::wiring::aws::LOCAL_ENDPOINT_VARS.contains(&name) {
         return None;
     }
-    if name == shared::aws::IGNORE_ENDPOINT_URLS {
+    if name == shared::wiring::aws::IGNORE_ENDPOINT_URLS {
         return Some(Some("false".into()));
     }
     Some(std::env::var(name).ok().filter(|v| !v.is_empty()))

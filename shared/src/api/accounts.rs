@@ -1,10 +1,11 @@
 //! Who is calling, and accounts (admin).
 
+use super::auth::Caller;
+use super::base::Api;
 use super::wire::{AccountWithKey, NewAccount};
-use super::{Api, Caller};
+use crate::api::error::{ApiError, ApiResult};
 use crate::domain::ids::{IdKind, new_id};
 use crate::domain::secrets;
-use crate::error::{ApiError, ApiResult};
 use crate::model::{Account, now};
 use crate::ports::Stores;
 use crate::ports::delivery::DeliveryQueue;

@@ -6,8 +6,8 @@
 //! authenticated from its `Authorization` header by the same rule
 //! ([`crate::http::grant`] reads the context of a request).
 
+use crate::api::error::{ApiError, ApiResult};
 use crate::domain::secrets;
-use crate::error::{ApiError, ApiResult};
 use crate::ports::AccountStore;
 use serde_json::{Map, Value};
 

@@ -1,13 +1,13 @@
 //! Events: published (with an idempotency key), read with their deliveries, listed, resent;
 //! the attempt log of a subscription, and the dead-letter redrive (admin).
 
+use super::base::{Api, PageRequest, check_type_filter, new_event, reject_invalid};
 use super::wire::{
     DeliveryOut, EventAccepted, EventWithDeliveries, NewEvent, PageOut, Redriven, ResendRequest,
     Resent,
 };
-use super::{Api, PageRequest, check_type_filter, new_event, reject_invalid};
+use crate::api::error::{ApiError, ApiResult, FieldError};
 use crate::domain::event_type;
-use crate::error::{ApiError, ApiResult, FieldError};
 use crate::model::delivery::{Attempt, DeliveryMessage, DeliveryState};
 use crate::model::{Event, EventBody, Subscription};
 use crate::ports::delivery::DeliveryQueue;

@@ -3,6 +3,8 @@
 
 mod accounts;
 pub mod auth;
+mod base;
+pub mod error;
 mod events;
 mod photos;
 mod subscriptions;
@@ -10,102 +12,8 @@ mod users;
 pub mod wire;
 
 pub use auth::Caller;
+pub use base::{Api, DEFAULT_PAGE, MAX_PAGE, PageRequest};
 pub use events::IDEMPOTENCY_SECONDS;
 pub use subscriptions::SECRET_OVERLAP_SECONDS;
 pub use wire::{NewAccount, NewEvent, NewSubscription, ResendRequest, SubscriptionChanges};
 pub use wire::{NewUser, UserChanges};
-
-use crate::domain::ids::{IdKind, new_id};
-use crate::domain::target::TargetPolicy;
-use crate::error::{ApiError, ApiResult, FieldError};
-use crate::model::{Event, now};
-use serde::Serialize;
-
-pub const DEFAULT_PAGE: usize = 20;
-pub const MAX_PAGE: usize = 100;
-
-/// The API's use-cases over a store `S` (all ports) and a DNS resolver `R`.
-pub struct Api<S, R, Q> {
-    pub store: S,
-    pub resolver: R,
-    /// Where resends go (the delivery queue), where a function has one.
-    pub queue: Option<Q>,
-    pub targets: TargetPolicy,
-    /// The deployment's admin key; `None` disables the admin routes.
-    pub admin_key: Option<String>,
-}
-
-/// `?limit=&cursor=` of a listing.
-#[derive(Debug, Clone, Default)]
-pub struct PageRequest {
-    pub limit: usize,
-    pub cursor: Option<String>,
-}
-
-impl PageRequest {
-    /// # Errors
-    /// `limit` is not a whole number in 1..=100.
-    pub fn parse(limit: Option<&str>, cursor: Option<&str>) -> ApiResult<Self> {
-        let limit = match limit {
-            None => DEFAULT_PAGE,
-            Some(text) => match text.parse::<usize>() {
-                Ok(n) if (1..=MAX_PAGE).contains(&n) => n,
-                _ => {
-                    return Err(ApiError::invalid(
-                        "limit",
-                        format!("must be a whole number from 1 to {MAX_PAGE}"),
-                    ));
-                }
-            },
-        };
-        Ok(Self {
-            limit,
-            cursor: cursor.map(str::to_owned),
-        })
-    }
-}
-
-/// A listing's `?{parameter}=` event-type filter, when given, must be an event type.
-///
-/// # Errors
-/// It is not `noun.verb` (422).
-pub(super) fn check_type_filter(parameter: &str, event_type: Option<&str>) -> ApiResult<()> {
-    match event_type {
-        Some(t) if !crate::domain::event_type::is_event_type(t) => Err(ApiError::invalid(
-            parameter,
-            crate::domain::event_type::EVENT_TYPE_RULE,
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// `Ok` when no field is invalid, else the 422 that lists them all.
-///
-/// # Errors
-/// Some `errors`.
-pub(super) fn reject_invalid(errors: Vec<FieldError>) -> ApiResult<()> {
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Validation(errors))
-    }
-}
-
-/// A new event of the account, of `event_type`, carrying `data` as its `data`.
-///
-/// # Errors
-/// `data` does not serialise (cannot happen for the API's own payload types).
-pub(super) fn new_event(
-    account: &str,
-    event_type: &str,
-    data: &impl Serialize,
-) -> ApiResult<Event> {
-    Ok(Event {
-        id: new_id(IdKind::Event),
-        account_id: account.to_owned(),
-        event_type: event_type.to_owned(),
-        created_at: now(),
-        data: serde_json::to_value(data).map_err(|e| ApiError::Internal(e.to_string()))?,
-        subscription_id: None,
-    })
-}

@@ -1,9 +1,9 @@
 //! Photo likes (a counter per photo, with a `photo.liked` event per like).
 
+use super::base::{Api, new_event};
 use super::wire::{LikeOut, PhotoLiked, PhotoOut};
-use super::{Api, new_event};
+use crate::api::error::{ApiError, ApiResult};
 use crate::domain::names;
-use crate::error::{ApiError, ApiResult};
 use crate::model::{Photo, now};
 use crate::ports::delivery::DeliveryQueue;
 use crate::ports::resolver::Resolver;

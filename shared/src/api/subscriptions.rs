@@ -1,17 +1,17 @@
 //! Subscriptions: their URL (checked against the target policy), event-type filters, secrets
 //! and rotation, and the test event.
 
+use super::base::{Api, PageRequest, check_type_filter, new_event, reject_invalid};
 use super::wire::EventAccepted;
 use super::wire::{
     EventTypeFilter, NewSubscription, PageOut, SecretOut, SubscriptionChanges, SubscriptionOut,
     SubscriptionWithSecret, WebhookTest,
 };
-use super::{Api, PageRequest, check_type_filter, new_event, reject_invalid};
+use crate::api::error::{ApiError, ApiResult, FieldError};
 use crate::domain::event_type;
 use crate::domain::ids::{IdKind, new_id};
 use crate::domain::secrets;
 use crate::domain::target::TargetError;
-use crate::error::{ApiError, ApiResult, FieldError};
 use crate::model::{SigningSecret, Subscription, now};
 use crate::ports::delivery::DeliveryQueue;
 use crate::ports::resolver::Resolver;

@@ -1,10 +1,10 @@
 //! Users: created, read, listed, renamed or re-passworded, deleted; each change with its event.
 
+use super::base::{Api, PageRequest, new_event, reject_invalid};
 use super::wire::{NewUser, PageOut, UserChanges, UserOut};
-use super::{Api, PageRequest, new_event, reject_invalid};
+use crate::api::error::{ApiError, ApiResult, FieldError};
 use crate::domain::ids::{IdKind, new_id};
 use crate::domain::{names, secrets};
-use crate::error::{ApiError, ApiResult, FieldError};
 use crate::model::{User, now};
 use crate::ports::delivery::DeliveryQueue;
 use crate::ports::resolver::Resolver;

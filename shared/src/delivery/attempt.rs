@@ -2,8 +2,8 @@
 //! every status and attempt, and an outcome per delivery.
 
 use super::follow_up::follow_up;
+use super::plan::{Delivery, DeliverySettings, Disposition, PipelineError, Planned, SentAttempt};
 use super::send::send;
-use super::{DeliverySettings, Disposition, PipelineError};
 use crate::model::delivery::{Attempt, DeliveryMessage, DeliveryState, DeliveryStatus};
 use crate::model::now;
 use crate::ports::delivery::{
@@ -43,14 +43,6 @@ where
     )
     .await;
     outcomes.pop().unwrap_or(Ok(Disposition::Done))
-}
-
-/// One message to deliver: on its `attempt` (SQS's receive count), with a jitter in [-1, 1].
-#[derive(Debug, Clone, Copy)]
-pub struct Delivery<'a> {
-    pub message: &'a DeliveryMessage,
-    pub attempt: u32,
-    pub jitter: f64,
 }
 
 /// Delivers a batch: one read of everything the batch needs, the POSTs concurrently, one write
@@ -116,24 +108,6 @@ fn failed_all(count: usize, error: &StoreError) -> Vec<Result<Disposition, Pipel
     (0..count)
         .map(|_| Err(PipelineError::Store(error.clone())))
         .collect()
-}
-
-/// One delivery after its attempt, before its record is written.
-pub(super) struct Planned<'a> {
-    pub(super) delivery: Delivery<'a>,
-    /// What to write; none when an earlier attempt already delivered it.
-    pub(super) record: Option<Recorded>,
-    pub(super) sent: Option<SentAttempt>,
-    pub(super) disposition: Disposition,
-}
-
-/// What a POST came to.
-pub(super) struct SentAttempt {
-    pub(super) subscription_id: String,
-    pub(super) delivered: bool,
-    pub(super) gone: bool,
-    /// Whether the subscription was marked failing when the batch was read.
-    pub(super) was_failing: bool,
 }
 
 /// Reads what the context lacks, skips or sends, and works out the record and the disposition.

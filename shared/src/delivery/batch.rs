@@ -3,8 +3,9 @@
 //! `functions/deliver` turns the SQS event into [`QueuedMessage`]s and the answer into
 //! `batchItemFailures`.
 
-use super::attempt::{Delivery, deliver_all};
-use super::{DeliverySettings, Disposition, PipelineError};
+use super::attempt::deliver_all;
+use super::plan::Delivery;
+use super::plan::{DeliverySettings, Disposition, PipelineError};
 use crate::domain::retry;
 use crate::model::delivery::{Continuation, DeliveryMessage};
 use crate::ports::delivery::{DeliveryQueue, DeliveryStore, QueuedMessage, WebhookSender};

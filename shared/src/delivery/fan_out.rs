@@ -1,6 +1,6 @@
 //! From a new event to one delivery message per matching active subscription.
 
-use super::PipelineError;
+use super::plan::PipelineError;
 use crate::model::Event;
 use crate::model::delivery::DeliveryMessage;
 use crate::ports::SubscriptionStore;

@@ -1,8 +1,8 @@
 //! After a batch's write: the log line of each delivery, and what its outcome entails for the
 //! subscription (healthy again, failing, disabled).
 
-use super::attempt::Planned;
-use super::{DeliverySettings, Disposition, PipelineError};
+use super::plan::Planned;
+use super::plan::{DeliverySettings, Disposition, PipelineError};
 use crate::model::delivery::DeliveryState;
 use crate::model::now;
 use crate::ports::delivery::DeliveryStore;

@@ -11,45 +11,13 @@ pub mod attempt;
 pub mod batch;
 pub mod fan_out;
 mod follow_up;
+mod plan;
 mod send;
 
-pub use attempt::{Delivery, deliver, deliver_all};
+pub use attempt::{deliver, deliver_all};
 pub use batch::Pipeline;
 pub use fan_out::fan_out;
-
-use crate::domain::retry::RetrySchedule;
-use crate::domain::target::TargetPolicy;
-use crate::ports::StoreError;
-use crate::ports::delivery::QueueError;
-use std::time::Duration;
-
-#[derive(Debug, thiserror::Error)]
-pub enum PipelineError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Queue(#[from] QueueError),
-}
-
-/// What `deliver` knows besides its ports.
-#[derive(Debug, Clone)]
-pub struct DeliverySettings {
-    pub schedule: RetrySchedule,
-    pub targets: TargetPolicy,
-    /// A subscription whose deliveries have all failed for this long is deactivated.
-    pub disable_after: Duration,
-}
-
-/// What to do with the queue message after an attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Disposition {
-    /// Done (delivered, skipped, gone): delete the message.
-    Done,
-    /// Try again after this long (see [`crate::domain::retry::backoff`] for how the wait is kept).
-    RetryAfter(Duration),
-    /// The last attempt failed: onto the dead-letter queue.
-    DeadLetter,
-}
+pub use plan::{Delivery, DeliverySettings, Disposition, PipelineError};
 
 #[cfg(all(test, feature = "test-util"))]
 mod backoff_tests;

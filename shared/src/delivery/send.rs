@@ -1,6 +1,6 @@
 //! The signed request (Standard Webhooks) to a subscription's URL, after the target policy.
 
-use super::DeliverySettings;
+use super::plan::DeliverySettings;
 use crate::domain::signature;
 use crate::model::{Event, Subscription};
 use crate::ports::delivery::{WebhookRequest, WebhookResponse, WebhookSender};

@@ -5,7 +5,7 @@ use super::request::header;
 use super::routes::Access;
 use crate::api::Api;
 use crate::api::auth::{Caller, from_context};
-use crate::error::{ApiError, ApiResult};
+use crate::api::error::{ApiError, ApiResult};
 use crate::ports::Stores;
 use crate::ports::delivery::DeliveryQueue;
 use crate::ports::resolver::Resolver;

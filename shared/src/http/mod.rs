@@ -2,6 +2,7 @@
 //! problem+json responses (the one error → status match), and the generated OpenAPI document.
 
 mod caller;
+mod finish;
 pub mod openapi;
 mod problem;
 mod request;
@@ -9,7 +10,8 @@ mod response;
 pub mod routes;
 
 pub use caller::{Grant, grant, vouched_caller};
+pub use finish::finish;
 pub use problem::{ProblemBody, ProblemKind, error_response, problem};
 pub use request::{MAX_BODY_BYTES, has_body, header, json_body, page, query};
-pub use response::{JSON, PROBLEM_JSON, finish, json, no_content, ok};
+pub use response::{JSON, PROBLEM_JSON, json, no_content, ok};
 pub use routes::{Access, Function, Matched, Operation, ROUTES, Route, route};

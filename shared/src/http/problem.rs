@@ -2,7 +2,7 @@
 //! status.
 
 use super::response::{PROBLEM_JSON, respond};
-use crate::error::{ApiError, FieldError};
+use crate::api::error::{ApiError, FieldError};
 use lambda_http::{Body, Response, http::StatusCode};
 use serde::Serialize;
 

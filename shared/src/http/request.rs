@@ -2,7 +2,7 @@
 
 use super::response::JSON;
 use crate::api::PageRequest;
-use crate::error::{ApiError, ApiResult};
+use crate::api::error::{ApiError, ApiResult};
 use lambda_http::{Body, Request, RequestExt};
 use serde::de::DeserializeOwned;
 

@@ -1,8 +1,6 @@
-//! JSON responses, and the one log line per request.
+//! JSON responses.
 
-use super::problem::error_response;
-use crate::error::ApiResult;
-use lambda_http::{Body, Request, Response, http::StatusCode};
+use lambda_http::{Body, Response, http::StatusCode};
 use serde::Serialize;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -42,24 +40,5 @@ pub(super) fn respond<T: Serialize>(
             .headers_mut()
             .insert(lambda_http::http::header::CONTENT_TYPE, value);
     }
-    response
-}
-
-/// The response for a dispatched request (errors mapped by [`error_response`]), with one log
-/// line: method, path, status, duration. Never the body, the key or any other header.
-#[must_use]
-pub fn finish(
-    request: &Request,
-    started: std::time::Instant,
-    outcome: ApiResult<Response<Body>>,
-) -> Response<Body> {
-    let response = outcome.unwrap_or_else(|error| error_response(&error));
-    tracing::info!(
-        method = %request.method(),
-        path = request.uri().path(),
-        status = response.status().as_u16(),
-        duration_ms = started.elapsed().as_millis(),
-        "request"
-    );
     response
 }

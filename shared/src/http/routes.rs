@@ -3,7 +3,7 @@
 //! check that `template.yaml` routes the same paths to the same functions, and for the paths of
 //! the OpenAPI document.
 
-use crate::error::{ApiError, ApiResult};
+use crate::api::error::{ApiError, ApiResult};
 use std::collections::HashMap;
 
 /// The Lambda function that serves a route (its package and binary name).

@@ -1,7 +1,7 @@
 //! What the delivery pipeline needs: the delivery queue, the store of statuses and attempts, and
 //! the webhook sender.
 
-use super::StoreError;
+use super::error::StoreError;
 use crate::model::delivery::{Attempt, DeliveryMessage, DeliveryStatus};
 use crate::model::{Event, Page, Subscription};
 use serde::Serialize;

@@ -6,29 +6,10 @@ use crate::model::{Account, Event, Page, Photo, Subscription, User};
 use std::future::Future;
 
 pub mod delivery;
+mod error;
 pub mod resolver;
 
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum StoreError {
-    /// A uniqueness or version condition failed.
-    #[error("conflict")]
-    Conflict,
-    /// The item to change does not exist (any more).
-    #[error("not found")]
-    NotFound,
-    /// The store is throttling; try again later.
-    #[error("throttled")]
-    Throttled,
-    /// The store failed otherwise (unreachable, refused, unreadable item); the text is for logs
-    /// only.
-    #[error("store failed: {0}")]
-    Backend(String),
-    /// A cursor that this store did not hand out.
-    #[error("invalid cursor")]
-    InvalidCursor,
-}
-
-pub type StoreResult<T> = Result<T, StoreError>;
+pub use error::{StoreError, StoreResult};
 
 /// Every store port at once: what the HTTP API's use-cases are generic over.
 pub trait Stores:

@@ -108,7 +108,7 @@ pub async fn send<S: AnyStore, R: Resolver, Q: DeliveryQueue>(
     let path = request.uri().path().to_owned();
     let owner_is_resources = !matches!(
         shared::http::route(resources::FUNCTION, &method, &path),
-        Err(shared::error::ApiError::NoRoute { .. })
+        Err(shared::api::error::ApiError::NoRoute { .. })
     );
     let response = if owner_is_resources {
         resources::handle(api, request).await

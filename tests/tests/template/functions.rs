@@ -78,7 +78,7 @@ fn each_function_gets_the_variables_it_reads_and_local_development_flags_only_em
     let known: BTreeSet<&str> = FUNCTIONS
         .iter()
         .flat_map(|(_, vars)| vars.iter().copied())
-        .chain(shared::aws::LOCAL_ENDPOINT_VARS.iter().copied())
+        .chain(shared::wiring::aws::LOCAL_ENDPOINT_VARS.iter().copied())
         .chain(["ALLOW_HTTP_TARGETS", "ALLOWED_TARGET_CIDRS"])
         .collect();
     for (binary, needs) in FUNCTIONS {
@@ -224,8 +224,8 @@ fn every_route_but_health_and_the_openapi_document_needs_the_key_authorizer() {
 fn the_sam_local_endpoint_variables_are_inert_when_deployed() {
     let template = template();
     let globals = &template.root()["Globals"]["Function"]["Environment"]["Variables"];
-    for name in shared::aws::LOCAL_ENDPOINT_VARS {
-        let expected = if *name == shared::aws::IGNORE_ENDPOINT_URLS {
+    for name in shared::wiring::aws::LOCAL_ENDPOINT_VARS {
+        let expected = if *name == shared::wiring::aws::IGNORE_ENDPOINT_URLS {
             "true"
         } else {
             ""

@@ -1,9 +1,9 @@
 //! Accounts and their API keys (by hash).
 
-use super::DynamoStore;
 use super::calls::put;
 use super::codec::item;
 use super::keys;
+use super::store::DynamoStore;
 use crate::model::Account;
 use crate::ports::{AccountStore, StoreError, StoreResult};
 

@@ -2,9 +2,9 @@
 //! batched reads and writes that ask again for what DynamoDB left unprocessed, strong reads, and
 //! paged queries; and how SDK errors become `StoreError`s.
 
-use super::DynamoStore;
 use super::codec::{Item, item_key, page_of, record, s};
 use super::keys;
+use super::store::DynamoStore;
 use crate::model::{Page, decode_cursor};
 use crate::ports::{StoreError, StoreResult};
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
@@ -26,7 +26,7 @@ where
             | "RequestLimitExceeded"
             | "TransactionConflictException",
         ) => StoreError::Throttled,
-        _ => StoreError::Backend(crate::error::error_chain(error)),
+        _ => StoreError::Backend(crate::adapters::error_chain(error)),
     }
 }
 

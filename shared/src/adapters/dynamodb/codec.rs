@@ -1,13 +1,19 @@
 //! Records as items and back: keys and entity name added on the way in, the event item of the
 //! outbox (its payload kept as JSON text), pages with their cursor.
 
-use super::{EVENT_RETENTION_SECONDS, keys};
+use super::keys;
 use crate::model::{Event, Page, encode_cursor};
 use crate::ports::{StoreError, StoreResult};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
+
+/// The attribute holding an item's expiry (unix seconds): the tables' TTL attribute.
+pub const TTL_ATTRIBUTE: &str = "expires_at";
+
+/// How long an event is kept (and so can be fetched, listed and resent).
+pub const EVENT_RETENTION_SECONDS: i64 = 30 * 24 * 3600;
 
 pub(super) type Item = HashMap<String, AttributeValue>;
 

@@ -2,9 +2,11 @@
 //! one `BatchGetItem` and written in `BatchWriteItem`s.
 
 use super::calls::{store_error, written};
+use super::codec::TTL_ATTRIBUTE;
 use super::codec::{event_from_item, item, record, s};
+use super::keys;
+use super::store::DynamoStore;
 use super::subscriptions::matching_filter;
-use super::{DynamoStore, TTL_ATTRIBUTE, keys};
 use crate::model::{Page, Subscription};
 use crate::ports::StoreResult;
 use aws_sdk_dynamodb::types::AttributeValue;

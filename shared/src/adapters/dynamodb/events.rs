@@ -1,9 +1,9 @@
 //! Events (the outbox items) and idempotency keys, and listing events by type on `gsi1`.
 
-use super::DynamoStore;
 use super::calls::{put, store_error};
 use super::codec::{event_from_item, event_item, item, page_of, s};
 use super::keys;
+use super::store::DynamoStore;
 use crate::model::{Event, Page, decode_cursor};
 use crate::ports::{EventStore, Published, StoreError, StoreResult};
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};

@@ -15,7 +15,8 @@
 //! Events table: `ACC#<acc>` / `EVT#<evt>` with `entity = "event"` (what the stream filter
 //! keeps), index `gsi1` on `ACC#<acc>#TYPE#<type>` / `EVT#<evt>` for listing by type.
 //!
-//! Files: `keys` (every key format above, once), `codec` (records ↔ items), `calls` (the
+//! Files: `store` (the adapter), `keys` (every key format above, once), `codec` (records ↔
+//! items), `calls` (the
 //! DynamoDB calls and error mapping), and one file per port: `accounts`, `users`, `photos`,
 //! `subscriptions`, `events`, `deliveries`.
 
@@ -26,38 +27,11 @@ mod deliveries;
 mod events;
 pub mod keys;
 mod photos;
+mod store;
 mod subscriptions;
 mod users;
 
-pub use codec::event_from_item;
+pub use codec::TTL_ATTRIBUTE;
+pub use codec::{EVENT_RETENTION_SECONDS, event_from_item};
 pub use deliveries::ATTEMPT_RETENTION_SECONDS;
-
-use aws_sdk_dynamodb::Client;
-
-/// How long an event is kept (and so can be fetched, listed and resent).
-pub const EVENT_RETENTION_SECONDS: i64 = 30 * 24 * 3600;
-/// The attribute holding an item's expiry (unix seconds): the tables' TTL attribute.
-pub const TTL_ATTRIBUTE: &str = "expires_at";
-
-/// Every port, on the two tables.
-#[derive(Clone)]
-pub struct DynamoStore {
-    client: Client,
-    data_table: String,
-    events_table: String,
-}
-
-impl DynamoStore {
-    #[must_use]
-    pub fn new(
-        client: Client,
-        data_table: impl Into<String>,
-        events_table: impl Into<String>,
-    ) -> Self {
-        Self {
-            client,
-            data_table: data_table.into(),
-            events_table: events_table.into(),
-        }
-    }
-}
+pub use store::DynamoStore;

@@ -1,9 +1,9 @@
 //! Photos and their like counts (optimistic: the count read is the condition), with the event.
 
-use super::DynamoStore;
 use super::calls::put;
 use super::codec::{event_item, record, s};
 use super::keys;
+use super::store::DynamoStore;
 use crate::model::{Event, Photo};
 use crate::ports::{PhotoStore, StoreError, StoreResult};
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};

@@ -1,9 +1,9 @@
 //! Subscriptions, and the filter that finds those matching an event type.
 
-use super::DynamoStore;
 use super::calls::written;
 use super::codec::{Item, item, record, s};
 use super::keys;
+use super::store::DynamoStore;
 use crate::model::{Page, Subscription};
 use crate::ports::{StoreError, StoreResult, SubscriptionStore};
 use aws_sdk_dynamodb::types::AttributeValue;

@@ -1,9 +1,9 @@
 //! Users, with their username's uniqueness item and the event of each change, in one transaction.
 
-use super::DynamoStore;
 use super::calls::{delete, put};
 use super::codec::{Item, event_item, item, record, s};
 use super::keys;
+use super::store::DynamoStore;
 use crate::model::{Event, Page, User};
 use crate::ports::{StoreError, StoreResult, UserStore};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};

@@ -3,11 +3,12 @@
 //! ([`crate::api::wire`]), what each operation takes and answers from [`operations`].
 
 mod operations;
+mod schemas;
 
 use super::problem::ProblemBody;
 use super::routes::{Access, ROUTES, Route, path_parameters};
-use crate::api::wire::PageOut;
 use operations::{Doc, Query, describe};
+use schemas::{Schemas, schema};
 use std::collections::BTreeMap;
 use utoipa::openapi::path::{OperationBuilder, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBodyBuilder;
@@ -17,10 +18,6 @@ use utoipa::openapi::{
     ComponentsBuilder, ContentBuilder, HttpMethod, InfoBuilder, ObjectBuilder, OpenApi,
     OpenApiBuilder, PathItem, PathsBuilder, Ref, RefOr, Required, Schema, ServerBuilder, Type,
 };
-use utoipa::{PartialSchema, ToSchema};
-
-/// The named schemas the document's operations refer to.
-pub type Schemas = BTreeMap<String, RefOr<Schema>>;
 
 const JSON: &str = "application/json";
 const PROBLEM_JSON: &str = "application/problem+json";
@@ -32,20 +29,6 @@ const SECURITY: &str = "bearer";
 struct GatewayMessage {
     #[schema(examples("Unauthorized", "Forbidden"))]
     message: String,
-}
-
-/// A reference to `T`'s schema, registering it and every schema it names.
-fn schema<T: ToSchema>(schemas: &mut Schemas) -> RefOr<Schema> {
-    let mut named = vec![(T::name().into_owned(), T::schema())];
-    T::schemas(&mut named);
-    schemas.extend(named);
-    RefOr::Ref(Ref::from_schema_name(T::name()))
-}
-
-/// A page of `T`, inline, registering `T`.
-fn page<T: ToSchema>(schemas: &mut Schemas) -> RefOr<Schema> {
-    schema::<T>(schemas);
-    PageOut::<T>::schema()
 }
 
 fn json_content(schema: RefOr<Schema>) -> utoipa::openapi::Content {

@@ -2,7 +2,7 @@
 //! operation of a kind shares (a body's 400/413/415, a key's 401/403, a page's 400/422) are
 //! added by `super`; here is only what is particular to one operation.
 
-use super::{Schemas, page, schema};
+use super::schemas::{Schemas, page, schema};
 use crate::api::wire::*;
 use crate::http::routes::Operation;
 use crate::model::EventBody;

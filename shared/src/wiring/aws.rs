@@ -7,7 +7,7 @@ use crate::adapters::dynamodb::DynamoStore;
 use crate::adapters::resolver::SystemResolver;
 use crate::adapters::secrets_manager::SecretsManagerSecret;
 use crate::api::Api;
-use crate::config::{ApiConfig, ConfigError};
+use crate::wiring::config::{ApiConfig, ConfigError};
 
 /// The switch of [`LOCAL_ENDPOINT_VARS`] that makes the SDK ignore the endpoint overrides.
 pub const IGNORE_ENDPOINT_URLS: &str = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS";
@@ -58,13 +58,13 @@ pub async fn api(
     })
 }
 
-/// The admin key from its Secrets Manager secret (checked by [`crate::config::admin_key`]).
+/// The admin key from its Secrets Manager secret (checked by [`crate::wiring::config::admin_key`]).
 async fn read_admin_key(
     sdk: &aws_config::SdkConfig,
     secret: String,
 ) -> Result<String, ConfigError> {
     let source = SecretsManagerSecret::new(aws_sdk_secretsmanager::Client::new(sdk), secret);
-    crate::config::admin_key(&source).await
+    crate::wiring::config::admin_key(&source).await
 }
 
 /// What the authorizer runs with: the accounts' key hashes on DynamoDB and the admin key, read
@@ -73,7 +73,7 @@ async fn read_admin_key(
 /// # Errors
 /// The admin key's secret cannot be read or holds no usable key.
 pub async fn authorizer(
-    config: crate::config::AuthorizerConfig,
+    config: crate::wiring::config::AuthorizerConfig,
 ) -> Result<(DynamoStore, String), ConfigError> {
     let sdk = sdk_config().await;
     let admin_key = read_admin_key(&sdk, config.admin_api_key_secret).await?;
@@ -88,7 +88,7 @@ pub async fn authorizer(
 
 /// What `fanout` runs with: the subscriptions store and the delivery queue.
 pub async fn fanout(
-    config: crate::config::FanoutConfig,
+    config: crate::wiring::config::FanoutConfig,
 ) -> (DynamoStore, crate::adapters::sqs::SqsQueue) {
     let sdk = sdk_config().await;
     // fanout reads subscriptions only; the events table name is not needed.
@@ -111,7 +111,7 @@ pub async fn fanout(
 /// # Errors
 /// The HTTP client cannot be built.
 pub async fn pipeline(
-    config: crate::config::DeliverConfig,
+    config: crate::wiring::config::DeliverConfig,
 ) -> Result<
     crate::delivery::Pipeline<
         DynamoStore,
