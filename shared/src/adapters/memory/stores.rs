@@ -145,8 +145,13 @@ impl PhotoStore for MemoryStore {
 impl SubscriptionStore for MemoryStore {
     async fn create_subscription(&self, subscription: &Subscription) -> StoreResult<()> {
         let key = (subscription.account_id.clone(), subscription.id.clone());
-        self.lock().subscriptions.insert(key, subscription.clone());
-        Ok(())
+        match self.lock().subscriptions.entry(key) {
+            std::collections::btree_map::Entry::Occupied(_) => Err(StoreError::Conflict),
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                slot.insert(subscription.clone());
+                Ok(())
+            }
+        }
     }
 
     async fn get_subscription(&self, account: &str, id: &str) -> StoreResult<Option<Subscription>> {
