@@ -9,7 +9,7 @@ pub(crate) async fn dynamo_store() -> DynamoStore {
     // Queue names are at most 80 characters: the prefix stays short, the counter unique.
     let (clients, stack) = fresh_stack("store", &[]).await;
     DynamoStore::new(
-        clients.dynamodb.clone(),
+        clients.dynamodb,
         stack.table("DataTable").unwrap().name.clone(),
         stack.table("EventsTable").unwrap().name.clone(),
     )
