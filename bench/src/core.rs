@@ -78,11 +78,11 @@ pub fn subscription(id: String, account: &str, url: String, secret: &str) -> Sub
         active: true,
         secrets: vec![SigningSecret {
             secret: secret.to_owned(),
-            created_at: at.clone(),
+            created_at: at,
             expires_at: None,
         }],
         disabled_reason: None,
-        created_at: at.clone(),
+        created_at: at,
         updated_at: at,
     }
 }

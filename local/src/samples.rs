@@ -27,6 +27,11 @@ pub const EVENT_ID: &str = "evt_01KSAMP1E00000000000000001";
 pub const WEBHOOK_SECRET: &str = "whsec_c2FtcGxlLXNlY3JldC1mb3ItbG9jYWwtdXNlLW9ubHk=";
 const CREATED_AT: &str = "2026-11-22T12:00:00.000Z";
 
+/// When the sample records were made (fixed, so the samples stay the same).
+fn created_at() -> shared::model::Timestamp {
+    shared::model::Timestamp::parse(CREATED_AT).unwrap_or_else(shared::model::Timestamp::now)
+}
+
 /// The store of a provisioned stack (its `DataTable` and `EventsTable`).
 ///
 /// # Errors
@@ -60,7 +65,7 @@ where
     let account = Account {
         id: ACCOUNT_ID.into(),
         name: "samples".into(),
-        created_at: CREATED_AT.into(),
+        created_at: created_at(),
     };
     ignore_conflict(
         store
@@ -73,8 +78,8 @@ where
             username: USERNAME.into(),
             password_hash: shared::domain::secrets::hash_password("sample-password")
                 .map_err(|_| StoreError::Backend("hashing the sample password".into()))?,
-            created_at: CREATED_AT.into(),
-            updated_at: CREATED_AT.into(),
+            created_at: created_at(),
+            updated_at: created_at(),
         };
         // The first time this writes the sample event; after a deleted user a fresh one.
         let event_id = if store.get_event(ACCOUNT_ID, EVENT_ID).await?.is_some() {
@@ -86,7 +91,7 @@ where
             id: event_id,
             account_id: ACCOUNT_ID.into(),
             event_type: "user.created".into(),
-            created_at: CREATED_AT.into(),
+            created_at: created_at(),
             data: serde_json::to_value(shared::api::wire::UserOut::from(&user))
                 .map_err(|e| StoreError::Backend(e.to_string()))?,
             subscription_id: None,
@@ -113,12 +118,12 @@ where
         active: true,
         secrets: vec![SigningSecret {
             secret: WEBHOOK_SECRET.into(),
-            created_at: CREATED_AT.into(),
+            created_at: created_at(),
             expires_at: None,
         }],
         disabled_reason: None,
-        created_at: CREATED_AT.into(),
-        updated_at: CREATED_AT.into(),
+        created_at: created_at(),
+        updated_at: created_at(),
     };
     match store.get_subscription(ACCOUNT_ID, SUBSCRIPTION_ID).await? {
         None => ignore_conflict(store.create_subscription(&wanted).await),

@@ -94,7 +94,7 @@ mod tests {
         let account = Account {
             id: "acc_1".into(),
             name: "one".into(),
-            created_at: "2026-01-01T00:00:00Z".into(),
+            created_at: shared::model::now(),
         };
         store
             .create_account(&account, &secrets::api_key_hash(key))

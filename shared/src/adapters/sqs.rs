@@ -48,7 +48,7 @@ impl SqsQueue {
             .attribute_names(name.clone())
             .send()
             .await
-            .map_err(|e| unavailable(&e))?;
+            .map_err(|e| backend(&e))?;
         output
             .attributes
             .and_then(|mut a| a.remove(&name))
@@ -67,7 +67,7 @@ impl SqsQueue {
                 .wait_time_seconds(0)
                 .send()
                 .await
-                .map_err(|e| unavailable(&e))?;
+                .map_err(|e| backend(&e))?;
             let messages = received.messages.unwrap_or_default();
             if messages.is_empty() {
                 break;
@@ -82,7 +82,7 @@ impl SqsQueue {
                         .build()
                 })
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| unavailable(&e))?;
+                .map_err(|e| backend(&e))?;
             let sent = self
                 .client
                 .send_message_batch()
@@ -90,7 +90,7 @@ impl SqsQueue {
                 .set_entries(Some(entries))
                 .send()
                 .await
-                .map_err(|e| unavailable(&e))?;
+                .map_err(|e| backend(&e))?;
             // Delete only what was sent; the rest stays dead-lettered for the next redrive.
             let deletions = messages
                 .iter()
@@ -103,7 +103,7 @@ impl SqsQueue {
                         .build()
                 })
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| unavailable(&e))?;
+                .map_err(|e| backend(&e))?;
             moved += u64::try_from(deletions.len()).unwrap_or(0);
             if !deletions.is_empty() {
                 self.client
@@ -112,7 +112,7 @@ impl SqsQueue {
                     .set_entries(Some(deletions))
                     .send()
                     .await
-                    .map_err(|e| unavailable(&e))?;
+                    .map_err(|e| backend(&e))?;
             }
         }
         Ok(moved)
@@ -137,7 +137,7 @@ impl SqsQueue {
             .delay_seconds(i32::try_from(seconds).unwrap_or(0))
             .send()
             .await
-            .map_err(|e| unavailable(&e))?;
+            .map_err(|e| backend(&e))?;
         Ok(())
     }
 
@@ -163,7 +163,7 @@ impl SqsQueue {
                             .build()
                     })
                     .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| unavailable(&e))?;
+                    .map_err(|e| backend(&e))?;
                 let output = self
                     .client
                     .send_message_batch()
@@ -171,7 +171,7 @@ impl SqsQueue {
                     .set_entries(Some(entries))
                     .send()
                     .await
-                    .map_err(|e| unavailable(&e))?;
+                    .map_err(|e| backend(&e))?;
                 let failed: Vec<String> = output.failed.iter().map(|f| f.id.clone()).collect();
                 pending.retain(|(id, _)| failed.contains(id));
                 if pending.is_empty() {
@@ -195,15 +195,8 @@ impl SqsQueue {
     }
 }
 
-fn unavailable(error: &dyn std::error::Error) -> QueueError {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(inner) = source {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    QueueError::Backend(text)
+fn backend(error: &dyn std::error::Error) -> QueueError {
+    QueueError::Backend(super::error_chain(error))
 }
 
 impl DeliveryQueue for SqsQueue {
@@ -253,7 +246,7 @@ impl DeliveryQueue for SqsQueue {
                 messages: waiting,
             }),
             Err(error) => {
-                tracing::info!(error = %unavailable(&error), "StartMessageMoveTask unavailable; copying messages back");
+                tracing::info!(error = %backend(&error), "StartMessageMoveTask unavailable; copying messages back");
                 Ok(Redrive {
                     method: "copy",
                     messages: self.copy_back(&dead_letters, max).await?,
@@ -289,7 +282,7 @@ impl DeliveryQueue for SqsQueue {
             .visibility_timeout(seconds)
             .send()
             .await
-            .map_err(|e| unavailable(&e))?;
+            .map_err(|e| backend(&e))?;
         Ok(())
     }
 }

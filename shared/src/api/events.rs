@@ -95,8 +95,8 @@ where
                 subscription_id: d.subscription_id.clone(),
                 status: d.status,
                 attempts: d.attempts,
-                updated_at: Some(d.updated_at.clone()),
-                next_attempt_at: d.next_attempt_at.clone(),
+                updated_at: Some(d.updated_at),
+                next_attempt_at: d.next_attempt_at,
             })
             .collect();
         let targets = match &event.subscription_id {

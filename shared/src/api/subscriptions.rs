@@ -12,7 +12,7 @@ use crate::domain::event_type;
 use crate::domain::ids::{IdKind, new_id};
 use crate::domain::secrets;
 use crate::domain::target::TargetError;
-use crate::model::{SigningSecret, Subscription, now};
+use crate::model::{SigningSecret, Subscription, Timestamp, now};
 use crate::ports::delivery::DeliveryQueue;
 use crate::ports::resolver::Resolver;
 use crate::ports::{StoreError, Stores};
@@ -100,11 +100,11 @@ where
             active: input.active.unwrap_or(true),
             secrets: vec![SigningSecret {
                 secret: secret.clone(),
-                created_at: at.clone(),
+                created_at: at,
                 expires_at: None,
             }],
             disabled_reason: None,
-            created_at: at.clone(),
+            created_at: at,
             updated_at: at,
         };
         self.store.create_subscription(&subscription).await?;
@@ -191,7 +191,7 @@ where
     async fn save_subscription(
         &self,
         subscription: &Subscription,
-        expected_updated_at: &str,
+        expected_updated_at: &Timestamp,
     ) -> ApiResult<()> {
         match self
             .store
@@ -222,10 +222,7 @@ where
     /// No such subscription.
     pub async fn get_secret(&self, account: &str, id: &str) -> ApiResult<SecretOut> {
         let subscription = self.subscription(account, id).await?;
-        let previous_expires_at = subscription
-            .secrets
-            .get(1)
-            .and_then(|s| s.expires_at.clone());
+        let previous_expires_at = subscription.secrets.get(1).and_then(|s| s.expires_at);
         Ok(SecretOut {
             secret: subscription.current_secret().map(str::to_owned),
             previous_secret_expires_at: previous_expires_at,
@@ -239,10 +236,10 @@ where
     /// No such subscription; concurrent change (409).
     pub async fn rotate_secret(&self, account: &str, id: &str) -> ApiResult<SecretOut> {
         let previous = self.subscription(account, id).await?;
-        let at = chrono::Utc::now();
-        let overlap_until = (at + chrono::Duration::seconds(SECRET_OVERLAP_SECONDS))
-            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        let stamp = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let stamp = now();
+        let overlap_until = stamp.plus(std::time::Duration::from_secs(
+            SECRET_OVERLAP_SECONDS.unsigned_abs(),
+        ));
         let secret = secrets::new_webhook_secret();
         let mut updated = previous.clone();
         let mut kept: Vec<SigningSecret> = previous
@@ -250,13 +247,13 @@ where
             .iter()
             .take(1)
             .map(|s| SigningSecret {
-                expires_at: Some(overlap_until.clone()),
+                expires_at: Some(overlap_until),
                 ..s.clone()
             })
             .collect();
         updated.secrets = vec![SigningSecret {
             secret: secret.clone(),
-            created_at: stamp.clone(),
+            created_at: stamp,
             expires_at: None,
         }];
         updated.secrets.append(&mut kept);

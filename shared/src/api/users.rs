@@ -47,7 +47,7 @@ where
             id: new_id(IdKind::User),
             username: input.username,
             password_hash: password_hash(&input.password)?,
-            created_at: at.clone(),
+            created_at: at,
             updated_at: at,
         };
         let shown = UserOut::from(&user);

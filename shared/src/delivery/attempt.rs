@@ -5,7 +5,7 @@ use super::follow_up::follow_up;
 use super::plan::{Delivery, DeliverySettings, Disposition, PipelineError, Planned, SentAttempt};
 use super::send::send;
 use crate::model::delivery::{Attempt, DeliveryMessage, DeliveryState, DeliveryStatus};
-use crate::model::now;
+use crate::model::{Timestamp, now};
 use crate::ports::delivery::{
     DeliveryContext, DeliveryKey, DeliveryStore, Recorded, WebhookSender,
 };
@@ -132,7 +132,7 @@ where
     let account = &message.account_id;
     let recorded = |state: DeliveryState,
                     attempts: u32,
-                    next: Option<String>,
+                    next: Option<Timestamp>,
                     attempt: Option<Attempt>| Recorded {
         account_id: account.clone(),
         attempt,
@@ -205,11 +205,7 @@ where
         (_, _, Some(_)) => DeliveryState::Retrying,
         _ => DeliveryState::Failed,
     };
-    let next_attempt_at = retry.map(|d| {
-        (chrono::Utc::now()
-            + chrono::Duration::milliseconds(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)))
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-    });
+    let next_attempt_at = retry.map(|d| now().plus(d));
     let record = Attempt {
         delivery_id: message.delivery_id.clone(),
         event_id: event.id.clone(),
@@ -221,7 +217,7 @@ where
         duration_ms,
         response_body: response.body,
         outcome,
-        next_attempt_at: next_attempt_at.clone(),
+        next_attempt_at,
     };
     let disposition = match retry {
         Some(delay) => Disposition::RetryAfter(delay),

@@ -63,13 +63,8 @@ async fn disable_if_failing_too_long<S: DeliveryStore>(
     subscription_id: &str,
 ) -> Result<(), PipelineError> {
     let since = store.mark_failing(account, subscription_id, &now()).await?;
-    let failing_for = chrono::DateTime::parse_from_rfc3339(&since)
-        .ok()
-        .and_then(|since| {
-            (chrono::Utc::now() - since.with_timezone(&chrono::Utc))
-                .to_std()
-                .ok()
-        })
+    let failing_for = u64::try_from(now().unix_millis() - since.unix_millis())
+        .map(std::time::Duration::from_millis)
         .unwrap_or_default();
     if failing_for > settings.disable_after {
         let reason = format!("every delivery has failed since {since}");

@@ -190,12 +190,13 @@ async fn a_success_resets_the_failing_window() {
     let recovered = RecordingSender::answering(200);
     let outcome = deliver(&p.store, &recovered, &p.resolver, &p.settings, &m, 2, 0.0);
     assert_eq!(outcome.await.unwrap(), Disposition::Done);
+    let later = crate::model::Timestamp::parse("2030-01-01T00:00:00.000Z").unwrap();
     assert_eq!(
         p.store
-            .mark_failing("acc_1", "sub_1", "later")
+            .mark_failing("acc_1", "sub_1", &later)
             .await
             .unwrap(),
-        "later"
+        later
     );
 }
 

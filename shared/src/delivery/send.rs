@@ -2,6 +2,7 @@
 
 use super::plan::DeliverySettings;
 use crate::domain::signature;
+use crate::model::Timestamp;
 use crate::model::{Event, Subscription};
 use crate::ports::delivery::{WebhookRequest, WebhookResponse, WebhookSender};
 use crate::ports::resolver::Resolver;
@@ -31,16 +32,12 @@ pub(super) async fn send<W: WebhookSender, R: Resolver>(
     }
     // Serialising our own struct of strings and a JSON value cannot fail.
     let body = serde_json::to_vec(&event.representation()).unwrap_or_default();
-    let timestamp = chrono::Utc::now().timestamp();
-    let current = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let current = Timestamp::now();
+    let timestamp = current.unix_seconds();
     let secrets: Vec<&str> = subscription
         .secrets
         .iter()
-        .filter(|s| {
-            s.expires_at
-                .as_deref()
-                .is_none_or(|until| until > current.as_str())
-        })
+        .filter(|s| s.expires_at.is_none_or(|until| until > current))
         .map(|s| s.secret.as_str())
         .collect();
     let signature = match signature::sign(&secrets, &event.id, timestamp, &body) {

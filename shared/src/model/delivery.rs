@@ -1,5 +1,6 @@
 //! The delivery records: the message on the queue, a delivery's status and its attempt log.
 
+use super::Timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -85,9 +86,9 @@ pub struct DeliveryStatus {
     pub subscription_id: String,
     pub status: DeliveryState,
     pub attempts: u32,
-    pub updated_at: String,
+    pub updated_at: Timestamp,
     #[serde(default)]
-    pub next_attempt_at: Option<String>,
+    pub next_attempt_at: Option<Timestamp>,
 }
 
 /// One attempt, as the attempt log keeps it (30 days) and the API lists it.
@@ -97,8 +98,7 @@ pub struct Attempt {
     pub event_id: String,
     pub subscription_id: String,
     pub attempt: u32,
-    #[schema(format = DateTime)]
-    pub attempted_at: String,
+    pub attempted_at: Timestamp,
     /// The receiver's status code, when it answered.
     #[serde(default)]
     pub status_code: Option<u16>,
@@ -112,8 +112,7 @@ pub struct Attempt {
     pub response_body: Option<String>,
     pub outcome: DeliveryState,
     #[serde(default)]
-    #[schema(format = DateTime)]
-    pub next_attempt_at: Option<String>,
+    pub next_attempt_at: Option<Timestamp>,
 }
 
 pub const RESPONSE_EXCERPT_BYTES: usize = 4096;

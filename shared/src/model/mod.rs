@@ -4,18 +4,21 @@
 use serde::{Deserialize, Serialize};
 
 pub mod delivery;
+mod time;
 
-/// RFC 3339 UTC time with milliseconds, as every timestamp in the API is written.
+pub use time::{Timestamp, TimestampError};
+
+/// Now (see [`Timestamp`]).
 #[must_use]
-pub fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+pub fn now() -> Timestamp {
+    Timestamp::now()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
     pub id: String,
     pub name: String,
-    pub created_at: String,
+    pub created_at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,8 +26,8 @@ pub struct User {
     pub id: String,
     pub username: String,
     pub password_hash: String,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,9 +41,9 @@ pub struct Photo {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SigningSecret {
     pub secret: String,
-    pub created_at: String,
+    pub created_at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<String>,
+    pub expires_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,8 +59,8 @@ pub struct Subscription {
     pub secrets: Vec<SigningSecret>,
     #[serde(default)]
     pub disabled_reason: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 impl Subscription {
@@ -75,7 +78,7 @@ pub struct Event {
     pub account_id: String,
     #[serde(rename = "type")]
     pub event_type: String,
-    pub created_at: String,
+    pub created_at: Timestamp,
     pub data: serde_json::Value,
     /// Set for `webhook.test`: only this subscription receives it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -89,7 +92,7 @@ impl Event {
         EventBody {
             id: self.id.clone(),
             event_type: self.event_type.clone(),
-            created_at: self.created_at.clone(),
+            created_at: self.created_at,
             data: self.data.clone(),
         }
     }
@@ -102,8 +105,7 @@ pub struct EventBody {
     pub id: String,
     #[serde(rename = "type")]
     pub event_type: String,
-    #[schema(format = DateTime)]
-    pub created_at: String,
+    pub created_at: Timestamp,
     /// What happened; its shape depends on the type.
     #[schema(value_type = Object)]
     pub data: serde_json::Value,

@@ -3,7 +3,7 @@
 
 use super::error::StoreError;
 use crate::model::delivery::{Attempt, DeliveryMessage, DeliveryStatus};
-use crate::model::{Event, Page, Subscription};
+use crate::model::{Event, Page, Subscription, Timestamp};
 use serde::Serialize;
 use std::future::Future;
 use std::time::Duration;
@@ -114,8 +114,8 @@ pub trait DeliveryStore: Send + Sync {
         &self,
         account: &str,
         subscription_id: &str,
-        at: &str,
-    ) -> impl Future<Output = Result<String, StoreError>> + Send;
+        at: &Timestamp,
+    ) -> impl Future<Output = Result<Timestamp, StoreError>> + Send;
     /// Notes that a delivery to the subscription succeeded.
     fn mark_healthy(
         &self,

@@ -2,7 +2,7 @@
 //! DynamoDB (each change and its event in one `TransactWriteItems`); `adapters::memory` in
 //! memory, for handler tests.
 
-use crate::model::{Account, Event, Page, Photo, Subscription, User};
+use crate::model::{Account, Event, Page, Photo, Subscription, Timestamp, User};
 use std::future::Future;
 
 pub mod delivery;
@@ -116,7 +116,7 @@ pub trait SubscriptionStore: Send + Sync {
     fn update_subscription(
         &self,
         subscription: &Subscription,
-        expected_updated_at: &str,
+        expected_updated_at: &Timestamp,
     ) -> impl Future<Output = StoreResult<()>> + Send;
     /// `NotFound` when there was none.
     fn delete_subscription(

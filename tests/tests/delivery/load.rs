@@ -111,7 +111,7 @@ async fn one_event_fans_out_to_1000_subscriptions() {
             active: true,
             secrets: vec![],
             disabled_reason: None,
-            created_at: at.clone(),
+            created_at: at,
             updated_at: at,
         };
         shared::ports::SubscriptionStore::create_subscription(&store, &subscription)

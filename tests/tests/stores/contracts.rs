@@ -1,6 +1,6 @@
 //! The contracts of the account, user, photo, subscription and event stores.
 
-use crate::support::{account, event, subscription, user};
+use crate::support::{account, at, event, subscription, user};
 use shared::model::{Account, now};
 use shared::ports::{Published, StoreError, Stores};
 use std::collections::BTreeSet;
@@ -47,7 +47,7 @@ pub(crate) async fn usernames_are_unique_per_account_and_changes_are_checked<S: 
 
     let mut renamed = alice.clone();
     renamed.username = "alicia".into();
-    renamed.updated_at = LATER.into();
+    renamed.updated_at = at(LATER);
     store
         .update_user(&mine, &alice, &renamed, &event(&mine, "user.updated"))
         .await
@@ -165,7 +165,7 @@ pub(crate) async fn subscriptions_update_only_from_what_was_read<S: Stores>(stor
     );
     let mut changed = first.clone();
     changed.url = "https://example.com/other".into();
-    changed.updated_at = LATER.into();
+    changed.updated_at = at(LATER);
     store
         .update_subscription(&changed, &first.updated_at)
         .await

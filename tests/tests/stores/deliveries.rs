@@ -1,7 +1,7 @@
 //! The contracts of the delivery store: matching, recorded statuses and attempts, failing marks,
 //! deactivation.
 
-use crate::support::{account, event, subscription};
+use crate::support::{account, at, event, subscription};
 use shared::model::delivery::{Attempt, DeliveryState, DeliveryStatus, delivery_id};
 use shared::ports::Stores;
 use shared::ports::delivery::{DeliveryKey, Recorded};
@@ -32,19 +32,19 @@ pub(crate) async fn matching_subscriptions_include_inactive_ones<S: Stores>(stor
     );
 }
 
-fn attempt(event_id: &str, subscription_id: &str, n: u32, at: &str) -> Attempt {
+fn attempt(event_id: &str, subscription_id: &str, n: u32, attempted_at: &str) -> Attempt {
     Attempt {
         delivery_id: delivery_id(event_id, subscription_id),
         event_id: event_id.into(),
         subscription_id: subscription_id.into(),
         attempt: n,
-        attempted_at: at.into(),
+        attempted_at: at(attempted_at),
         status_code: Some(500),
         error: None,
         duration_ms: 12,
         response_body: Some("oops".into()),
         outcome: DeliveryState::Retrying,
-        next_attempt_at: Some("2030-01-01T00:00:05.000Z".into()),
+        next_attempt_at: Some(at("2030-01-01T00:00:05.000Z")),
     }
 }
 
@@ -85,8 +85,8 @@ pub(crate) async fn recorded_deliveries_are_read_back<S: Stores>(store: &S) {
             subscription_id: hook.id.clone(),
             status: DeliveryState::Retrying,
             attempts: a.attempt,
-            updated_at: a.attempted_at.clone(),
-            next_attempt_at: a.next_attempt_at.clone(),
+            updated_at: a.attempted_at,
+            next_attempt_at: a.next_attempt_at,
         };
         store
             .record_deliveries(&[Recorded {
@@ -137,14 +137,14 @@ pub(crate) async fn failing_marks_keep_their_first_time<S: Stores>(store: &S) {
         event_id: event(&acc, "a.b").id,
         subscription_id: hook.id.clone(),
     };
-    let first = "2030-01-01T00:00:00.000Z";
+    let first = at("2030-01-01T00:00:00.000Z");
     assert_eq!(
-        store.mark_failing(&acc, &hook.id, first).await.unwrap(),
+        store.mark_failing(&acc, &hook.id, &first).await.unwrap(),
         first
     );
     assert_eq!(
         store
-            .mark_failing(&acc, &hook.id, "2030-01-01T01:00:00.000Z")
+            .mark_failing(&acc, &hook.id, &at("2030-01-01T01:00:00.000Z"))
             .await
             .unwrap(),
         first,
@@ -161,9 +161,9 @@ pub(crate) async fn failing_marks_keep_their_first_time<S: Stores>(store: &S) {
         .await
         .unwrap();
     assert!(!context[0].failing);
-    let later = "2030-01-02T00:00:00.000Z";
+    let later = at("2030-01-02T00:00:00.000Z");
     assert_eq!(
-        store.mark_failing(&acc, &hook.id, later).await.unwrap(),
+        store.mark_failing(&acc, &hook.id, &later).await.unwrap(),
         later
     );
 }

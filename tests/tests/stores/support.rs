@@ -3,7 +3,7 @@
 use crate::common::fresh_stack;
 use shared::adapters::dynamodb::DynamoStore;
 use shared::domain::ids::{IdKind, new_id};
-use shared::model::{Event, SigningSecret, Subscription, User, now};
+use shared::model::{Event, SigningSecret, Subscription, Timestamp, User, now};
 
 pub(crate) async fn dynamo_store() -> DynamoStore {
     // Queue names are at most 80 characters: the prefix stays short, the counter unique.
@@ -13,6 +13,11 @@ pub(crate) async fn dynamo_store() -> DynamoStore {
         stack.table("DataTable").unwrap().name.clone(),
         stack.table("EventsTable").unwrap().name.clone(),
     )
+}
+
+/// The instant an RFC 3339 text names.
+pub(crate) fn at(text: &str) -> Timestamp {
+    Timestamp::parse(text).unwrap()
 }
 
 pub(crate) fn account() -> String {
@@ -25,7 +30,7 @@ pub(crate) fn user(username: &str) -> User {
         id: new_id(IdKind::User),
         username: username.into(),
         password_hash: "hash".into(),
-        created_at: at.clone(),
+        created_at: at,
         updated_at: at,
     }
 }
@@ -52,11 +57,11 @@ pub(crate) fn subscription(account: &str, filters: &[&str], active: bool) -> Sub
         active,
         secrets: vec![SigningSecret {
             secret: "whsec_c2VjcmV0".into(),
-            created_at: at.clone(),
+            created_at: at,
             expires_at: None,
         }],
         disabled_reason: None,
-        created_at: at.clone(),
+        created_at: at,
         updated_at: at,
     }
 }

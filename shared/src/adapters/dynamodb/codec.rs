@@ -2,7 +2,7 @@
 //! outbox (its payload kept as JSON text), pages with their cursor.
 
 use super::keys;
-use crate::model::{Event, Page, encode_cursor};
+use crate::model::{Event, Page, Timestamp, encode_cursor};
 use crate::ports::{StoreError, StoreResult};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
@@ -84,7 +84,7 @@ pub(super) fn event_item(event: &Event) -> StoreResult<Item> {
         account_id: &'a str,
         #[serde(rename = "type")]
         event_type: &'a str,
-        created_at: &'a str,
+        created_at: &'a Timestamp,
         /// JSON text: arbitrary payloads survive DynamoDB's type system unchanged.
         data: String,
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -123,7 +123,7 @@ pub fn event_from_item(item: impl Into<serde_dynamo::Item>) -> StoreResult<Event
         account_id: String,
         #[serde(rename = "type")]
         event_type: String,
-        created_at: String,
+        created_at: Timestamp,
         data: String,
         #[serde(default)]
         subscription_id: Option<String>,

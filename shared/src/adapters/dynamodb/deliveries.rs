@@ -7,6 +7,7 @@ use super::codec::{event_from_item, item, record, s};
 use super::keys;
 use super::store::DynamoStore;
 use super::subscriptions::matching_filter;
+use crate::model::Timestamp;
 use crate::model::{Page, Subscription};
 use crate::ports::StoreResult;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -19,8 +20,8 @@ impl crate::ports::delivery::DeliveryStore for DynamoStore {
         &self,
         account: &str,
         subscription_id: &str,
-        at: &str,
-    ) -> StoreResult<String> {
+        at: &Timestamp,
+    ) -> StoreResult<Timestamp> {
         let output = self
             .client
             .update_item()
@@ -30,7 +31,7 @@ impl crate::ports::delivery::DeliveryStore for DynamoStore {
             .update_expression(
                 "SET failing_since = if_not_exists(failing_since, :at), entity = :entity",
             )
-            .expression_attribute_values(":at", s(at))
+            .expression_attribute_values(":at", s(at.to_string()))
             .expression_attribute_values(":entity", s("subscription_health"))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
             .send()
@@ -38,8 +39,12 @@ impl crate::ports::delivery::DeliveryStore for DynamoStore {
             .map_err(|e| store_error(&e))?;
         Ok(output
             .attributes
-            .and_then(|a| a.get("failing_since").and_then(|v| v.as_s().ok()).cloned())
-            .unwrap_or_else(|| at.to_owned()))
+            .and_then(|a| {
+                a.get("failing_since")
+                    .and_then(|v| v.as_s().ok())
+                    .and_then(|text| Timestamp::parse(text))
+            })
+            .unwrap_or(*at))
     }
 
     async fn mark_healthy(&self, account: &str, subscription_id: &str) -> StoreResult<()> {
@@ -222,7 +227,7 @@ impl crate::ports::delivery::DeliveryStore for DynamoStore {
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":false", AttributeValue::Bool(false))
             .expression_attribute_values(":reason", s(reason))
-            .expression_attribute_values(":now", s(crate::model::now()))
+            .expression_attribute_values(":now", s(crate::model::now().to_string()))
             .send()
             .await;
         // A subscription deleted meanwhile has nothing left to deactivate.

@@ -1,6 +1,8 @@
 //! Every `pk` / `sk` format of the two tables, once. Stored items carry these strings, so each
 //! format is fixed: the tests below hold them to the layout `mod.rs` describes.
 
+use crate::model::Timestamp;
+
 /// The partition of everything an account owns (data table and events table).
 #[must_use]
 pub fn account(account: &str) -> String {
@@ -84,7 +86,12 @@ pub fn deliveries_of_event(event_id: &str) -> String {
 
 /// One attempt of the attempt log: per subscription, by time (so a query reads newest first).
 #[must_use]
-pub fn attempt(subscription_id: &str, attempted_at: &str, delivery_id: &str, n: u32) -> String {
+pub fn attempt(
+    subscription_id: &str,
+    attempted_at: &Timestamp,
+    delivery_id: &str,
+    n: u32,
+) -> String {
     format!(
         "{}{attempted_at}#{delivery_id}#{n:02}",
         attempts_of_subscription(subscription_id)
@@ -121,10 +128,11 @@ mod tests {
         );
         assert_eq!(delivery("evt_1", "sub_1"), "DLV#evt_1#sub_1");
         assert!(delivery("evt_1", "sub_1").starts_with(&deliveries_of_event("evt_1")));
+        let at = Timestamp::parse("2026-01-01T00:00:00.000Z").unwrap();
         assert_eq!(
-            attempt("sub_1", "2026-01-01T00:00:00.000Z", "dlv_1", 3),
+            attempt("sub_1", &at, "dlv_1", 3),
             "ATT#sub_1#2026-01-01T00:00:00.000Z#dlv_1#03"
         );
-        assert!(attempt("sub_1", "t", "d", 1).starts_with(&attempts_of_subscription("sub_1")));
+        assert!(attempt("sub_1", &at, "d", 1).starts_with(&attempts_of_subscription("sub_1")));
     }
 }

@@ -4,6 +4,7 @@ use super::calls::written;
 use super::codec::{Item, item, record, s};
 use super::keys;
 use super::store::DynamoStore;
+use crate::model::Timestamp;
 use crate::model::{Page, Subscription};
 use crate::ports::{StoreError, StoreResult, SubscriptionStore};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -61,7 +62,7 @@ impl SubscriptionStore for DynamoStore {
     async fn update_subscription(
         &self,
         subscription: &Subscription,
-        expected_updated_at: &str,
+        expected_updated_at: &Timestamp,
     ) -> StoreResult<()> {
         let result = self
             .client
@@ -69,7 +70,7 @@ impl SubscriptionStore for DynamoStore {
             .table_name(&self.data_table)
             .set_item(Some(subscription_item(subscription)?))
             .condition_expression("attribute_exists(pk) AND updated_at = :seen")
-            .expression_attribute_values(":seen", s(expected_updated_at))
+            .expression_attribute_values(":seen", s(expected_updated_at.to_string()))
             .send()
             .await;
         if written(result)? {

@@ -74,7 +74,7 @@ impl UserStore for DynamoStore {
             .table_name(&self.data_table)
             .set_item(Some(user_item))
             .condition_expression("attribute_exists(pk) AND updated_at = :seen")
-            .expression_attribute_values(":seen", s(previous.updated_at.clone()))
+            .expression_attribute_values(":seen", s(previous.updated_at.to_string()))
             .build()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
         let mut items = vec![TransactWriteItem::builder().put(user_put).build()];

@@ -2,6 +2,7 @@
 
 use super::{MemoryStore, page};
 use crate::adapters::dynamodb::keys;
+use crate::model::Timestamp;
 use crate::model::delivery::{Attempt, DeliveryStatus};
 use crate::model::{Page, Subscription};
 use crate::ports::StoreResult;
@@ -12,14 +13,14 @@ impl DeliveryStore for MemoryStore {
         &self,
         account: &str,
         subscription_id: &str,
-        at: &str,
-    ) -> StoreResult<String> {
+        at: &Timestamp,
+    ) -> StoreResult<Timestamp> {
         let mut state = self.lock();
         let since = state
             .failing_since
             .entry((account.to_owned(), subscription_id.to_owned()))
-            .or_insert_with(|| at.to_owned());
-        Ok(since.clone())
+            .or_insert(*at);
+        Ok(*since)
     }
 
     async fn mark_healthy(&self, account: &str, subscription_id: &str) -> StoreResult<()> {

@@ -29,7 +29,7 @@ struct State {
     idempotency: HashMap<(String, String), (String, i64)>,
     deliveries: BTreeMap<(String, String, String), DeliveryStatus>,
     attempts: Vec<(String, Attempt)>,
-    failing_since: HashMap<(String, String), String>,
+    failing_since: HashMap<(String, String), crate::model::Timestamp>,
 }
 
 /// All ports in memory.

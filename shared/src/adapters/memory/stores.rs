@@ -2,6 +2,7 @@
 
 use super::{MemoryStore, page};
 use crate::adapters::dynamodb::keys;
+use crate::model::Timestamp;
 use crate::model::{Account, Event, Page, Photo, Subscription, User};
 use crate::ports::{
     AccountStore, EventStore, PhotoStore, Published, StoreError, StoreResult, SubscriptionStore,
@@ -165,13 +166,15 @@ impl SubscriptionStore for MemoryStore {
     async fn update_subscription(
         &self,
         subscription: &Subscription,
-        expected_updated_at: &str,
+        expected_updated_at: &Timestamp,
     ) -> StoreResult<()> {
         let mut state = self.lock();
         let key = (subscription.account_id.clone(), subscription.id.clone());
         match state.subscriptions.get(&key) {
             None => Err(StoreError::NotFound),
-            Some(current) if current.updated_at != expected_updated_at => Err(StoreError::Conflict),
+            Some(current) if current.updated_at != *expected_updated_at => {
+                Err(StoreError::Conflict)
+            }
             Some(_) => {
                 state.subscriptions.insert(key, subscription.clone());
                 Ok(())

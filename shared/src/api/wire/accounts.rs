@@ -1,5 +1,6 @@
 //! Accounts (admin).
 
+use crate::model::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -16,8 +17,7 @@ pub struct NewAccount {
 pub struct AccountWithKey {
     pub id: String,
     pub name: String,
-    #[schema(format = DateTime)]
-    pub created_at: String,
+    pub created_at: Timestamp,
     /// `rhk_…`; keep it secret. Only its hash is stored.
     pub api_key: String,
 }

@@ -1,6 +1,7 @@
 //! Events, their deliveries, resends and the dead-letter redrive.
 
 use crate::model::EventBody;
+use crate::model::Timestamp;
 use crate::model::delivery::DeliveryState;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -23,8 +24,7 @@ pub struct EventAccepted {
     pub id: String,
     #[serde(rename = "type")]
     pub event_type: String,
-    #[schema(format = DateTime)]
-    pub created_at: String,
+    pub created_at: Timestamp,
 }
 
 impl From<&crate::model::Event> for EventAccepted {
@@ -32,7 +32,7 @@ impl From<&crate::model::Event> for EventAccepted {
         Self {
             id: event.id.clone(),
             event_type: event.event_type.clone(),
-            created_at: event.created_at.clone(),
+            created_at: event.created_at,
         }
     }
 }
@@ -44,10 +44,8 @@ pub struct DeliveryOut {
     pub status: DeliveryState,
     pub attempts: u32,
     /// `null` while no attempt was made.
-    #[schema(format = DateTime)]
-    pub updated_at: Option<String>,
-    #[schema(format = DateTime)]
-    pub next_attempt_at: Option<String>,
+    pub updated_at: Option<Timestamp>,
+    pub next_attempt_at: Option<Timestamp>,
 }
 
 /// An event with its deliveries.

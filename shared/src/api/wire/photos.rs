@@ -1,5 +1,6 @@
 //! Photo likes.
 
+use crate::model::Timestamp;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -26,6 +27,5 @@ pub struct PhotoOut {
 pub struct PhotoLiked {
     pub photo_id: String,
     pub likes: u64,
-    #[schema(format = DateTime)]
-    pub liked_at: String,
+    pub liked_at: Timestamp,
 }

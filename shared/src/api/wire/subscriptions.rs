@@ -1,6 +1,7 @@
 //! Subscriptions, their secrets, and the test event.
 
 use crate::model::Subscription;
+use crate::model::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -49,10 +50,8 @@ pub struct SubscriptionOut {
     pub active: bool,
     /// Why the platform disabled it (e.g. the receiver answered 410 Gone).
     pub disabled_reason: Option<String>,
-    #[schema(format = DateTime)]
-    pub created_at: String,
-    #[schema(format = DateTime)]
-    pub updated_at: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 impl From<&Subscription> for SubscriptionOut {
@@ -64,8 +63,8 @@ impl From<&Subscription> for SubscriptionOut {
             description: subscription.description.clone(),
             active: subscription.active,
             disabled_reason: subscription.disabled_reason.clone(),
-            created_at: subscription.created_at.clone(),
-            updated_at: subscription.updated_at.clone(),
+            created_at: subscription.created_at,
+            updated_at: subscription.updated_at,
         }
     }
 }
@@ -86,8 +85,7 @@ pub struct SecretOut {
     /// `whsec_` + base64 of the key.
     pub secret: Option<String>,
     /// Until when the previous secret keeps signing beside this one, after a rotation.
-    #[schema(format = DateTime)]
-    pub previous_secret_expires_at: Option<String>,
+    pub previous_secret_expires_at: Option<Timestamp>,
 }
 
 /// The data of a `webhook.test` event.

@@ -1,5 +1,6 @@
 //! Users.
 
+use crate::model::Timestamp;
 use crate::model::User;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -29,10 +30,8 @@ pub struct UserChanges {
 pub struct UserOut {
     pub id: String,
     pub username: String,
-    #[schema(format = DateTime)]
-    pub created_at: String,
-    #[schema(format = DateTime)]
-    pub updated_at: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 impl From<&User> for UserOut {
@@ -40,8 +39,8 @@ impl From<&User> for UserOut {
         Self {
             id: user.id.clone(),
             username: user.username.clone(),
-            created_at: user.created_at.clone(),
-            updated_at: user.updated_at.clone(),
+            created_at: user.created_at,
+            updated_at: user.updated_at,
         }
     }
 }
