@@ -13,6 +13,7 @@ use shared::delivery::{DeliverySettings, Pipeline};
 use shared::domain::retry::{DEFAULT_SCHEDULE, RetrySchedule};
 use shared::domain::target::TargetPolicy;
 use shared::model::delivery::DeliveryMessage;
+use shared::model::{AccountId, EventId, SubscriptionId};
 use shared::model::{Event, SigningSecret, Subscription, now};
 use shared::ports::{EventStore, SubscriptionStore};
 use std::sync::Arc;
@@ -21,7 +22,7 @@ use std::time::{Duration, Instant};
 pub const BATCH_SIZE: usize = 10;
 /// Handler invocations in flight at once (as many warm Lambda instances).
 pub const CONCURRENCY: usize = 16;
-const ACCOUNT: &str = "acc_bench";
+const ACCOUNT: AccountId = AccountId::from_parts(1_700_000_000_000, 1);
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CoreResult {
@@ -67,11 +68,16 @@ fn pipeline(store: MemoryStore) -> Result<CorePipeline, String> {
 
 /// A subscription to every event type at `url`, signing with `secret`.
 #[must_use]
-pub fn subscription(id: String, account: &str, url: String, secret: &str) -> Subscription {
+pub fn subscription(
+    id: SubscriptionId,
+    account: AccountId,
+    url: String,
+    secret: &str,
+) -> Subscription {
     let at = now();
     Subscription {
         id,
-        account_id: account.to_owned(),
+        account_id: account,
         url,
         event_types: vec!["*".into()],
         description: None,
@@ -89,10 +95,10 @@ pub fn subscription(id: String, account: &str, url: String, secret: &str) -> Sub
 
 /// An event of `account` as the API would create it.
 #[must_use]
-pub fn event(id: String, account: &str, n: usize) -> Event {
+pub fn event(id: EventId, account: AccountId, n: usize) -> Event {
     Event {
         id,
-        account_id: account.to_owned(),
+        account_id: account,
         event_type: "bench.delivered".into(),
         created_at: now(),
         data: serde_json::json!({"n": n, "note": "a payload of a typical size for a webhook"}),
@@ -130,13 +136,12 @@ fn batches(messages: &[DeliveryMessage], round: &str) -> Vec<SqsEvent> {
 /// batch goes to as many different URLs as there are.
 async fn messages(
     store: &MemoryStore,
-    round: &str,
     events: usize,
-    subscriptions: &[String],
+    subscriptions: &[SubscriptionId],
 ) -> Result<Vec<DeliveryMessage>, String> {
     let mut messages = Vec::with_capacity(events * subscriptions.len());
     for n in 0..events {
-        let event = event(format!("evt_{round}_{n:06}"), ACCOUNT, n);
+        let event = event(EventId::new(), ACCOUNT, n);
         store
             .publish(&event, None)
             .await
@@ -144,8 +149,8 @@ async fn messages(
         for subscription in subscriptions {
             messages.push(DeliveryMessage::new(
                 ACCOUNT,
-                &event.id,
-                subscription,
+                event.id,
+                *subscription,
                 false,
             ));
         }
@@ -207,10 +212,10 @@ pub async fn run(
     let pipeline = Arc::new(pipeline(MemoryStore::new())?);
     let store = &pipeline.store;
     let mut subscriptions = Vec::new();
-    for (i, url) in receiver.urls().into_iter().take(urls).enumerate() {
-        let id = format!("sub_bench_{i:03}");
+    for url in receiver.urls().into_iter().take(urls) {
+        let id = SubscriptionId::new();
         store
-            .create_subscription(&subscription(id.clone(), ACCOUNT, url, secret))
+            .create_subscription(&subscription(id, ACCOUNT, url, secret))
             .await
             .map_err(|e| e.to_string())?;
         subscriptions.push(id);
@@ -220,12 +225,12 @@ pub async fn run(
     }
 
     // Warm-up: one batch per URL, so connections exist as they would in a warm instance.
-    let warm = messages(store, &format!("w{urls}"), BATCH_SIZE, &subscriptions).await?;
+    let warm = messages(store, BATCH_SIZE, &subscriptions).await?;
     drive(&pipeline, batches(&warm, "warm")).await?;
     receiver.reset().await?;
 
     let events = deliveries.div_ceil(urls);
-    let measured = messages(store, &format!("m{urls}"), events, &subscriptions).await?;
+    let measured = messages(store, events, &subscriptions).await?;
     let total = measured.len();
     let work = batches(&measured, "measured");
     let me = std::process::id();

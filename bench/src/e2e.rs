@@ -14,6 +14,7 @@ use shared::adapters::resolver::SystemResolver;
 use shared::adapters::sqs::SqsQueue;
 use shared::delivery::{DeliverySettings, Pipeline};
 use shared::domain::retry::{DEFAULT_SCHEDULE, RetrySchedule};
+use shared::model::{AccountId, EventId, SubscriptionId};
 use shared::ports::{EventStore, SubscriptionStore};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -30,7 +31,7 @@ const SQS_POLLERS: usize = 16;
 /// latency is the pipeline's and not a backlog's.
 pub const PACED_EVENTS: usize = 200;
 const PACE: Duration = Duration::from_millis(100);
-const ACCOUNT: &str = "acc_e2e";
+const ACCOUNT: AccountId = AccountId::from_parts(1_700_000_000_000, 2);
 /// Give up waiting when nothing new arrived for this long.
 const STALL: Duration = Duration::from_secs(90);
 
@@ -80,9 +81,9 @@ pub async fn run(stack_state: &Path) -> Result<E2eResult, String> {
     let receiver = ReceiverProcess::start(SUBSCRIPTIONS, &secret).await?;
 
     let setup = devstack::samples::store(&clients, &stack)?;
-    for (i, target) in receiver.urls().into_iter().enumerate() {
+    for target in receiver.urls() {
         let subscription =
-            crate::core::subscription(format!("sub_e2e_{i:02}"), ACCOUNT, target, &secret);
+            crate::core::subscription(SubscriptionId::new(), ACCOUNT, target, &secret);
         setup
             .create_subscription(&subscription)
             .await
@@ -150,7 +151,7 @@ pub async fn run(stack_state: &Path) -> Result<E2eResult, String> {
         ("receivers", receiver.pid()),
     ]);
     let started = Instant::now();
-    write_events(&setup, "burst", EVENTS, None).await?;
+    write_events(&setup, EVENTS, None).await?;
     let publish_seconds = started.elapsed().as_secs_f64();
     let expected = EVENTS * SUBSCRIPTIONS;
     let arrivals = await_deliveries(&receiver, expected).await?;
@@ -177,7 +178,7 @@ pub async fn run(stack_state: &Path) -> Result<E2eResult, String> {
     );
 
     receiver.reset().await?;
-    write_events(&setup, "paced", PACED_EVENTS, Some(PACE)).await?;
+    write_events(&setup, PACED_EVENTS, Some(PACE)).await?;
     let paced = distinct_pairs(&await_deliveries(&receiver, PACED_EVENTS * SUBSCRIPTIONS).await?);
     #[allow(clippy::cast_precision_loss)]
     let mut paced_latencies: Vec<f64> = paced
@@ -226,14 +227,13 @@ fn as_f64(counts: BTreeMap<String, u64>) -> BTreeMap<String, f64> {
 /// Writes `count` events as the API does, `PUBLISHERS` at a time, or one every `pace`.
 async fn write_events(
     store: &DynamoStore,
-    run: &str,
     count: usize,
     pace: Option<Duration>,
 ) -> Result<(), String> {
     let write = |n: usize| {
-        let (store, run) = (store.clone(), run.to_owned());
+        let store = store.clone();
         async move {
-            let event = crate::core::event(format!("evt_e2e_{run}_{n:05}"), ACCOUNT, n);
+            let event = crate::core::event(EventId::new(), ACCOUNT, n);
             store.publish(&event, None).await.map(|_| ())
         }
     };

@@ -6,13 +6,14 @@ use crate::stack::{CallCounter, counted, fresh, queue_url};
 use futures::StreamExt as _;
 use serde::Serialize;
 use shared::adapters::sqs::SqsQueue;
+use shared::model::{AccountId, EventId, SubscriptionId};
 use shared::ports::SubscriptionStore;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
 pub const SUBSCRIPTIONS: usize = 1000;
 const RUNS: usize = 5;
-const ACCOUNT: &str = "acc_fanout";
+const ACCOUNT: AccountId = AccountId::from_parts(1_700_000_000_000, 3);
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FanoutResult {
@@ -44,7 +45,7 @@ pub async fn run() -> Result<FanoutResult, String> {
     let subscriptions: Vec<_> = (0..SUBSCRIPTIONS)
         .map(|i| {
             let mut s = crate::core::subscription(
-                format!("sub_fanout_{i:04}"),
+                SubscriptionId::new(),
                 ACCOUNT,
                 format!("https://hooks{i}.example.com/webhooks/rusthook"),
                 &secret,
@@ -74,7 +75,7 @@ pub async fn run() -> Result<FanoutResult, String> {
     let mut calls = BTreeMap::new();
     for run in 0..RUNS {
         let before = queued(&clients.sqs, &url).await?;
-        let mut event = crate::core::event(format!("evt_fanout_{run}"), ACCOUNT, run);
+        let mut event = crate::core::event(EventId::new(), ACCOUNT, run);
         event.event_type = "order.received".into();
         counter.reset();
         let started = Instant::now();

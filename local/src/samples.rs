@@ -8,6 +8,7 @@
 //! state and their order does not matter.
 
 use shared::model::{Account, Event, SigningSecret, Subscription, User, now};
+use shared::model::{AccountId, EventId, SubscriptionId, UserId};
 use shared::ports::{
     AccountStore, EventStore, PhotoStore, StoreError, SubscriptionStore, UserStore,
 };
@@ -62,8 +63,13 @@ pub async fn seed<S>(store: &S, receiver_url: &str) -> Result<(), StoreError>
 where
     S: AccountStore + UserStore + PhotoStore + SubscriptionStore + EventStore,
 {
+    let ids = || StoreError::Backend("a sample id is not an id".into());
+    let account_id = AccountId::parse(ACCOUNT_ID).ok_or_else(ids)?;
+    let user_id = UserId::parse(USER_ID).ok_or_else(ids)?;
+    let sample_event_id = EventId::parse(EVENT_ID).ok_or_else(ids)?;
+    let subscription_id = SubscriptionId::parse(SUBSCRIPTION_ID).ok_or_else(ids)?;
     let account = Account {
-        id: ACCOUNT_ID.into(),
+        id: account_id,
         name: "samples".into(),
         created_at: created_at(),
     };
@@ -72,9 +78,9 @@ where
             .create_account(&account, &shared::domain::secrets::api_key_hash(API_KEY))
             .await,
     )?;
-    if store.get_user(ACCOUNT_ID, USER_ID).await?.is_none() {
+    if store.get_user(&account_id, &user_id).await?.is_none() {
         let user = User {
-            id: USER_ID.into(),
+            id: user_id,
             username: USERNAME.into(),
             password_hash: shared::domain::secrets::hash_password("sample-password")
                 .map_err(|_| StoreError::Backend("hashing the sample password".into()))?,
@@ -82,36 +88,40 @@ where
             updated_at: created_at(),
         };
         // The first time this writes the sample event; after a deleted user a fresh one.
-        let event_id = if store.get_event(ACCOUNT_ID, EVENT_ID).await?.is_some() {
-            shared::domain::ids::new_id(shared::domain::ids::IdKind::Event)
+        let event_id = if store
+            .get_event(&account_id, &sample_event_id)
+            .await?
+            .is_some()
+        {
+            EventId::new()
         } else {
-            EVENT_ID.into()
+            sample_event_id
         };
         let event = Event {
             id: event_id,
-            account_id: ACCOUNT_ID.into(),
+            account_id,
             event_type: "user.created".into(),
             created_at: created_at(),
             data: serde_json::to_value(shared::api::wire::UserOut::from(&user))
                 .map_err(|e| StoreError::Backend(e.to_string()))?,
             subscription_id: None,
         };
-        ignore_conflict(store.create_user(&user, ACCOUNT_ID, &event).await)?;
+        ignore_conflict(store.create_user(&user, &account_id, &event).await)?;
     }
-    if store.get_photo(ACCOUNT_ID, PHOTO_ID).await?.is_none() {
+    if store.get_photo(&account_id, PHOTO_ID).await?.is_none() {
         let event = Event {
-            id: shared::domain::ids::new_id(shared::domain::ids::IdKind::Event),
-            account_id: ACCOUNT_ID.into(),
+            id: EventId::new(),
+            account_id,
             event_type: "photo.liked".into(),
             created_at: now(),
             data: serde_json::json!({"photo_id": PHOTO_ID, "likes": 1}),
             subscription_id: None,
         };
-        ignore_conflict(store.like_photo(ACCOUNT_ID, PHOTO_ID, 0, &event).await)?;
+        ignore_conflict(store.like_photo(&account_id, PHOTO_ID, 0, &event).await)?;
     }
     let wanted = Subscription {
-        id: SUBSCRIPTION_ID.into(),
-        account_id: ACCOUNT_ID.into(),
+        id: subscription_id,
+        account_id,
         url: receiver_url.into(),
         event_types: vec!["*".into()],
         description: Some("receives every sample event".into()),
@@ -125,7 +135,10 @@ where
         created_at: created_at(),
         updated_at: created_at(),
     };
-    match store.get_subscription(ACCOUNT_ID, SUBSCRIPTION_ID).await? {
+    match store
+        .get_subscription(&account_id, &subscription_id)
+        .await?
+    {
         None => ignore_conflict(store.create_subscription(&wanted).await),
         Some(current) if same_state(&current, &wanted) => Ok(()),
         Some(current) => {

@@ -114,7 +114,7 @@ async fn the_authorizer_runs_first_and_the_functions_trust_its_context() {
         "requestContext": {
             "http": {"method": "GET", "path": "/api/v1/users", "protocol": "HTTP/1.1",
                      "sourceIp": "127.0.0.1", "userAgent": "test"},
-            "authorizer": {"lambda": {"caller": "account", "account_id": "acc_vouched"}},
+            "authorizer": {"lambda": {"caller": "account", "account_id": "acc_01KSAMP1E0000000000000VCHD"}},
             "requestId": "r", "routeKey": "GET /api/v1/users", "stage": "$default",
             "timeEpoch": 0
         },

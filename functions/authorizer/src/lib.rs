@@ -92,7 +92,7 @@ mod tests {
     async fn store_with_account(key: &str) -> MemoryStore {
         let store = MemoryStore::new();
         let account = Account {
-            id: "acc_1".into(),
+            id: shared::model::AccountId::from_parts(1_700_000_000_000, 1),
             name: "one".into(),
             created_at: shared::model::now(),
         };
@@ -122,7 +122,10 @@ mod tests {
         assert!(answer.is_authorized);
         assert_eq!(
             Value::Object(answer.context),
-            json!({"caller": "account", "account_id": "acc_1"})
+            json!({
+                "caller": "account",
+                "account_id": shared::model::AccountId::from_parts(1_700_000_000_000, 1).to_string()
+            })
         );
     }
 

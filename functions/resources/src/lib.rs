@@ -6,6 +6,7 @@ use shared::api::Api;
 use shared::api::error::{ApiError, ApiResult};
 use shared::api::wire::Health;
 use shared::http::{Function, Operation, grant, json, json_body, no_content, ok, page, route};
+use shared::model::UserId;
 use shared::ports::Stores;
 use shared::ports::delivery::DeliveryQueue;
 use shared::ports::resolver::Resolver;
@@ -36,7 +37,7 @@ where
 {
     let matched = route(FUNCTION, request.method().as_str(), request.uri().path())?;
     let grant = grant(api, request, matched.route.access).await?;
-    let account = grant.account();
+    let user = || matched.id::<UserId>("id", "user");
     Ok(match matched.route.operation {
         Operation::Health => ok(&Health {
             status: "ok",
@@ -45,22 +46,26 @@ where
         }),
         Operation::CreateUser => json(
             StatusCode::CREATED,
-            &api.create_user(account, json_body(request)?).await?,
+            &api.create_user(&grant.account()?, json_body(request)?)
+                .await?,
         ),
-        Operation::ListUsers => ok(&api.list_users(account, page(request)?).await?),
-        Operation::GetUser => ok(&api.get_user(account, matched.param("id")).await?),
+        Operation::ListUsers => ok(&api.list_users(&grant.account()?, page(request)?).await?),
+        Operation::GetUser => ok(&api.get_user(&grant.account()?, &user()?).await?),
         Operation::UpdateUser => ok(&api
-            .update_user(account, matched.param("id"), json_body(request)?)
+            .update_user(&grant.account()?, &user()?, json_body(request)?)
             .await?),
         Operation::DeleteUser => {
-            api.delete_user(account, matched.param("id")).await?;
+            api.delete_user(&grant.account()?, &user()?).await?;
             no_content()
         }
         Operation::LikePhoto => json(
             StatusCode::ACCEPTED,
-            &api.like_photo(account, matched.param("photo_id")).await?,
+            &api.like_photo(&grant.account()?, matched.param("photo_id"))
+                .await?,
         ),
-        Operation::GetPhoto => ok(&api.get_photo(account, matched.param("photo_id")).await?),
+        Operation::GetPhoto => ok(&api
+            .get_photo(&grant.account()?, matched.param("photo_id"))
+            .await?),
         other => {
             return Err(ApiError::Internal(format!(
                 "{other:?} is routed to {FUNCTION:?}, which does not serve it"

@@ -8,6 +8,7 @@ use shared::http::{
     Function, Operation, grant, has_body, header, json, json_body, no_content, ok, page, query,
     route,
 };
+use shared::model::{EventId, SubscriptionId};
 use shared::ports::Stores;
 use shared::ports::delivery::DeliveryQueue;
 use shared::ports::resolver::Resolver;
@@ -38,8 +39,9 @@ where
 {
     let matched = route(FUNCTION, request.method().as_str(), request.uri().path())?;
     let grant = grant(api, request, matched.route.access).await?;
-    let account = grant.account();
-    let id = matched.param("id");
+    let account = || grant.account();
+    let subscription = || matched.id::<SubscriptionId>("id", "subscription");
+    let event = || matched.id::<EventId>("id", "event");
     Ok(match matched.route.operation {
         Operation::OpenApi => ok(shared::http::openapi::document()),
         Operation::CreateAccount => json(
@@ -51,34 +53,41 @@ where
         }
         Operation::CreateSubscription => json(
             StatusCode::CREATED,
-            &api.create_subscription(account, json_body(request)?)
+            &api.create_subscription(&account()?, json_body(request)?)
                 .await?,
         ),
         Operation::ListSubscriptions => ok(&api
             .list_subscriptions(
-                account,
+                &account()?,
                 query(request, "event_type").as_deref(),
                 page(request)?,
             )
             .await?),
-        Operation::GetSubscription => ok(&api.get_subscription(account, id).await?),
+        Operation::GetSubscription => {
+            ok(&api.get_subscription(&account()?, &subscription()?).await?)
+        }
         Operation::UpdateSubscription => ok(&api
-            .update_subscription(account, id, json_body(request)?)
+            .update_subscription(&account()?, &subscription()?, json_body(request)?)
             .await?),
         Operation::DeleteSubscription => {
-            api.delete_subscription(account, id).await?;
+            api.delete_subscription(&account()?, &subscription()?)
+                .await?;
             no_content()
         }
-        Operation::GetSecret => ok(&api.get_secret(account, id).await?),
-        Operation::RotateSecret => ok(&api.rotate_secret(account, id).await?),
+        Operation::GetSecret => ok(&api.get_secret(&account()?, &subscription()?).await?),
+        Operation::RotateSecret => ok(&api.rotate_secret(&account()?, &subscription()?).await?),
         Operation::TestSubscription => json(
             StatusCode::ACCEPTED,
-            &api.test_subscription(account, id).await?,
+            &api.test_subscription(&account()?, &subscription()?).await?,
         ),
-        Operation::ListAttempts => ok(&api.list_attempts(account, id, page(request)?).await?),
+        Operation::ListAttempts => ok(&api
+            .list_attempts(&account()?, &subscription()?, page(request)?)
+            .await?),
         Operation::PublishEvent => {
             let key = header(request, "idempotency-key");
-            let (body, replayed) = api.publish_event(account, json_body(request)?, key).await?;
+            let (body, replayed) = api
+                .publish_event(&account()?, json_body(request)?, key)
+                .await?;
             let mut response = json(StatusCode::ACCEPTED, &body);
             if replayed {
                 response.headers_mut().insert(
@@ -89,9 +98,13 @@ where
             response
         }
         Operation::ListEvents => ok(&api
-            .list_events(account, query(request, "type").as_deref(), page(request)?)
+            .list_events(
+                &account()?,
+                query(request, "type").as_deref(),
+                page(request)?,
+            )
             .await?),
-        Operation::GetEvent => ok(&api.get_event(account, id).await?),
+        Operation::GetEvent => ok(&api.get_event(&account()?, &event()?).await?),
         Operation::ResendEvent => {
             let input = if has_body(request) {
                 Some(json_body(request)?)
@@ -100,7 +113,7 @@ where
             };
             json(
                 StatusCode::ACCEPTED,
-                &api.resend_event(account, id, input).await?,
+                &api.resend_event(&account()?, &event()?, input).await?,
             )
         }
         other => {

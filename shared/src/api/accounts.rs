@@ -4,8 +4,8 @@ use super::auth::Caller;
 use super::base::Api;
 use super::wire::{AccountWithKey, NewAccount};
 use crate::api::error::{ApiError, ApiResult};
-use crate::domain::ids::{IdKind, new_id};
 use crate::domain::secrets;
+use crate::model::AccountId;
 use crate::model::{Account, now};
 use crate::ports::Stores;
 use crate::ports::delivery::DeliveryQueue;
@@ -51,7 +51,7 @@ where
             return Err(ApiError::invalid("name", "must be 1 to 100 characters"));
         }
         let account = Account {
-            id: new_id(IdKind::Account),
+            id: AccountId::new(),
             name,
             created_at: now(),
         };

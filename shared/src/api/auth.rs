@@ -8,6 +8,7 @@
 
 use crate::api::error::{ApiError, ApiResult};
 use crate::domain::secrets;
+use crate::model::AccountId;
 use crate::ports::AccountStore;
 use serde_json::{Map, Value};
 
@@ -22,7 +23,7 @@ const MAX_KEY_CHARS: usize = 200;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Caller {
     Admin,
-    Account(String),
+    Account(AccountId),
 }
 
 /// The key of an `Authorization: Bearer <key>` header, if the header has that shape.
@@ -69,7 +70,7 @@ pub fn to_context(caller: &Caller) -> Map<String, Value> {
         }
         Caller::Account(account) => {
             context.insert(CONTEXT_CALLER.into(), "account".into());
-            context.insert(CONTEXT_ACCOUNT.into(), account.clone().into());
+            context.insert(CONTEXT_ACCOUNT.into(), account.to_string().into());
         }
     }
     context
@@ -82,8 +83,8 @@ pub fn from_context<'a>(mut field: impl FnMut(&str) -> Option<&'a Value>) -> Opt
         "admin" => Some(Caller::Admin),
         "account" => field(CONTEXT_ACCOUNT)?
             .as_str()
-            .filter(|id| !id.is_empty())
-            .map(|id| Caller::Account(id.to_owned())),
+            .and_then(AccountId::parse)
+            .map(Caller::Account),
         _ => None,
     }
 }

@@ -1,6 +1,7 @@
 //! Bearer keys and the authorizer context.
 
 use super::*;
+use crate::model::AccountId;
 use serde_json::json;
 
 #[test]
@@ -16,13 +17,14 @@ fn bearer_keys_are_parsed_strictly() {
 
 #[test]
 fn context_round_trips_and_rejects_anything_else() {
-    for caller in [Caller::Admin, Caller::Account("acc_1".into())] {
+    let account = AccountId::parse("acc_01KSAMP1E00000000000000000").unwrap();
+    for caller in [Caller::Admin, Caller::Account(account)] {
         let context = to_context(&caller);
         assert_eq!(from_context(|n| context.get(n)), Some(caller));
     }
     assert_eq!(
-        Value::Object(to_context(&Caller::Account("acc_1".into()))),
-        json!({"caller": "account", "account_id": "acc_1"})
+        Value::Object(to_context(&Caller::Account(account))),
+        json!({"caller": "account", "account_id": "acc_01KSAMP1E00000000000000000"})
     );
     for bad in [
         json!({}),

@@ -2,8 +2,8 @@
 //! of invalid fields, type filters, new events.
 
 use crate::api::error::{ApiError, ApiResult, FieldError};
-use crate::domain::ids::{IdKind, new_id};
 use crate::domain::target::TargetPolicy;
+use crate::model::{AccountId, EventId};
 use crate::model::{Event, now};
 use serde::Serialize;
 
@@ -82,12 +82,12 @@ pub(crate) fn reject_invalid(errors: Vec<FieldError>) -> ApiResult<()> {
 /// # Errors
 /// `data` does not serialise (cannot happen for the API's own payload types).
 pub(crate) fn new_event(
-    account: &str,
+    account: &AccountId,
     event_type: &str,
     data: &impl Serialize,
 ) -> ApiResult<Event> {
     Ok(Event {
-        id: new_id(IdKind::Event),
+        id: EventId::new(),
         account_id: account.to_owned(),
         event_type: event_type.to_owned(),
         created_at: now(),

@@ -9,6 +9,7 @@ use super::wire::{
 use crate::api::error::{ApiError, ApiResult, FieldError};
 use crate::domain::event_type;
 use crate::model::delivery::{Attempt, DeliveryMessage, DeliveryState};
+use crate::model::{AccountId, EventId, SubscriptionId};
 use crate::model::{Event, EventBody, Subscription};
 use crate::ports::delivery::DeliveryQueue;
 use crate::ports::resolver::Resolver;
@@ -30,7 +31,7 @@ where
     /// Invalid type, payload or key; storage failure.
     pub async fn publish_event(
         &self,
-        account: &str,
+        account: &AccountId,
         input: NewEvent,
         idempotency_key: Option<&str>,
     ) -> ApiResult<(EventAccepted, bool)> {
@@ -70,7 +71,11 @@ where
 
     /// # Errors
     /// No such event in the account.
-    pub async fn get_event(&self, account: &str, id: &str) -> ApiResult<EventWithDeliveries> {
+    pub async fn get_event(
+        &self,
+        account: &AccountId,
+        id: &EventId,
+    ) -> ApiResult<EventWithDeliveries> {
         let found = self
             .store
             .get_event(account, id)
@@ -92,7 +97,7 @@ where
         let mut out: Vec<DeliveryOut> = recorded
             .iter()
             .map(|d| DeliveryOut {
-                subscription_id: d.subscription_id.clone(),
+                subscription_id: d.subscription_id,
                 status: d.status,
                 attempts: d.attempts,
                 updated_at: Some(d.updated_at),
@@ -118,7 +123,7 @@ where
                 .any(|d| d.subscription_id == subscription.id)
             {
                 out.push(DeliveryOut {
-                    subscription_id: subscription.id.clone(),
+                    subscription_id: subscription.id,
                     status: DeliveryState::Pending,
                     attempts: 0,
                     updated_at: None,
@@ -136,8 +141,8 @@ where
     /// No such event or subscription; no queue in this function; queue failure.
     pub async fn resend_event(
         &self,
-        account: &str,
-        id: &str,
+        account: &AccountId,
+        id: &EventId,
         input: Option<ResendRequest>,
     ) -> ApiResult<Resent> {
         let event = self
@@ -146,7 +151,12 @@ where
             .await?
             .ok_or(ApiError::NotFound("event"))?;
         let subscriptions: Vec<Subscription> = match input.and_then(|i| i.subscription_id) {
-            Some(subscription) => vec![self.subscription(account, &subscription).await?],
+            Some(subscription) => {
+                // A malformed id names no subscription, as an unknown one does.
+                let id = SubscriptionId::parse(&subscription)
+                    .ok_or(ApiError::NotFound("subscription"))?;
+                vec![self.subscription(account, &id).await?]
+            }
             None => match &event.subscription_id {
                 Some(only) => self
                     .store
@@ -164,7 +174,7 @@ where
         let messages: Vec<DeliveryMessage> = subscriptions
             .iter()
             .filter(|s| s.active)
-            .map(|s| DeliveryMessage::new(account, &event.id, &s.id, true))
+            .map(|s| DeliveryMessage::new(*account, event.id, s.id, true))
             .collect();
         let queue = self
             .queue
@@ -205,8 +215,8 @@ where
     /// No such subscription; bad cursor.
     pub async fn list_attempts(
         &self,
-        account: &str,
-        id: &str,
+        account: &AccountId,
+        id: &SubscriptionId,
         page: PageRequest,
     ) -> ApiResult<PageOut<Attempt>> {
         self.subscription(account, id).await?;
@@ -223,7 +233,7 @@ where
     /// Invalid type filter; bad cursor; storage failure.
     pub async fn list_events(
         &self,
-        account: &str,
+        account: &AccountId,
         event_type: Option<&str>,
         page: PageRequest,
     ) -> ApiResult<PageOut<EventBody>> {

@@ -4,6 +4,7 @@ use super::base::{Api, new_event};
 use super::wire::{LikeOut, PhotoLiked, PhotoOut};
 use crate::api::error::{ApiError, ApiResult};
 use crate::domain::names;
+use crate::model::AccountId;
 use crate::model::{Photo, now};
 use crate::ports::delivery::DeliveryQueue;
 use crate::ports::resolver::Resolver;
@@ -34,7 +35,7 @@ where
     ///
     /// # Errors
     /// Invalid photo id; storage failure; too much contention (503).
-    pub async fn like_photo(&self, account: &str, photo_id: &str) -> ApiResult<LikeOut> {
+    pub async fn like_photo(&self, account: &AccountId, photo_id: &str) -> ApiResult<LikeOut> {
         check_photo_id(photo_id)?;
         for _ in 0..LIKE_ATTEMPTS {
             let current = self
@@ -70,7 +71,7 @@ where
 
     /// # Errors
     /// A photo never liked in this account is not found.
-    pub async fn get_photo(&self, account: &str, photo_id: &str) -> ApiResult<PhotoOut> {
+    pub async fn get_photo(&self, account: &AccountId, photo_id: &str) -> ApiResult<PhotoOut> {
         check_photo_id(photo_id)?;
         let Photo { photo_id, likes } = self
             .store

@@ -9,9 +9,9 @@ use super::wire::{
 };
 use crate::api::error::{ApiError, ApiResult, FieldError};
 use crate::domain::event_type;
-use crate::domain::ids::{IdKind, new_id};
 use crate::domain::secrets;
 use crate::domain::target::TargetError;
+use crate::model::{AccountId, SubscriptionId};
 use crate::model::{SigningSecret, Subscription, Timestamp, now};
 use crate::ports::delivery::DeliveryQueue;
 use crate::ports::resolver::Resolver;
@@ -81,7 +81,7 @@ where
     /// Invalid input (URL policy included); storage failure.
     pub async fn create_subscription(
         &self,
-        account: &str,
+        account: &AccountId,
         input: NewSubscription,
     ) -> ApiResult<SubscriptionWithSecret> {
         let mut errors = Vec::new();
@@ -92,7 +92,7 @@ where
         let at = now();
         let secret = secrets::new_webhook_secret();
         let subscription = Subscription {
-            id: new_id(IdKind::Subscription),
+            id: SubscriptionId::new(),
             account_id: account.to_owned(),
             url: input.url,
             event_types,
@@ -114,7 +114,11 @@ where
         })
     }
 
-    pub(super) async fn subscription(&self, account: &str, id: &str) -> ApiResult<Subscription> {
+    pub(super) async fn subscription(
+        &self,
+        account: &AccountId,
+        id: &SubscriptionId,
+    ) -> ApiResult<Subscription> {
         self.store
             .get_subscription(account, id)
             .await?
@@ -123,7 +127,11 @@ where
 
     /// # Errors
     /// No such subscription.
-    pub async fn get_subscription(&self, account: &str, id: &str) -> ApiResult<SubscriptionOut> {
+    pub async fn get_subscription(
+        &self,
+        account: &AccountId,
+        id: &SubscriptionId,
+    ) -> ApiResult<SubscriptionOut> {
         Ok(SubscriptionOut::from(
             &self.subscription(account, id).await?,
         ))
@@ -135,7 +143,7 @@ where
     /// Invalid event type; bad cursor; storage failure.
     pub async fn list_subscriptions(
         &self,
-        account: &str,
+        account: &AccountId,
         event_type: Option<&str>,
         page: PageRequest,
     ) -> ApiResult<PageOut<SubscriptionOut>> {
@@ -151,8 +159,8 @@ where
     /// Invalid input; no such subscription; concurrent change (409).
     pub async fn update_subscription(
         &self,
-        account: &str,
-        id: &str,
+        account: &AccountId,
+        id: &SubscriptionId,
         changes: SubscriptionChanges,
     ) -> ApiResult<SubscriptionOut> {
         let mut errors = Vec::new();
@@ -209,7 +217,11 @@ where
 
     /// # Errors
     /// No such subscription.
-    pub async fn delete_subscription(&self, account: &str, id: &str) -> ApiResult<()> {
+    pub async fn delete_subscription(
+        &self,
+        account: &AccountId,
+        id: &SubscriptionId,
+    ) -> ApiResult<()> {
         match self.store.delete_subscription(account, id).await {
             Err(StoreError::NotFound) => Err(ApiError::NotFound("subscription")),
             other => other.map_err(ApiError::from),
@@ -220,7 +232,11 @@ where
     ///
     /// # Errors
     /// No such subscription.
-    pub async fn get_secret(&self, account: &str, id: &str) -> ApiResult<SecretOut> {
+    pub async fn get_secret(
+        &self,
+        account: &AccountId,
+        id: &SubscriptionId,
+    ) -> ApiResult<SecretOut> {
         let subscription = self.subscription(account, id).await?;
         let previous_expires_at = subscription.secrets.get(1).and_then(|s| s.expires_at);
         Ok(SecretOut {
@@ -234,7 +250,11 @@ where
     ///
     /// # Errors
     /// No such subscription; concurrent change (409).
-    pub async fn rotate_secret(&self, account: &str, id: &str) -> ApiResult<SecretOut> {
+    pub async fn rotate_secret(
+        &self,
+        account: &AccountId,
+        id: &SubscriptionId,
+    ) -> ApiResult<SecretOut> {
         let previous = self.subscription(account, id).await?;
         let stamp = now();
         let overlap_until = stamp.plus(std::time::Duration::from_secs(
@@ -270,10 +290,14 @@ where
     ///
     /// # Errors
     /// No such subscription; storage failure.
-    pub async fn test_subscription(&self, account: &str, id: &str) -> ApiResult<EventAccepted> {
+    pub async fn test_subscription(
+        &self,
+        account: &AccountId,
+        id: &SubscriptionId,
+    ) -> ApiResult<EventAccepted> {
         let subscription = self.subscription(account, id).await?;
         let data = WebhookTest {
-            subscription_id: subscription.id.clone(),
+            subscription_id: subscription.id,
             message: "This is a test event.",
         };
         let mut test = new_event(account, "webhook.test", &data)?;

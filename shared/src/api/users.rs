@@ -3,8 +3,8 @@
 use super::base::{Api, PageRequest, new_event, reject_invalid};
 use super::wire::{NewUser, PageOut, UserChanges, UserOut};
 use crate::api::error::{ApiError, ApiResult, FieldError};
-use crate::domain::ids::{IdKind, new_id};
 use crate::domain::{names, secrets};
+use crate::model::{AccountId, UserId};
 use crate::model::{User, now};
 use crate::ports::delivery::DeliveryQueue;
 use crate::ports::resolver::Resolver;
@@ -37,14 +37,14 @@ where
 {
     /// # Errors
     /// Invalid input; username taken (409); storage failure.
-    pub async fn create_user(&self, account: &str, input: NewUser) -> ApiResult<UserOut> {
+    pub async fn create_user(&self, account: &AccountId, input: NewUser) -> ApiResult<UserOut> {
         let mut errors = Vec::new();
         check_username(&input.username, &mut errors);
         check_password(&input.password, &mut errors);
         reject_invalid(errors)?;
         let at = now();
         let user = User {
-            id: new_id(IdKind::User),
+            id: UserId::new(),
             username: input.username,
             password_hash: password_hash(&input.password)?,
             created_at: at,
@@ -62,7 +62,7 @@ where
         Ok(shown)
     }
 
-    async fn user(&self, account: &str, id: &str) -> ApiResult<User> {
+    async fn user(&self, account: &AccountId, id: &UserId) -> ApiResult<User> {
         self.store
             .get_user(account, id)
             .await?
@@ -71,7 +71,7 @@ where
 
     /// # Errors
     /// No such user in the account.
-    pub async fn get_user(&self, account: &str, id: &str) -> ApiResult<UserOut> {
+    pub async fn get_user(&self, account: &AccountId, id: &UserId) -> ApiResult<UserOut> {
         Ok(UserOut::from(&self.user(account, id).await?))
     }
 
@@ -79,7 +79,7 @@ where
     /// Bad cursor; storage failure.
     pub async fn list_users(
         &self,
-        account: &str,
+        account: &AccountId,
         page: PageRequest,
     ) -> ApiResult<PageOut<UserOut>> {
         let users = self
@@ -93,8 +93,8 @@ where
     /// Invalid input; no such user; username taken or concurrent change (409).
     pub async fn update_user(
         &self,
-        account: &str,
-        id: &str,
+        account: &AccountId,
+        id: &UserId,
         changes: UserChanges,
     ) -> ApiResult<UserOut> {
         let mut errors = Vec::new();
@@ -135,7 +135,7 @@ where
 
     /// # Errors
     /// No such user; storage failure.
-    pub async fn delete_user(&self, account: &str, id: &str) -> ApiResult<()> {
+    pub async fn delete_user(&self, account: &AccountId, id: &UserId) -> ApiResult<()> {
         let user = self.user(account, id).await?;
         let deleted = new_event(account, "user.deleted", &UserOut::from(&user))?;
         match self.store.delete_user(account, &user, &deleted).await {

@@ -134,12 +134,12 @@ where
                     attempts: u32,
                     next: Option<Timestamp>,
                     attempt: Option<Attempt>| Recorded {
-        account_id: account.clone(),
+        account_id: *account,
         attempt,
         status: DeliveryStatus {
             delivery_id: message.delivery_id.clone(),
-            event_id: message.event_id.clone(),
-            subscription_id: message.subscription_id.clone(),
+            event_id: message.event_id,
+            subscription_id: message.subscription_id,
             status: state,
             attempts,
             updated_at: now(),
@@ -208,8 +208,8 @@ where
     let next_attempt_at = retry.map(|d| now().plus(d));
     let record = Attempt {
         delivery_id: message.delivery_id.clone(),
-        event_id: event.id.clone(),
-        subscription_id: subscription.id.clone(),
+        event_id: event.id,
+        subscription_id: subscription.id,
         attempt,
         attempted_at,
         status_code: response.status,

@@ -5,7 +5,7 @@
 
 use super::Pipeline;
 use super::batch::unix_ms;
-use super::pipeline_tests::{NoDns, setup};
+use super::pipeline_tests::{ACC_1, NoDns, SUB_1, setup};
 use crate::adapters::memory::{MemoryQueue, MemoryStore, RecordingSender};
 use crate::domain::retry::RetrySchedule;
 use crate::model::delivery::{Attempt, Continuation, DeliveryMessage, DeliveryState};
@@ -69,7 +69,7 @@ fn seconds_from_now(ms: i64) -> i64 {
 
 async fn last_attempt(p: &TestPipeline) -> Attempt {
     p.store
-        .attempts_of_subscription("acc_1", "sub_1", 1, None)
+        .attempts_of_subscription(&ACC_1, &SUB_1, 1, None)
         .await
         .unwrap()
         .items

@@ -31,7 +31,7 @@ where
     let messages: Vec<DeliveryMessage> = subscriptions
         .iter()
         .filter(|s| s.active)
-        .map(|s| DeliveryMessage::new(&event.account_id, &event.id, &s.id, false))
+        .map(|s| DeliveryMessage::new(event.account_id, event.id, s.id, false))
         .collect();
     queue.send(&messages).await?;
     Ok(messages.len())

@@ -5,6 +5,7 @@ use super::plan::Planned;
 use super::plan::{DeliverySettings, Disposition, PipelineError};
 use crate::model::delivery::DeliveryState;
 use crate::model::now;
+use crate::model::{AccountId, SubscriptionId};
 use crate::ports::delivery::DeliveryStore;
 
 /// After the batch's write: the log line, and what the outcome entails for the subscription.
@@ -59,8 +60,8 @@ pub(super) async fn follow_up<S: DeliveryStore>(
 async fn disable_if_failing_too_long<S: DeliveryStore>(
     store: &S,
     settings: &DeliverySettings,
-    account: &str,
-    subscription_id: &str,
+    account: &AccountId,
+    subscription_id: &SubscriptionId,
 ) -> Result<(), PipelineError> {
     let since = store.mark_failing(account, subscription_id, &now()).await?;
     let failing_for = u64::try_from(now().unix_millis() - since.unix_millis())
@@ -69,7 +70,7 @@ async fn disable_if_failing_too_long<S: DeliveryStore>(
     if failing_for > settings.disable_after {
         let reason = format!("every delivery has failed since {since}");
         store.deactivate(account, subscription_id, &reason).await?;
-        tracing::warn!(subscription_id, %since, "subscription disabled after failing for too long");
+        tracing::warn!(%subscription_id, %since, "subscription disabled after failing for too long");
     }
     Ok(())
 }

@@ -8,11 +8,17 @@ use crate::domain::retry::RetrySchedule;
 use crate::domain::signature;
 use crate::domain::target::TargetPolicy;
 use crate::model::delivery::{DeliveryMessage, DeliveryState, DeliveryStatus, delivery_id};
-use crate::model::{Event, SigningSecret, Subscription, now};
+use crate::model::{AccountId, Event, EventId, SigningSecret, Subscription, SubscriptionId, now};
 use crate::ports::delivery::{DeliveryKey, DeliveryStore};
 use crate::ports::resolver::Resolver;
 use crate::ports::{EventStore, SubscriptionStore};
 use std::time::Duration;
+
+pub(super) const ACC_1: AccountId = AccountId::from_parts(1_700_000_000_000, 1);
+pub(super) const SUB_1: SubscriptionId = SubscriptionId::from_parts(1_700_000_000_000, 1);
+const SUB_2: SubscriptionId = SubscriptionId::from_parts(1_700_000_000_000, 2);
+const EVT_1: EventId = EventId::from_parts(1_700_000_000_000, 1);
+const EVT_9: EventId = EventId::from_parts(1_700_000_000_000, 9);
 
 pub(super) struct NoDns;
 impl Resolver for NoDns {
@@ -31,8 +37,8 @@ pub(super) async fn setup(
 ) {
     let store = MemoryStore::new();
     let subscription = Subscription {
-        id: "sub_1".into(),
-        account_id: "acc_1".into(),
+        id: SUB_1,
+        account_id: ACC_1,
         url: "https://hooks.example.com/in".into(),
         event_types: vec!["*".into()],
         description: None,
@@ -48,8 +54,8 @@ pub(super) async fn setup(
     };
     store.create_subscription(&subscription).await.unwrap();
     let event = Event {
-        id: "evt_1".into(),
-        account_id: "acc_1".into(),
+        id: EVT_1,
+        account_id: ACC_1,
         event_type: "order.received".into(),
         created_at: now(),
         data: serde_json::json!({"n": 1}),
@@ -57,10 +63,10 @@ pub(super) async fn setup(
     };
     store.publish(&event, None).await.unwrap();
     let message = DeliveryMessage {
-        delivery_id: delivery_id("evt_1", "sub_1"),
-        account_id: "acc_1".into(),
-        event_id: "evt_1".into(),
-        subscription_id: "sub_1".into(),
+        delivery_id: delivery_id(EVT_1, SUB_1),
+        account_id: ACC_1,
+        event_id: EVT_1,
+        subscription_id: SUB_1,
         force: false,
         continuation: None,
     };
@@ -81,14 +87,14 @@ pub(super) async fn setup(
 /// The delivery's recorded status, as `deliver` reads it.
 async fn status_of(
     store: &MemoryStore,
-    account: &str,
-    event: &str,
-    subscription: &str,
+    account: &AccountId,
+    event: &EventId,
+    subscription: &SubscriptionId,
 ) -> Option<DeliveryStatus> {
     let key = DeliveryKey {
-        account_id: account.into(),
-        event_id: event.into(),
-        subscription_id: subscription.into(),
+        account_id: *account,
+        event_id: *event,
+        subscription_id: *subscription,
     };
     store
         .delivery_contexts(&[key])
@@ -151,13 +157,11 @@ async fn failures_back_off_then_exhaust() {
         Disposition::DeadLetter,
         "exhausted: onto the DLQ"
     );
-    let status = status_of(&p.store, "acc_1", "evt_1", "sub_1")
-        .await
-        .unwrap();
+    let status = status_of(&p.store, &ACC_1, &EVT_1, &SUB_1).await.unwrap();
     assert_eq!((status.status, status.attempts), (DeliveryState::Failed, 3));
     let sub = p
         .store
-        .get_subscription("acc_1", "sub_1")
+        .get_subscription(&ACC_1, &SUB_1)
         .await
         .unwrap()
         .unwrap();
@@ -172,7 +176,7 @@ async fn failing_longer_than_the_window_disables_the_subscription() {
     run(&p, &m, 2).await;
     let sub = p
         .store
-        .get_subscription("acc_1", "sub_1")
+        .get_subscription(&ACC_1, &SUB_1)
         .await
         .unwrap()
         .unwrap();
@@ -192,10 +196,7 @@ async fn a_success_resets_the_failing_window() {
     assert_eq!(outcome.await.unwrap(), Disposition::Done);
     let later = crate::model::Timestamp::parse("2030-01-01T00:00:00.000Z").unwrap();
     assert_eq!(
-        p.store
-            .mark_failing("acc_1", "sub_1", &later)
-            .await
-            .unwrap(),
+        p.store.mark_failing(&ACC_1, &SUB_1, &later).await.unwrap(),
         later
     );
 }
@@ -205,9 +206,7 @@ async fn inactive_subscriptions_are_skipped_without_a_request() {
     let (p, m) = setup(200, Duration::from_secs(3600), false).await;
     assert_eq!(run(&p, &m, 1).await, Disposition::Done);
     assert!(p.sender.requests.lock().unwrap().is_empty());
-    let status = status_of(&p.store, "acc_1", "evt_1", "sub_1")
-        .await
-        .unwrap();
+    let status = status_of(&p.store, &ACC_1, &EVT_1, &SUB_1).await.unwrap();
     assert_eq!(status.status, DeliveryState::Skipped);
 }
 
@@ -216,21 +215,21 @@ async fn a_batch_skips_passes_over_and_sends_each_delivery_on_its_own_terms() {
     let (p, m) = setup(200, Duration::from_secs(3600), true).await;
     let mut inactive = p
         .store
-        .get_subscription("acc_1", "sub_1")
+        .get_subscription(&ACC_1, &SUB_1)
         .await
         .unwrap()
         .unwrap();
-    inactive.id = "sub_2".into();
+    inactive.id = SUB_2;
     inactive.active = false;
     p.store.create_subscription(&inactive).await.unwrap();
     let skipped = DeliveryMessage {
-        delivery_id: delivery_id("evt_1", "sub_2"),
-        subscription_id: "sub_2".into(),
+        delivery_id: delivery_id(EVT_1, SUB_2),
+        subscription_id: SUB_2,
         ..m.clone()
     };
     let missing_event = DeliveryMessage {
-        delivery_id: delivery_id("evt_9", "sub_1"),
-        event_id: "evt_9".into(),
+        delivery_id: delivery_id(EVT_9, SUB_1),
+        event_id: EVT_9,
         ..m.clone()
     };
     // The first delivery of m succeeds; in the batch, m again is passed over.
@@ -251,8 +250,8 @@ async fn a_batch_skips_passes_over_and_sends_each_delivery_on_its_own_terms() {
         1,
         "only the first run sent"
     );
-    for (event, subscription) in [("evt_1", "sub_2"), ("evt_9", "sub_1")] {
-        let status = status_of(&p.store, "acc_1", event, subscription)
+    for (event, subscription) in [(&EVT_1, &SUB_2), (&EVT_9, &SUB_1)] {
+        let status = status_of(&p.store, &ACC_1, event, subscription)
             .await
             .unwrap();
         assert_eq!(status.status, DeliveryState::Skipped);
@@ -271,7 +270,7 @@ async fn requests_carry_standard_webhooks_headers() {
             .find(|(n, _)| *n == name)
             .map(|(_, v)| v.as_str())
     };
-    assert_eq!(header("webhook-id"), Some("evt_1"));
+    assert_eq!(header("webhook-id"), Some(EVT_1.to_string().as_str()));
     assert_eq!(header("content-type"), Some("application/json"));
     let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
     assert_eq!(body["type"], "order.received");

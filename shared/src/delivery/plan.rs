@@ -3,6 +3,7 @@
 
 use crate::domain::retry::RetrySchedule;
 use crate::domain::target::TargetPolicy;
+use crate::model::SubscriptionId;
 use crate::model::delivery::DeliveryMessage;
 use crate::ports::StoreError;
 use crate::ports::delivery::QueueError;
@@ -56,7 +57,7 @@ pub(super) struct Planned<'a> {
 
 /// What a POST came to.
 pub(super) struct SentAttempt {
-    pub(super) subscription_id: String,
+    pub(super) subscription_id: SubscriptionId,
     pub(super) delivered: bool,
     pub(super) gone: bool,
     /// Whether the subscription was marked failing when the batch was read.

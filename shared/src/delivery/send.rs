@@ -40,7 +40,7 @@ pub(super) async fn send<W: WebhookSender, R: Resolver>(
         .filter(|s| s.expires_at.is_none_or(|until| until > current))
         .map(|s| s.secret.as_str())
         .collect();
-    let signature = match signature::sign(&secrets, &event.id, timestamp, &body) {
+    let signature = match signature::sign(&secrets, &event.id.to_string(), timestamp, &body) {
         Ok(signature) => signature,
         Err(error) => return refused(format!("signing: {error}")),
     };
@@ -49,7 +49,7 @@ pub(super) async fn send<W: WebhookSender, R: Resolver>(
         headers: vec![
             ("content-type", "application/json".to_owned()),
             ("user-agent", format!("{} (+webhooks)", crate::PRODUCT)),
-            ("webhook-id", event.id.clone()),
+            ("webhook-id", event.id.to_string()),
             ("webhook-timestamp", timestamp.to_string()),
             ("webhook-signature", signature),
         ],

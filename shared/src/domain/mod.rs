@@ -1,7 +1,6 @@
 //! The rules of the product, free of I/O.
 
 pub mod event_type;
-pub mod ids;
 pub mod names;
 pub mod retry;
 pub mod secrets;

@@ -6,6 +6,7 @@ use super::routes::Access;
 use crate::api::Api;
 use crate::api::auth::{Caller, from_context};
 use crate::api::error::{ApiError, ApiResult};
+use crate::model::AccountId;
 use crate::ports::Stores;
 use crate::ports::delivery::DeliveryQueue;
 use crate::ports::resolver::Resolver;
@@ -18,17 +19,19 @@ pub enum Grant {
     /// An open route: anyone.
     Anyone,
     Admin,
-    Account(String),
+    Account(AccountId),
 }
 
 impl Grant {
-    /// The caller's account; empty unless the grant is an account's (a route whose access is
-    /// [`Access::Account`] only ever has an account's grant).
-    #[must_use]
-    pub fn account(&self) -> &str {
+    /// The caller's account (a route whose access is [`Access::Account`] only ever has an
+    /// account's grant).
+    ///
+    /// # Errors
+    /// `Unauthorized` when the grant is not an account's.
+    pub fn account(&self) -> ApiResult<AccountId> {
         match self {
-            Self::Account(account) => account,
-            Self::Anyone | Self::Admin => "",
+            Self::Account(account) => Ok(*account),
+            Self::Anyone | Self::Admin => Err(ApiError::Unauthorized),
         }
     }
 }

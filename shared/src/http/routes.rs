@@ -148,6 +148,17 @@ impl Matched {
     pub fn param(&self, name: &str) -> &str {
         self.params.get(name).map_or("", String::as_str)
     }
+
+    /// A path parameter that is an id of `what`: one that is not well formed names nothing, so
+    /// it is not found, as an unknown one is (and never reaches a store).
+    ///
+    /// # Errors
+    /// `NotFound(what)` when the parameter is not such an id.
+    pub fn id<T: std::str::FromStr>(&self, name: &str, what: &'static str) -> ApiResult<T> {
+        self.param(name)
+            .parse()
+            .map_err(|_| ApiError::NotFound(what))
+    }
 }
 
 /// Which of `function`'s routes a request is for, and its path parameters.

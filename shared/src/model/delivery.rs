@@ -1,6 +1,6 @@
 //! The delivery records: the message on the queue, a delivery's status and its attempt log.
 
-use super::Timestamp;
+use super::{AccountId, EventId, SubscriptionId, Timestamp};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -8,9 +8,9 @@ use sha2::{Digest, Sha256};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryMessage {
     pub delivery_id: String,
-    pub account_id: String,
-    pub event_id: String,
-    pub subscription_id: String,
+    pub account_id: AccountId,
+    pub event_id: EventId,
+    pub subscription_id: SubscriptionId,
     /// A resend: deliver even if this delivery succeeded before.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub force: bool,
@@ -23,12 +23,17 @@ pub struct DeliveryMessage {
 impl DeliveryMessage {
     /// The delivery of `event_id` (of `account_id`) to `subscription_id`; `force` for a resend.
     #[must_use]
-    pub fn new(account_id: &str, event_id: &str, subscription_id: &str, force: bool) -> Self {
+    pub fn new(
+        account_id: AccountId,
+        event_id: EventId,
+        subscription_id: SubscriptionId,
+        force: bool,
+    ) -> Self {
         Self {
             delivery_id: delivery_id(event_id, subscription_id),
-            account_id: account_id.to_owned(),
-            event_id: event_id.to_owned(),
-            subscription_id: subscription_id.to_owned(),
+            account_id,
+            event_id,
+            subscription_id,
             force,
             continuation: None,
         }
@@ -47,7 +52,7 @@ pub struct Continuation {
 /// The delivery id of an (event, subscription) pair: the same however often the pair is fanned
 /// out, so a re-processed stream record never makes a second logical delivery.
 #[must_use]
-pub fn delivery_id(event_id: &str, subscription_id: &str) -> String {
+pub fn delivery_id(event_id: EventId, subscription_id: SubscriptionId) -> String {
     let digest = Sha256::digest(format!("{event_id}:{subscription_id}").as_bytes());
     let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
     format!("dlv_{hex}")
@@ -82,8 +87,8 @@ impl DeliveryState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryStatus {
     pub delivery_id: String,
-    pub event_id: String,
-    pub subscription_id: String,
+    pub event_id: EventId,
+    pub subscription_id: SubscriptionId,
     pub status: DeliveryState,
     pub attempts: u32,
     pub updated_at: Timestamp,
@@ -95,8 +100,8 @@ pub struct DeliveryStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Attempt {
     pub delivery_id: String,
-    pub event_id: String,
-    pub subscription_id: String,
+    pub event_id: EventId,
+    pub subscription_id: SubscriptionId,
     pub attempt: u32,
     pub attempted_at: Timestamp,
     /// The receiver's status code, when it answered.
@@ -140,13 +145,30 @@ mod tests {
 
     #[test]
     fn delivery_ids_are_deterministic_per_pair() {
-        assert_eq!(delivery_id("evt_1", "sub_1"), delivery_id("evt_1", "sub_1"));
-        assert_ne!(delivery_id("evt_1", "sub_1"), delivery_id("evt_1", "sub_2"));
-        assert_ne!(delivery_id("evt_1", "sub_1"), delivery_id("evt_2", "sub_1"));
-        // SHA-256("evt_1:sub_1"), first 16 bytes.
-        assert!(
-            delivery_id("evt_1", "sub_1").starts_with("dlv_")
-                && delivery_id("evt_1", "sub_1").len() == 36
+        let (evt_1, evt_2) = (EventId::from_parts(1, 1), EventId::from_parts(1, 2));
+        let (sub_1, sub_2) = (
+            SubscriptionId::from_parts(1, 1),
+            SubscriptionId::from_parts(1, 2),
         );
+        assert_eq!(delivery_id(evt_1, sub_1), delivery_id(evt_1, sub_1));
+        assert_ne!(delivery_id(evt_1, sub_1), delivery_id(evt_1, sub_2));
+        assert_ne!(delivery_id(evt_1, sub_1), delivery_id(evt_2, sub_1));
+        // SHA-256 of "<event id>:<subscription id>", first 16 bytes as hex.
+        let sample = delivery_id(
+            EventId::parse("evt_01KSAMP1E00000000000000001").unwrap(),
+            SubscriptionId::parse("sub_01KSAMP1E00000000000000001").unwrap(),
+        );
+        assert_eq!(
+            sample,
+            format!(
+                "dlv_{}",
+                Sha256::digest(b"evt_01KSAMP1E00000000000000001:sub_01KSAMP1E00000000000000001")
+                    .iter()
+                    .take(16)
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>()
+            )
+        );
+        assert_eq!(sample.len(), 36);
     }
 }

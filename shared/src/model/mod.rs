@@ -4,8 +4,10 @@
 use serde::{Deserialize, Serialize};
 
 pub mod delivery;
+mod ids;
 mod time;
 
+pub use ids::{AccountId, EventId, IdError, SubscriptionId, UserId};
 pub use time::{Timestamp, TimestampError};
 
 /// Now (see [`Timestamp`]).
@@ -16,14 +18,14 @@ pub fn now() -> Timestamp {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
-    pub id: String,
+    pub id: AccountId,
     pub name: String,
     pub created_at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
-    pub id: String,
+    pub id: UserId,
     pub username: String,
     pub password_hash: String,
     pub created_at: Timestamp,
@@ -48,8 +50,8 @@ pub struct SigningSecret {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Subscription {
-    pub id: String,
-    pub account_id: String,
+    pub id: SubscriptionId,
+    pub account_id: AccountId,
     pub url: String,
     pub event_types: Vec<String>,
     #[serde(default)]
@@ -74,15 +76,15 @@ impl Subscription {
 /// An event: something happened in an account that subscribers may be told about.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
-    pub id: String,
-    pub account_id: String,
+    pub id: EventId,
+    pub account_id: AccountId,
     #[serde(rename = "type")]
     pub event_type: String,
     pub created_at: Timestamp,
     pub data: serde_json::Value,
     /// Set for `webhook.test`: only this subscription receives it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subscription_id: Option<String>,
+    pub subscription_id: Option<SubscriptionId>,
 }
 
 impl Event {
@@ -90,7 +92,7 @@ impl Event {
     #[must_use]
     pub fn representation(&self) -> EventBody {
         EventBody {
-            id: self.id.clone(),
+            id: self.id,
             event_type: self.event_type.clone(),
             created_at: self.created_at,
             data: self.data.clone(),
@@ -102,7 +104,7 @@ impl Event {
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[schema(as = Event)]
 pub struct EventBody {
-    pub id: String,
+    pub id: EventId,
     #[serde(rename = "type")]
     pub event_type: String,
     pub created_at: Timestamp,

@@ -3,7 +3,7 @@
 
 use super::error::StoreError;
 use crate::model::delivery::{Attempt, DeliveryMessage, DeliveryStatus};
-use crate::model::{Event, Page, Subscription, Timestamp};
+use crate::model::{AccountId, Event, EventId, Page, Subscription, SubscriptionId, Timestamp};
 use serde::Serialize;
 use std::future::Future;
 use std::time::Duration;
@@ -69,20 +69,20 @@ pub struct Redrive {
 }
 
 /// Which delivery: the account, the event and the subscription.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct DeliveryKey {
-    pub account_id: String,
-    pub event_id: String,
-    pub subscription_id: String,
+    pub account_id: AccountId,
+    pub event_id: EventId,
+    pub subscription_id: SubscriptionId,
 }
 
 impl DeliveryKey {
     #[must_use]
     pub fn of(message: &DeliveryMessage) -> Self {
         Self {
-            account_id: message.account_id.clone(),
-            event_id: message.event_id.clone(),
-            subscription_id: message.subscription_id.clone(),
+            account_id: message.account_id,
+            event_id: message.event_id,
+            subscription_id: message.subscription_id,
         }
     }
 }
@@ -90,7 +90,7 @@ impl DeliveryKey {
 /// A delivery's new status, with the attempt that led to it (none for a skip).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recorded {
-    pub account_id: String,
+    pub account_id: AccountId,
     pub attempt: Option<Attempt>,
     pub status: DeliveryStatus,
 }
@@ -112,21 +112,21 @@ pub trait DeliveryStore: Send + Sync {
     /// all been failing (this failure's time when it is the first).
     fn mark_failing(
         &self,
-        account: &str,
-        subscription_id: &str,
+        account: &AccountId,
+        subscription_id: &SubscriptionId,
         at: &Timestamp,
     ) -> impl Future<Output = Result<Timestamp, StoreError>> + Send;
     /// Notes that a delivery to the subscription succeeded.
     fn mark_healthy(
         &self,
-        account: &str,
-        subscription_id: &str,
+        account: &AccountId,
+        subscription_id: &SubscriptionId,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Every active-or-not subscription of an account whose filters match `event_type`, in as
     /// few reads as the store allows (DynamoDB: one Query page per MB).
     fn matching_subscriptions(
         &self,
-        account: &str,
+        account: &AccountId,
         event_type: &str,
     ) -> impl Future<Output = Result<Vec<Subscription>, StoreError>> + Send;
     /// Everything the deliveries of one batch read, together and as cheaply as the store allows
@@ -145,22 +145,22 @@ pub trait DeliveryStore: Send + Sync {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn deliveries_of_event(
         &self,
-        account: &str,
-        event_id: &str,
+        account: &AccountId,
+        event_id: &EventId,
     ) -> impl Future<Output = Result<Vec<DeliveryStatus>, StoreError>> + Send;
     /// Newest first.
     fn attempts_of_subscription(
         &self,
-        account: &str,
-        subscription_id: &str,
+        account: &AccountId,
+        subscription_id: &SubscriptionId,
         limit: usize,
         cursor: Option<&str>,
     ) -> impl Future<Output = Result<Page<Attempt>, StoreError>> + Send;
     /// Sets `active = false` with a reason (no-op when the subscription is gone).
     fn deactivate(
         &self,
-        account: &str,
-        subscription_id: &str,
+        account: &AccountId,
+        subscription_id: &SubscriptionId,
         reason: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

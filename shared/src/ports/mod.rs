@@ -2,7 +2,10 @@
 //! DynamoDB (each change and its event in one `TransactWriteItems`); `adapters::memory` in
 //! memory, for handler tests.
 
-use crate::model::{Account, Event, Page, Photo, Subscription, Timestamp, User};
+use crate::model::{
+    Account, AccountId, Event, EventId, Page, Photo, Subscription, SubscriptionId, Timestamp, User,
+    UserId,
+};
 use std::future::Future;
 
 pub mod delivery;
@@ -32,7 +35,7 @@ impl<T> Stores for T where
 pub enum Published {
     Created,
     /// The key was used within its lifetime: the first event's id.
-    Existing(String),
+    Existing(EventId),
 }
 
 pub trait AccountStore: Send + Sync {
@@ -45,7 +48,7 @@ pub trait AccountStore: Send + Sync {
     fn account_for_key(
         &self,
         key_hash: &str,
-    ) -> impl Future<Output = StoreResult<Option<String>>> + Send;
+    ) -> impl Future<Output = StoreResult<Option<AccountId>>> + Send;
 }
 
 pub trait UserStore: Send + Sync {
@@ -53,17 +56,17 @@ pub trait UserStore: Send + Sync {
     fn create_user(
         &self,
         user: &User,
-        account: &str,
+        account: &AccountId,
         event: &Event,
     ) -> impl Future<Output = StoreResult<()>> + Send;
     fn get_user(
         &self,
-        account: &str,
-        id: &str,
+        account: &AccountId,
+        id: &UserId,
     ) -> impl Future<Output = StoreResult<Option<User>>> + Send;
     fn list_users(
         &self,
-        account: &str,
+        account: &AccountId,
         limit: usize,
         cursor: Option<&str>,
     ) -> impl Future<Output = StoreResult<Page<User>>> + Send;
@@ -71,7 +74,7 @@ pub trait UserStore: Send + Sync {
     /// username is taken or the user changed since `previous` was read; `NotFound` when it is gone.
     fn update_user(
         &self,
-        account: &str,
+        account: &AccountId,
         previous: &User,
         updated: &User,
         event: &Event,
@@ -79,7 +82,7 @@ pub trait UserStore: Send + Sync {
     /// Deletes the user and writes `event`, atomically.
     fn delete_user(
         &self,
-        account: &str,
+        account: &AccountId,
         user: &User,
         event: &Event,
     ) -> impl Future<Output = StoreResult<()>> + Send;
@@ -88,14 +91,14 @@ pub trait UserStore: Send + Sync {
 pub trait PhotoStore: Send + Sync {
     fn get_photo(
         &self,
-        account: &str,
+        account: &AccountId,
         photo_id: &str,
     ) -> impl Future<Output = StoreResult<Option<Photo>>> + Send;
     /// Sets the photo's likes from `expected` to `expected + 1` and writes `event`, atomically;
     /// `Conflict` when the count is no longer `expected`.
     fn like_photo(
         &self,
-        account: &str,
+        account: &AccountId,
         photo_id: &str,
         expected: u64,
         event: &Event,
@@ -109,8 +112,8 @@ pub trait SubscriptionStore: Send + Sync {
     ) -> impl Future<Output = StoreResult<()>> + Send;
     fn get_subscription(
         &self,
-        account: &str,
-        id: &str,
+        account: &AccountId,
+        id: &SubscriptionId,
     ) -> impl Future<Output = StoreResult<Option<Subscription>>> + Send;
     /// Replaces the subscription if its `updated_at` is still `expected_updated_at`.
     fn update_subscription(
@@ -121,13 +124,13 @@ pub trait SubscriptionStore: Send + Sync {
     /// `NotFound` when there was none.
     fn delete_subscription(
         &self,
-        account: &str,
-        id: &str,
+        account: &AccountId,
+        id: &SubscriptionId,
     ) -> impl Future<Output = StoreResult<()>> + Send;
     /// With `matching`, only the subscriptions whose filters match that event type.
     fn list_subscriptions(
         &self,
-        account: &str,
+        account: &AccountId,
         matching: Option<&str>,
         limit: usize,
         cursor: Option<&str>,
@@ -144,13 +147,13 @@ pub trait EventStore: Send + Sync {
     ) -> impl Future<Output = StoreResult<Published>> + Send;
     fn get_event(
         &self,
-        account: &str,
-        id: &str,
+        account: &AccountId,
+        id: &EventId,
     ) -> impl Future<Output = StoreResult<Option<Event>>> + Send;
     /// Newest first, optionally only of one type.
     fn list_events(
         &self,
-        account: &str,
+        account: &AccountId,
         event_type: Option<&str>,
         limit: usize,
         cursor: Option<&str>,

@@ -137,7 +137,7 @@ async fn subscriptions_lifecycle() {
     let stored = shared::ports::SubscriptionStore::get_subscription(
         &api.store,
         &api_account(&api, &key).await,
-        &id,
+        &id.parse().unwrap(),
     )
     .await
     .unwrap()
@@ -160,7 +160,10 @@ async fn subscriptions_lifecycle() {
     assert_eq!(test.status, 202);
     assert_eq!(test.body["type"], "webhook.test");
     let test_event = api.store.events().into_iter().last().unwrap();
-    assert_eq!(test_event.subscription_id.as_deref(), Some(id.as_str()));
+    assert_eq!(
+        test_event.subscription_id.map(|s| s.to_string()),
+        Some(id.clone())
+    );
 
     assert_eq!(
         call(

@@ -24,7 +24,7 @@ pub(crate) fn assert_problem(reply: &common::api::Reply, status: u16) {
     assert_eq!(reply.body["status"], status);
 }
 
-pub(crate) async fn api_account(api: &TestApi, key: &str) -> String {
+pub(crate) async fn api_account(api: &TestApi, key: &str) -> shared::model::AccountId {
     match api
         .authenticate(Some(&format!("Bearer {key}")))
         .await

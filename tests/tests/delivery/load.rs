@@ -99,8 +99,8 @@ async fn one_event_fans_out_to_1000_subscriptions() {
     for i in 0..1000 {
         let at = shared::model::now();
         let subscription = shared::model::Subscription {
-            id: format!("sub_{i:04}"),
-            account_id: "acc_load".into(),
+            id: shared::model::SubscriptionId::new(),
+            account_id: ACC_LOAD,
             url: "https://hooks.example.com/".into(),
             event_types: vec![if i % 2 == 0 {
                 "*".into()
@@ -119,8 +119,8 @@ async fn one_event_fans_out_to_1000_subscriptions() {
             .unwrap();
     }
     let event = shared::model::Event {
-        id: "evt_load".into(),
-        account_id: "acc_load".into(),
+        id: EVT_LOAD,
+        account_id: ACC_LOAD,
         event_type: "order.received".into(),
         created_at: shared::model::now(),
         data: json!({}),
@@ -128,7 +128,7 @@ async fn one_event_fans_out_to_1000_subscriptions() {
     };
     let query_started = std::time::Instant::now();
     let found = store
-        .matching_subscriptions("acc_load", "order.received")
+        .matching_subscriptions(&ACC_LOAD, "order.received")
         .await
         .unwrap();
     println!(

@@ -64,7 +64,7 @@ async fn a_failing_receiver_is_retried_with_the_same_id_and_fresh_signatures() {
     assert!(signatures[0] != signatures[1] && signatures[1] != signatures[2]);
     let attempts = world
         .store
-        .attempts_of_subscription(&acc, &subscription, 10, None)
+        .attempts_of_subscription(&acc, &id(&subscription), 10, None)
         .await
         .unwrap()
         .items;
@@ -238,7 +238,7 @@ async fn a_slow_receiver_times_out_and_is_retried() {
     .await;
     let attempts = world
         .store
-        .attempts_of_subscription(&acc, &subscription, 10, None)
+        .attempts_of_subscription(&acc, &id(&subscription), 10, None)
         .await
         .unwrap()
         .items;

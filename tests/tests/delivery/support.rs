@@ -17,6 +17,7 @@ use shared::delivery::{DeliverySettings, Pipeline};
 use shared::domain::retry::RetrySchedule;
 use shared::domain::signature;
 use shared::domain::target::TargetPolicy;
+use shared::model::{AccountId, EventId, SubscriptionId};
 use shared::ports::delivery::DeliveryStore;
 use std::sync::Arc;
 use std::time::Duration;
@@ -115,14 +116,14 @@ pub(crate) async fn subscribe(
 /// The delivery's recorded status, as `deliver` reads it.
 pub(crate) async fn status_of(
     store: &DynamoStore,
-    account: &str,
-    event: &str,
-    subscription: &str,
+    account: impl std::fmt::Display,
+    event: impl std::fmt::Display,
+    subscription: impl std::fmt::Display,
 ) -> Option<shared::model::delivery::DeliveryStatus> {
     let key = shared::ports::delivery::DeliveryKey {
-        account_id: account.into(),
-        event_id: event.into(),
-        subscription_id: subscription.into(),
+        account_id: id(account),
+        event_id: id(event),
+        subscription_id: id(subscription),
     };
     store
         .delivery_contexts(&[key])
@@ -149,7 +150,19 @@ pub(crate) fn body(received: &common::receiver::Received) -> Value {
     serde_json::from_slice(&received.body).unwrap()
 }
 
-pub(crate) async fn account_id(api: &Api<DynamoStore, FixedDns, SqsQueue>, key: &str) -> String {
+/// The typed id a text (or another id's text) is.
+pub(crate) fn id<T>(text: impl std::fmt::Display) -> T
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Debug,
+{
+    text.to_string().parse().unwrap()
+}
+
+pub(crate) async fn account_id(
+    api: &Api<DynamoStore, FixedDns, SqsQueue>,
+    key: &str,
+) -> shared::model::AccountId {
     match api
         .authenticate(Some(&format!("Bearer {key}")))
         .await
@@ -159,3 +172,11 @@ pub(crate) async fn account_id(api: &Api<DynamoStore, FixedDns, SqsQueue>, key: 
         shared::api::Caller::Admin => unreachable!(),
     }
 }
+
+/// Fixed ids for the tests that write items directly.
+pub(crate) const ACC_LOAD: AccountId = AccountId::from_parts(1_700_000_000_000, 1);
+pub(crate) const EVT_LOAD: EventId = EventId::from_parts(1_700_000_000_000, 1);
+pub(crate) const ACC_CTX: AccountId = AccountId::from_parts(1_700_000_000_000, 2);
+pub(crate) const ACC_OTHER: AccountId = AccountId::from_parts(1_700_000_000_000, 3);
+pub(crate) const EVT_CTX: EventId = EventId::from_parts(1_700_000_000_000, 2);
+pub(crate) const SUB_CTX: SubscriptionId = SubscriptionId::from_parts(1_700_000_000_000, 2);

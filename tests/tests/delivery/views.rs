@@ -125,12 +125,12 @@ async fn the_delivery_context_reads_what_was_written() {
         stack.table("DataTable").unwrap().name.clone(),
         stack.table("EventsTable").unwrap().name.clone(),
     );
-    let key = |account: &str| DeliveryKey {
-        account_id: account.into(),
-        event_id: "evt_ctx".into(),
-        subscription_id: "sub_ctx".into(),
+    let key = |account: shared::model::AccountId| DeliveryKey {
+        account_id: account,
+        event_id: EVT_CTX,
+        subscription_id: SUB_CTX,
     };
-    let context = |account: &'static str| {
+    let context = |account: shared::model::AccountId| {
         let store = store.clone();
         async move {
             store
@@ -140,13 +140,13 @@ async fn the_delivery_context_reads_what_was_written() {
                 .remove(0)
         }
     };
-    let empty = context("acc_ctx").await;
+    let empty = context(ACC_CTX).await;
     assert!(empty.subscription.is_none() && empty.event.is_none() && empty.status.is_none());
     assert!(!empty.failing);
 
     let subscription = Subscription {
-        id: "sub_ctx".into(),
-        account_id: "acc_ctx".into(),
+        id: SUB_CTX,
+        account_id: ACC_CTX,
         url: "http://127.0.0.1:9/in".into(),
         event_types: vec!["*".into()],
         description: None,
@@ -158,8 +158,8 @@ async fn the_delivery_context_reads_what_was_written() {
     };
     store.create_subscription(&subscription).await.unwrap();
     let event = Event {
-        id: "evt_ctx".into(),
-        account_id: "acc_ctx".into(),
+        id: EVT_CTX,
+        account_id: ACC_CTX,
         event_type: "order.received".into(),
         created_at: now(),
         data: json!({"n": 1}),
@@ -167,13 +167,13 @@ async fn the_delivery_context_reads_what_was_written() {
     };
     store.publish(&event, None).await.unwrap();
     store
-        .mark_failing("acc_ctx", "sub_ctx", &now())
+        .mark_failing(&ACC_CTX, &SUB_CTX, &now())
         .await
         .unwrap();
     let attempt = Attempt {
-        delivery_id: shared::model::delivery::delivery_id("evt_ctx", "sub_ctx"),
-        event_id: "evt_ctx".into(),
-        subscription_id: "sub_ctx".into(),
+        delivery_id: shared::model::delivery::delivery_id(EVT_CTX, SUB_CTX),
+        event_id: EVT_CTX,
+        subscription_id: SUB_CTX,
         attempt: 1,
         attempted_at: now(),
         status_code: Some(200),
@@ -185,8 +185,8 @@ async fn the_delivery_context_reads_what_was_written() {
     };
     let status = DeliveryStatus {
         delivery_id: attempt.delivery_id.clone(),
-        event_id: "evt_ctx".into(),
-        subscription_id: "sub_ctx".into(),
+        event_id: EVT_CTX,
+        subscription_id: SUB_CTX,
         status: DeliveryState::Delivered,
         attempts: 1,
         updated_at: now(),
@@ -194,7 +194,7 @@ async fn the_delivery_context_reads_what_was_written() {
     };
     store
         .record_deliveries(&[Recorded {
-            account_id: "acc_ctx".into(),
+            account_id: ACC_CTX,
             attempt: Some(attempt.clone()),
             status: status.clone(),
         }])
@@ -202,7 +202,7 @@ async fn the_delivery_context_reads_what_was_written() {
         .unwrap();
 
     let both = store
-        .delivery_contexts(&[key("acc_other"), key("acc_ctx"), key("acc_ctx")])
+        .delivery_contexts(&[key(ACC_OTHER), key(ACC_CTX), key(ACC_CTX)])
         .await
         .unwrap();
     assert_eq!(both.len(), 3);
@@ -214,14 +214,14 @@ async fn the_delivery_context_reads_what_was_written() {
     assert_eq!(full.status, Some(status));
     assert!(full.failing);
     let attempts = store
-        .attempts_of_subscription("acc_ctx", "sub_ctx", 10, None)
+        .attempts_of_subscription(&ACC_CTX, &SUB_CTX, 10, None)
         .await
         .unwrap();
     assert_eq!(attempts.items, vec![attempt]);
 
-    store.mark_healthy("acc_ctx", "sub_ctx").await.unwrap();
-    let healthy = context("acc_ctx").await;
+    store.mark_healthy(&ACC_CTX, &SUB_CTX).await.unwrap();
+    let healthy = context(ACC_CTX).await;
     assert!(!healthy.failing);
-    let other = context("acc_other").await;
+    let other = context(ACC_OTHER).await;
     assert!(other.subscription.is_none() && other.event.is_none() && other.status.is_none());
 }

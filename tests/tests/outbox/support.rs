@@ -29,7 +29,11 @@ pub(crate) async fn dynamo_api(
 }
 
 /// Every event item of an account, oldest first, read straight from the events table.
-pub(crate) async fn events_of(clients: &Clients, stack: &Stack, account: &str) -> Vec<Event> {
+pub(crate) async fn events_of(
+    clients: &Clients,
+    stack: &Stack,
+    account: &shared::model::AccountId,
+) -> Vec<Event> {
     let output = clients
         .dynamodb
         .query()
@@ -58,7 +62,7 @@ pub(crate) async fn events_of(clients: &Clients, stack: &Stack, account: &str) -
 pub(crate) async fn account_id(
     api: &Api<DynamoStore, FixedDns, shared::adapters::sqs::SqsQueue>,
     key: &str,
-) -> String {
+) -> shared::model::AccountId {
     match api
         .authenticate(Some(&format!("Bearer {key}")))
         .await

@@ -1,7 +1,7 @@
 //! The contracts of the account, user, photo, subscription and event stores.
 
 use crate::support::{account, at, event, subscription, user};
-use shared::model::{Account, now};
+use shared::model::{Account, AccountId, EventId, SubscriptionId, now};
 use shared::ports::{Published, StoreError, Stores};
 use std::collections::BTreeSet;
 
@@ -190,7 +190,11 @@ pub(crate) async fn subscriptions_update_only_from_what_was_read<S: Stores>(stor
 }
 
 /// Every subscription a listing shows, a page of one at a time.
-async fn listed<S: Stores>(store: &S, account: &str, matching: Option<&str>) -> BTreeSet<String> {
+async fn listed<S: Stores>(
+    store: &S,
+    account: &AccountId,
+    matching: Option<&str>,
+) -> BTreeSet<SubscriptionId> {
     let mut ids = BTreeSet::new();
     let mut cursor = None;
     loop {
@@ -217,7 +221,7 @@ pub(crate) async fn subscriptions_are_listed_by_matching_filter<S: Stores>(store
     }
     assert_eq!(
         listed(store, &acc, Some("user.created")).await,
-        BTreeSet::from([nouns.id.clone(), all.id.clone(), exact.id.clone()])
+        BTreeSet::from([nouns.id, all.id, exact.id])
     );
     assert_eq!(
         listed(store, &acc, None).await,
@@ -244,7 +248,7 @@ pub(crate) async fn idempotency_keys_return_the_first_event<S: Stores>(store: &S
             .publish(&second, Some(("key-1", until)))
             .await
             .unwrap(),
-        Published::Existing(first.id.clone())
+        Published::Existing(first.id)
     );
     assert_eq!(store.get_event(&acc, &second.id).await.unwrap(), None);
     assert_eq!(
@@ -282,17 +286,17 @@ pub(crate) async fn events_are_listed_newest_first_and_by_type<S: Stores>(store:
             None => break,
         }
     }
-    let newest_first: Vec<String> = ids.iter().rev().map(|(_, id)| id.clone()).collect();
+    let newest_first: Vec<EventId> = ids.iter().rev().map(|(_, id)| *id).collect();
     assert_eq!(seen, newest_first);
     let created = store
         .list_events(&acc, Some("user.created"), 10, None)
         .await
         .unwrap();
-    let expected: Vec<String> = ids
+    let expected: Vec<EventId> = ids
         .iter()
         .rev()
         .filter(|(t, _)| *t == "user.created")
-        .map(|(_, id)| id.clone())
+        .map(|(_, id)| *id)
         .collect();
     assert_eq!(
         created.items.into_iter().map(|e| e.id).collect::<Vec<_>>(),

@@ -3,6 +3,7 @@
 
 use crate::support::{account, at, event, subscription};
 use shared::model::delivery::{Attempt, DeliveryState, DeliveryStatus, delivery_id};
+use shared::model::{EventId, SubscriptionId};
 use shared::ports::Stores;
 use shared::ports::delivery::{DeliveryKey, Recorded};
 use std::collections::BTreeSet;
@@ -15,7 +16,7 @@ pub(crate) async fn matching_subscriptions_include_inactive_ones<S: Stores>(stor
     for s in [&nouns, &paused, &photos] {
         store.create_subscription(s).await.unwrap();
     }
-    let found: BTreeSet<String> = store
+    let found: BTreeSet<SubscriptionId> = store
         .matching_subscriptions(&acc, "user.created")
         .await
         .unwrap()
@@ -32,11 +33,16 @@ pub(crate) async fn matching_subscriptions_include_inactive_ones<S: Stores>(stor
     );
 }
 
-fn attempt(event_id: &str, subscription_id: &str, n: u32, attempted_at: &str) -> Attempt {
+fn attempt(
+    event_id: EventId,
+    subscription_id: SubscriptionId,
+    n: u32,
+    attempted_at: &str,
+) -> Attempt {
     Attempt {
         delivery_id: delivery_id(event_id, subscription_id),
-        event_id: event_id.into(),
-        subscription_id: subscription_id.into(),
+        event_id,
+        subscription_id,
         attempt: n,
         attempted_at: at(attempted_at),
         status_code: Some(500),
@@ -55,9 +61,9 @@ pub(crate) async fn recorded_deliveries_are_read_back<S: Stores>(store: &S) {
     let happened = event(&acc, "user.created");
     store.publish(&happened, None).await.unwrap();
     let key = DeliveryKey {
-        account_id: acc.clone(),
-        event_id: happened.id.clone(),
-        subscription_id: hook.id.clone(),
+        account_id: acc,
+        event_id: happened.id,
+        subscription_id: hook.id,
     };
     let fresh = store
         .delivery_contexts(std::slice::from_ref(&key))
@@ -71,8 +77,8 @@ pub(crate) async fn recorded_deliveries_are_read_back<S: Stores>(store: &S) {
     let attempts: Vec<Attempt> = (1..=3)
         .map(|n| {
             attempt(
-                &happened.id,
-                &hook.id,
+                happened.id,
+                hook.id,
                 n,
                 &format!("2030-01-01T00:00:0{n}.000Z"),
             )
@@ -81,8 +87,8 @@ pub(crate) async fn recorded_deliveries_are_read_back<S: Stores>(store: &S) {
     for a in &attempts {
         let status = DeliveryStatus {
             delivery_id: a.delivery_id.clone(),
-            event_id: happened.id.clone(),
-            subscription_id: hook.id.clone(),
+            event_id: happened.id,
+            subscription_id: hook.id,
             status: DeliveryState::Retrying,
             attempts: a.attempt,
             updated_at: a.attempted_at,
@@ -90,7 +96,7 @@ pub(crate) async fn recorded_deliveries_are_read_back<S: Stores>(store: &S) {
         };
         store
             .record_deliveries(&[Recorded {
-                account_id: acc.clone(),
+                account_id: acc,
                 attempt: Some(a.clone()),
                 status,
             }])
@@ -133,9 +139,9 @@ pub(crate) async fn failing_marks_keep_their_first_time<S: Stores>(store: &S) {
     let hook = subscription(&acc, &["*"], true);
     store.create_subscription(&hook).await.unwrap();
     let key = DeliveryKey {
-        account_id: acc.clone(),
+        account_id: acc,
         event_id: event(&acc, "a.b").id,
-        subscription_id: hook.id.clone(),
+        subscription_id: hook.id,
     };
     let first = at("2030-01-01T00:00:00.000Z");
     assert_eq!(
@@ -187,7 +193,10 @@ pub(crate) async fn deactivation_is_recorded_and_a_missing_subscription_is_no_er
         .await
         .unwrap();
     assert_eq!(
-        store.get_subscription(&acc, "sub_missing").await.unwrap(),
+        store
+            .get_subscription(&acc, &SubscriptionId::new())
+            .await
+            .unwrap(),
         None
     );
 }

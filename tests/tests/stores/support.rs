@@ -2,8 +2,10 @@
 
 use crate::common::fresh_stack;
 use shared::adapters::dynamodb::DynamoStore;
-use shared::domain::ids::{IdKind, new_id};
-use shared::model::{Event, SigningSecret, Subscription, Timestamp, User, now};
+use shared::model::{
+    AccountId, Event, EventId, SigningSecret, Subscription, SubscriptionId, Timestamp, User,
+    UserId, now,
+};
 
 pub(crate) async fn dynamo_store() -> DynamoStore {
     // Queue names are at most 80 characters: the prefix stays short, the counter unique.
@@ -20,14 +22,14 @@ pub(crate) fn at(text: &str) -> Timestamp {
     Timestamp::parse(text).unwrap()
 }
 
-pub(crate) fn account() -> String {
-    new_id(IdKind::Account)
+pub(crate) fn account() -> AccountId {
+    AccountId::new()
 }
 
 pub(crate) fn user(username: &str) -> User {
     let at = now();
     User {
-        id: new_id(IdKind::User),
+        id: UserId::new(),
         username: username.into(),
         password_hash: "hash".into(),
         created_at: at,
@@ -35,10 +37,10 @@ pub(crate) fn user(username: &str) -> User {
     }
 }
 
-pub(crate) fn event(account: &str, event_type: &str) -> Event {
+pub(crate) fn event(account: &AccountId, event_type: &str) -> Event {
     Event {
-        id: new_id(IdKind::Event),
-        account_id: account.into(),
+        id: EventId::new(),
+        account_id: *account,
         event_type: event_type.into(),
         created_at: now(),
         data: serde_json::json!({"n": 1}),
@@ -46,11 +48,11 @@ pub(crate) fn event(account: &str, event_type: &str) -> Event {
     }
 }
 
-pub(crate) fn subscription(account: &str, filters: &[&str], active: bool) -> Subscription {
+pub(crate) fn subscription(account: &AccountId, filters: &[&str], active: bool) -> Subscription {
     let at = now();
     Subscription {
-        id: new_id(IdKind::Subscription),
-        account_id: account.into(),
+        id: SubscriptionId::new(),
+        account_id: *account,
         url: "https://example.com/hook".into(),
         event_types: filters.iter().map(|f| (*f).to_owned()).collect(),
         description: None,

@@ -5,13 +5,14 @@ use super::codec::item;
 use super::keys;
 use super::store::DynamoStore;
 use crate::model::Account;
+use crate::model::AccountId;
 use crate::ports::{AccountStore, StoreError, StoreResult};
 
 impl AccountStore for DynamoStore {
     async fn create_account(&self, account: &Account, key_hash: &str) -> StoreResult<()> {
         let account_item = item(
             account,
-            keys::account(&account.id),
+            keys::account(account.id),
             keys::ACCOUNT_SK.into(),
             "account",
         )?;
@@ -32,7 +33,7 @@ impl AccountStore for DynamoStore {
         self.transact(items, |_| StoreError::Conflict).await
     }
 
-    async fn account_for_key(&self, key_hash: &str) -> StoreResult<Option<String>> {
+    async fn account_for_key(&self, key_hash: &str) -> StoreResult<Option<AccountId>> {
         let item = self
             .get(
                 &self.data_table,
@@ -40,6 +41,10 @@ impl AccountStore for DynamoStore {
                 keys::API_KEY_SK.into(),
             )
             .await?;
-        Ok(item.and_then(|i| i.get("account_id").and_then(|v| v.as_s().ok()).cloned()))
+        Ok(item.and_then(|i| {
+            i.get("account_id")
+                .and_then(|v| v.as_s().ok())
+                .and_then(|text| AccountId::parse(text))
+        }))
     }
 }

@@ -5,6 +5,7 @@
 use super::codec::{Item, item_key, page_of, record, s};
 use super::keys;
 use super::store::DynamoStore;
+use crate::model::AccountId;
 use crate::model::{Page, decode_cursor};
 use crate::ports::{StoreError, StoreResult};
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
@@ -278,7 +279,7 @@ impl DynamoStore {
     /// item returned, so a filter never skips items.
     pub(super) async fn query_page<T: DeserializeOwned>(
         &self,
-        account: &str,
+        account: &AccountId,
         prefix: &str,
         filter: Option<(&str, Vec<(&str, AttributeValue)>)>,
         limit: usize,

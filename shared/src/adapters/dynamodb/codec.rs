@@ -2,6 +2,7 @@
 //! outbox (its payload kept as JSON text), pages with their cursor.
 
 use super::keys;
+use crate::model::{AccountId, EventId, SubscriptionId};
 use crate::model::{Event, Page, Timestamp, encode_cursor};
 use crate::ports::{StoreError, StoreResult};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -80,15 +81,15 @@ pub(super) fn page_of<T>(
 pub(super) fn event_item(event: &Event) -> StoreResult<Item> {
     #[derive(Serialize)]
     struct Stored<'a> {
-        id: &'a str,
-        account_id: &'a str,
+        id: &'a EventId,
+        account_id: &'a AccountId,
         #[serde(rename = "type")]
         event_type: &'a str,
         created_at: &'a Timestamp,
         /// JSON text: arbitrary payloads survive DynamoDB's type system unchanged.
         data: String,
         #[serde(skip_serializing_if = "Option::is_none")]
-        subscription_id: Option<&'a str>,
+        subscription_id: Option<&'a SubscriptionId>,
         gsi1pk: String,
         gsi1sk: String,
         expires_at: i64,
@@ -99,15 +100,15 @@ pub(super) fn event_item(event: &Event) -> StoreResult<Item> {
         event_type: &event.event_type,
         created_at: &event.created_at,
         data: event.data.to_string(),
-        subscription_id: event.subscription_id.as_deref(),
-        gsi1pk: keys::events_of_type(&event.account_id, &event.event_type),
-        gsi1sk: keys::event(&event.id),
+        subscription_id: event.subscription_id.as_ref(),
+        gsi1pk: keys::events_of_type(event.account_id, &event.event_type),
+        gsi1sk: keys::event(event.id),
         expires_at: chrono::Utc::now().timestamp() + EVENT_RETENTION_SECONDS,
     };
     item(
         &stored,
-        keys::account(&event.account_id),
-        keys::event(&event.id),
+        keys::account(event.account_id),
+        keys::event(event.id),
         "event",
     )
 }
@@ -119,14 +120,14 @@ pub(super) fn event_item(event: &Event) -> StoreResult<Item> {
 pub fn event_from_item(item: impl Into<serde_dynamo::Item>) -> StoreResult<Event> {
     #[derive(serde::Deserialize)]
     struct Stored {
-        id: String,
-        account_id: String,
+        id: EventId,
+        account_id: AccountId,
         #[serde(rename = "type")]
         event_type: String,
         created_at: Timestamp,
         data: String,
         #[serde(default)]
-        subscription_id: Option<String>,
+        subscription_id: Option<SubscriptionId>,
     }
     let stored: Stored = serde_dynamo::from_item(item)
         .map_err(|e| StoreError::Backend(format!("deserialise event: {e}")))?;

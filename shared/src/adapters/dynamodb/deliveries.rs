@@ -8,6 +8,7 @@ use super::keys;
 use super::store::DynamoStore;
 use super::subscriptions::matching_filter;
 use crate::model::Timestamp;
+use crate::model::{AccountId, EventId, SubscriptionId};
 use crate::model::{Page, Subscription};
 use crate::ports::StoreResult;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -18,8 +19,8 @@ pub const ATTEMPT_RETENTION_SECONDS: i64 = 30 * 24 * 3600;
 impl crate::ports::delivery::DeliveryStore for DynamoStore {
     async fn mark_failing(
         &self,
-        account: &str,
-        subscription_id: &str,
+        account: &AccountId,
+        subscription_id: &SubscriptionId,
         at: &Timestamp,
     ) -> StoreResult<Timestamp> {
         let output = self
@@ -47,7 +48,11 @@ impl crate::ports::delivery::DeliveryStore for DynamoStore {
             .unwrap_or(*at))
     }
 
-    async fn mark_healthy(&self, account: &str, subscription_id: &str) -> StoreResult<()> {
+    async fn mark_healthy(
+        &self,
+        account: &AccountId,
+        subscription_id: &SubscriptionId,
+    ) -> StoreResult<()> {
         self.client
             .delete_item()
             .table_name(&self.data_table)
@@ -61,7 +66,7 @@ impl crate::ports::delivery::DeliveryStore for DynamoStore {
 
     async fn matching_subscriptions(
         &self,
-        account: &str,
+        account: &AccountId,
         event_type: &str,
     ) -> StoreResult<Vec<Subscription>> {
         let (expression, values) = matching_filter(event_type);
@@ -100,24 +105,24 @@ impl crate::ports::delivery::DeliveryStore for DynamoStore {
         let wanted: Vec<[(String, String, String); 4]> = keys
             .iter()
             .map(|k| {
-                let pk = keys::account(&k.account_id);
+                let pk = keys::account(k.account_id);
                 [
                     (
                         self.data_table.clone(),
                         pk.clone(),
-                        keys::subscription(&k.subscription_id),
+                        keys::subscription(k.subscription_id),
                     ),
                     (
                         self.data_table.clone(),
                         pk.clone(),
-                        keys::delivery(&k.event_id, &k.subscription_id),
+                        keys::delivery(k.event_id, k.subscription_id),
                     ),
                     (
                         self.data_table.clone(),
                         pk.clone(),
-                        keys::health(&k.subscription_id),
+                        keys::health(k.subscription_id),
                     ),
-                    (self.events_table.clone(), pk, keys::event(&k.event_id)),
+                    (self.events_table.clone(), pk, keys::event(k.event_id)),
                 ]
             })
             .collect();
@@ -144,13 +149,13 @@ impl crate::ports::delivery::DeliveryStore for DynamoStore {
         );
         let mut items = Vec::with_capacity(records.len() * 2);
         for recorded in records {
-            let pk = keys::account(&recorded.account_id);
+            let pk = keys::account(recorded.account_id);
             if let Some(attempt) = &recorded.attempt {
                 let mut attempt_item = item(
                     attempt,
                     pk.clone(),
                     keys::attempt(
-                        &attempt.subscription_id,
+                        attempt.subscription_id,
                         &attempt.attempted_at,
                         &attempt.delivery_id,
                         attempt.attempt,
@@ -164,7 +169,7 @@ impl crate::ports::delivery::DeliveryStore for DynamoStore {
             let mut status_item = item(
                 status,
                 pk,
-                keys::delivery(&status.event_id, &status.subscription_id),
+                keys::delivery(status.event_id, status.subscription_id),
                 "delivery",
             )?;
             status_item.insert(TTL_ATTRIBUTE.into(), expires_at.clone());
@@ -177,8 +182,8 @@ impl crate::ports::delivery::DeliveryStore for DynamoStore {
 
     async fn deliveries_of_event(
         &self,
-        account: &str,
-        event_id: &str,
+        account: &AccountId,
+        event_id: &EventId,
     ) -> StoreResult<Vec<crate::model::delivery::DeliveryStatus>> {
         let page = self
             .query_page(
@@ -195,8 +200,8 @@ impl crate::ports::delivery::DeliveryStore for DynamoStore {
 
     async fn attempts_of_subscription(
         &self,
-        account: &str,
-        subscription_id: &str,
+        account: &AccountId,
+        subscription_id: &SubscriptionId,
         limit: usize,
         cursor: Option<&str>,
     ) -> StoreResult<Page<crate::model::delivery::Attempt>> {
@@ -213,8 +218,8 @@ impl crate::ports::delivery::DeliveryStore for DynamoStore {
 
     async fn deactivate(
         &self,
-        account: &str,
-        subscription_id: &str,
+        account: &AccountId,
+        subscription_id: &SubscriptionId,
         reason: &str,
     ) -> StoreResult<()> {
         let result = self

@@ -4,6 +4,7 @@ use super::calls::{put, store_error};
 use super::codec::{event_from_item, event_item, item, page_of, s};
 use super::keys;
 use super::store::DynamoStore;
+use crate::model::{AccountId, EventId};
 use crate::model::{Event, Page, decode_cursor};
 use crate::ports::{EventStore, Published, StoreError, StoreResult};
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
@@ -24,7 +25,7 @@ impl EventStore for DynamoStore {
             let record = serde_json::json!({"event_id": event.id, "expires_at": expires_at});
             let record = item(
                 &record,
-                keys::account(&event.account_id),
+                keys::account(event.account_id),
                 keys::idempotency(key),
                 "idempotency",
             )?;
@@ -49,12 +50,16 @@ impl EventStore for DynamoStore {
                 let existing = self
                     .get(
                         &self.data_table,
-                        keys::account(&event.account_id),
+                        keys::account(event.account_id),
                         keys::idempotency(key),
                     )
                     .await?;
                 existing
-                    .and_then(|i| i.get("event_id").and_then(|v| v.as_s().ok()).cloned())
+                    .and_then(|i| {
+                        i.get("event_id")
+                            .and_then(|v| v.as_s().ok())
+                            .and_then(|text| EventId::parse(text))
+                    })
                     .map(Published::Existing)
                     .ok_or(StoreError::Conflict)
             }
@@ -62,7 +67,7 @@ impl EventStore for DynamoStore {
         }
     }
 
-    async fn get_event(&self, account: &str, id: &str) -> StoreResult<Option<Event>> {
+    async fn get_event(&self, account: &AccountId, id: &EventId) -> StoreResult<Option<Event>> {
         self.get(&self.events_table, keys::account(account), keys::event(id))
             .await?
             .map(event_from_item)
@@ -71,7 +76,7 @@ impl EventStore for DynamoStore {
 
     async fn list_events(
         &self,
-        account: &str,
+        account: &AccountId,
         event_type: Option<&str>,
         limit: usize,
         cursor: Option<&str>,

@@ -2,10 +2,11 @@
 //! format is fixed: the tests below hold them to the layout `mod.rs` describes.
 
 use crate::model::Timestamp;
+use std::fmt::Display;
 
 /// The partition of everything an account owns (data table and events table).
 #[must_use]
-pub fn account(account: &str) -> String {
+pub fn account(account: impl Display) -> String {
     format!("ACC#{account}")
 }
 
@@ -24,7 +25,7 @@ pub const API_KEY_SK: &str = "KEY";
 pub const USER_PREFIX: &str = "USER#";
 
 #[must_use]
-pub fn user(id: &str) -> String {
+pub fn user(id: impl Display) -> String {
     format!("{USER_PREFIX}{id}")
 }
 
@@ -35,20 +36,20 @@ pub fn username(name: &str) -> String {
 }
 
 #[must_use]
-pub fn photo(id: &str) -> String {
+pub fn photo(id: impl Display) -> String {
     format!("PHOTO#{id}")
 }
 
 pub const SUBSCRIPTION_PREFIX: &str = "SUB#";
 
 #[must_use]
-pub fn subscription(id: &str) -> String {
+pub fn subscription(id: impl Display) -> String {
     format!("{SUBSCRIPTION_PREFIX}{id}")
 }
 
 /// The failing mark of a subscription (present while its deliveries fail).
 #[must_use]
-pub fn health(subscription_id: &str) -> String {
+pub fn health(subscription_id: impl Display) -> String {
     format!("HEALTH#{subscription_id}")
 }
 
@@ -62,32 +63,32 @@ pub const EVENT_PREFIX: &str = "EVT#";
 
 /// An event's sort key (events table), also its `gsi1` sort key.
 #[must_use]
-pub fn event(id: &str) -> String {
+pub fn event(id: impl Display) -> String {
     format!("{EVENT_PREFIX}{id}")
 }
 
 /// The `gsi1` partition of an account's events of one type.
 #[must_use]
-pub fn events_of_type(account: &str, event_type: &str) -> String {
+pub fn events_of_type(account: impl Display, event_type: &str) -> String {
     format!("ACC#{account}#TYPE#{event_type}")
 }
 
 /// A delivery's latest status.
 #[must_use]
-pub fn delivery(event_id: &str, subscription_id: &str) -> String {
+pub fn delivery(event_id: impl Display, subscription_id: impl Display) -> String {
     format!("{}{subscription_id}", deliveries_of_event(event_id))
 }
 
 /// The prefix of every delivery status of one event.
 #[must_use]
-pub fn deliveries_of_event(event_id: &str) -> String {
+pub fn deliveries_of_event(event_id: impl Display) -> String {
     format!("DLV#{event_id}#")
 }
 
 /// One attempt of the attempt log: per subscription, by time (so a query reads newest first).
 #[must_use]
 pub fn attempt(
-    subscription_id: &str,
+    subscription_id: impl Display,
     attempted_at: &Timestamp,
     delivery_id: &str,
     n: u32,
@@ -100,7 +101,7 @@ pub fn attempt(
 
 /// The prefix of a subscription's attempt log.
 #[must_use]
-pub fn attempts_of_subscription(subscription_id: &str) -> String {
+pub fn attempts_of_subscription(subscription_id: impl Display) -> String {
     format!("ATT#{subscription_id}#")
 }
 

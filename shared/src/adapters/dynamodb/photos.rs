@@ -4,12 +4,13 @@ use super::calls::put;
 use super::codec::{event_item, record, s};
 use super::keys;
 use super::store::DynamoStore;
+use crate::model::AccountId;
 use crate::model::{Event, Photo};
 use crate::ports::{PhotoStore, StoreError, StoreResult};
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 
 impl PhotoStore for DynamoStore {
-    async fn get_photo(&self, account: &str, photo_id: &str) -> StoreResult<Option<Photo>> {
+    async fn get_photo(&self, account: &AccountId, photo_id: &str) -> StoreResult<Option<Photo>> {
         let item = self
             .get(
                 &self.data_table,
@@ -22,7 +23,7 @@ impl PhotoStore for DynamoStore {
 
     async fn like_photo(
         &self,
-        account: &str,
+        account: &AccountId,
         photo_id: &str,
         expected: u64,
         event: &Event,

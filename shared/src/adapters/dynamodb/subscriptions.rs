@@ -5,6 +5,7 @@ use super::codec::{Item, item, record, s};
 use super::keys;
 use super::store::DynamoStore;
 use crate::model::Timestamp;
+use crate::model::{AccountId, SubscriptionId};
 use crate::model::{Page, Subscription};
 use crate::ports::{StoreError, StoreResult, SubscriptionStore};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -24,8 +25,8 @@ pub(super) fn matching_filter(
 fn subscription_item(subscription: &Subscription) -> StoreResult<Item> {
     item(
         subscription,
-        keys::account(&subscription.account_id),
-        keys::subscription(&subscription.id),
+        keys::account(subscription.account_id),
+        keys::subscription(subscription.id),
         "subscription",
     )
 }
@@ -48,7 +49,11 @@ impl SubscriptionStore for DynamoStore {
         }
     }
 
-    async fn get_subscription(&self, account: &str, id: &str) -> StoreResult<Option<Subscription>> {
+    async fn get_subscription(
+        &self,
+        account: &AccountId,
+        id: &SubscriptionId,
+    ) -> StoreResult<Option<Subscription>> {
         self.get(
             &self.data_table,
             keys::account(account),
@@ -85,7 +90,11 @@ impl SubscriptionStore for DynamoStore {
         }
     }
 
-    async fn delete_subscription(&self, account: &str, id: &str) -> StoreResult<()> {
+    async fn delete_subscription(
+        &self,
+        account: &AccountId,
+        id: &SubscriptionId,
+    ) -> StoreResult<()> {
         let result = self
             .client
             .delete_item()
@@ -104,7 +113,7 @@ impl SubscriptionStore for DynamoStore {
 
     async fn list_subscriptions(
         &self,
-        account: &str,
+        account: &AccountId,
         matching: Option<&str>,
         limit: usize,
         cursor: Option<&str>,

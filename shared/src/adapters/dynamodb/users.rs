@@ -4,11 +4,12 @@ use super::calls::{delete, put};
 use super::codec::{Item, event_item, item, record, s};
 use super::keys;
 use super::store::DynamoStore;
+use crate::model::{AccountId, UserId};
 use crate::model::{Event, Page, User};
 use crate::ports::{StoreError, StoreResult, UserStore};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 
-fn username_item(account: &str, user: &User) -> StoreResult<Item> {
+fn username_item(account: &AccountId, user: &User) -> StoreResult<Item> {
     item(
         &serde_json::json!({"user_id": user.id}),
         keys::account(account),
@@ -18,7 +19,12 @@ fn username_item(account: &str, user: &User) -> StoreResult<Item> {
 }
 
 impl UserStore for DynamoStore {
-    async fn create_user(&self, user: &User, account: &str, event: &Event) -> StoreResult<()> {
+    async fn create_user(
+        &self,
+        user: &User,
+        account: &AccountId,
+        event: &Event,
+    ) -> StoreResult<()> {
         let items = vec![
             put(
                 &self.data_table,
@@ -27,7 +33,7 @@ impl UserStore for DynamoStore {
             )?,
             put(
                 &self.data_table,
-                item(user, keys::account(account), keys::user(&user.id), "user")?,
+                item(user, keys::account(account), keys::user(user.id), "user")?,
                 Some("attribute_not_exists(pk)"),
             )?,
             put(
@@ -39,7 +45,7 @@ impl UserStore for DynamoStore {
         self.transact(items, |_| StoreError::Conflict).await
     }
 
-    async fn get_user(&self, account: &str, id: &str) -> StoreResult<Option<User>> {
+    async fn get_user(&self, account: &AccountId, id: &UserId) -> StoreResult<Option<User>> {
         self.get(&self.data_table, keys::account(account), keys::user(id))
             .await?
             .map(record)
@@ -48,7 +54,7 @@ impl UserStore for DynamoStore {
 
     async fn list_users(
         &self,
-        account: &str,
+        account: &AccountId,
         limit: usize,
         cursor: Option<&str>,
     ) -> StoreResult<Page<User>> {
@@ -58,7 +64,7 @@ impl UserStore for DynamoStore {
 
     async fn update_user(
         &self,
-        account: &str,
+        account: &AccountId,
         previous: &User,
         updated: &User,
         event: &Event,
@@ -67,7 +73,7 @@ impl UserStore for DynamoStore {
         let user_item = item(
             updated,
             keys::account(account),
-            keys::user(&updated.id),
+            keys::user(updated.id),
             "user",
         )?;
         let user_put = Put::builder()
@@ -99,7 +105,7 @@ impl UserStore for DynamoStore {
         let gone = self.get(
             &self.data_table,
             keys::account(account),
-            keys::user(&previous.id),
+            keys::user(previous.id),
         );
         match self.transact(items, |_| StoreError::Conflict).await {
             Err(StoreError::Conflict) if gone.await?.is_none() => Err(StoreError::NotFound),
@@ -107,12 +113,17 @@ impl UserStore for DynamoStore {
         }
     }
 
-    async fn delete_user(&self, account: &str, user: &User, event: &Event) -> StoreResult<()> {
+    async fn delete_user(
+        &self,
+        account: &AccountId,
+        user: &User,
+        event: &Event,
+    ) -> StoreResult<()> {
         let items = vec![
             delete(
                 &self.data_table,
                 keys::account(account),
-                keys::user(&user.id),
+                keys::user(user.id),
                 Some("attribute_exists(pk)"),
             )?,
             delete(

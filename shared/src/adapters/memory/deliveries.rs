@@ -4,6 +4,7 @@ use super::{MemoryStore, page};
 use crate::adapters::dynamodb::keys;
 use crate::model::Timestamp;
 use crate::model::delivery::{Attempt, DeliveryStatus};
+use crate::model::{AccountId, EventId, SubscriptionId};
 use crate::model::{Page, Subscription};
 use crate::ports::StoreResult;
 use crate::ports::delivery::{DeliveryContext, DeliveryKey, DeliveryStore, Recorded};
@@ -11,8 +12,8 @@ use crate::ports::delivery::{DeliveryContext, DeliveryKey, DeliveryStore, Record
 impl DeliveryStore for MemoryStore {
     async fn mark_failing(
         &self,
-        account: &str,
-        subscription_id: &str,
+        account: &AccountId,
+        subscription_id: &SubscriptionId,
         at: &Timestamp,
     ) -> StoreResult<Timestamp> {
         let mut state = self.lock();
@@ -23,7 +24,11 @@ impl DeliveryStore for MemoryStore {
         Ok(*since)
     }
 
-    async fn mark_healthy(&self, account: &str, subscription_id: &str) -> StoreResult<()> {
+    async fn mark_healthy(
+        &self,
+        account: &AccountId,
+        subscription_id: &SubscriptionId,
+    ) -> StoreResult<()> {
         self.lock()
             .failing_since
             .remove(&(account.to_owned(), subscription_id.to_owned()));
@@ -32,7 +37,7 @@ impl DeliveryStore for MemoryStore {
 
     async fn matching_subscriptions(
         &self,
-        account: &str,
+        account: &AccountId,
         event_type: &str,
     ) -> StoreResult<Vec<Subscription>> {
         let state = self.lock();
@@ -51,21 +56,14 @@ impl DeliveryStore for MemoryStore {
         Ok(keys
             .iter()
             .map(|k| {
-                let subscription = (k.account_id.clone(), k.subscription_id.clone());
+                let subscription = (k.account_id, k.subscription_id);
                 DeliveryContext {
                     subscription: state.subscriptions.get(&subscription).cloned(),
-                    event: state
-                        .events
-                        .get(&(k.account_id.clone(), k.event_id.clone()))
-                        .cloned(),
+                    event: state.events.get(&(k.account_id, k.event_id)).cloned(),
                     failing: state.failing_since.contains_key(&subscription),
                     status: state
                         .deliveries
-                        .get(&(
-                            k.account_id.clone(),
-                            k.event_id.clone(),
-                            k.subscription_id.clone(),
-                        ))
+                        .get(&(k.account_id, k.event_id, k.subscription_id))
                         .cloned(),
                 }
             })
@@ -76,17 +74,11 @@ impl DeliveryStore for MemoryStore {
         let mut state = self.lock();
         for recorded in records {
             if let Some(attempt) = &recorded.attempt {
-                state
-                    .attempts
-                    .push((recorded.account_id.clone(), attempt.clone()));
+                state.attempts.push((recorded.account_id, attempt.clone()));
             }
             let status = &recorded.status;
             state.deliveries.insert(
-                (
-                    recorded.account_id.clone(),
-                    status.event_id.clone(),
-                    status.subscription_id.clone(),
-                ),
+                (recorded.account_id, status.event_id, status.subscription_id),
                 status.clone(),
             );
         }
@@ -95,8 +87,8 @@ impl DeliveryStore for MemoryStore {
 
     async fn deliveries_of_event(
         &self,
-        account: &str,
-        event_id: &str,
+        account: &AccountId,
+        event_id: &EventId,
     ) -> StoreResult<Vec<DeliveryStatus>> {
         let state = self.lock();
         Ok(state
@@ -109,8 +101,8 @@ impl DeliveryStore for MemoryStore {
 
     async fn attempts_of_subscription(
         &self,
-        account: &str,
-        subscription_id: &str,
+        account: &AccountId,
+        subscription_id: &SubscriptionId,
         limit: usize,
         cursor: Option<&str>,
     ) -> StoreResult<Page<Attempt>> {
@@ -118,7 +110,7 @@ impl DeliveryStore for MemoryStore {
         let items = state
             .attempts
             .iter()
-            .filter(|(a, attempt)| a == account && attempt.subscription_id == subscription_id)
+            .filter(|(a, attempt)| a == account && attempt.subscription_id == *subscription_id)
             .map(|(_, attempt)| {
                 let key = keys::attempt(
                     subscription_id,
@@ -134,8 +126,8 @@ impl DeliveryStore for MemoryStore {
 
     async fn deactivate(
         &self,
-        account: &str,
-        subscription_id: &str,
+        account: &AccountId,
+        subscription_id: &SubscriptionId,
         reason: &str,
     ) -> StoreResult<()> {
         let mut state = self.lock();

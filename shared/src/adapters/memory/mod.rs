@@ -2,7 +2,10 @@
 //! its event happen together, as in the DynamoDB adapter's transactions.
 
 use crate::model::delivery::{Attempt, DeliveryStatus};
-use crate::model::{Account, Event, Page, Subscription, User, decode_cursor, encode_cursor};
+use crate::model::{
+    Account, AccountId, Event, EventId, Page, Subscription, SubscriptionId, Timestamp, User,
+    UserId, decode_cursor, encode_cursor,
+};
 use crate::ports::{StoreError, StoreResult};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
@@ -19,17 +22,17 @@ pub use sender::RecordingSender;
 
 #[derive(Default)]
 struct State {
-    accounts: HashMap<String, Account>,
-    keys: HashMap<String, String>,
-    users: BTreeMap<(String, String), User>,
-    usernames: HashMap<(String, String), String>,
-    photos: HashMap<(String, String), u64>,
-    subscriptions: BTreeMap<(String, String), Subscription>,
-    events: BTreeMap<(String, String), Event>,
-    idempotency: HashMap<(String, String), (String, i64)>,
-    deliveries: BTreeMap<(String, String, String), DeliveryStatus>,
-    attempts: Vec<(String, Attempt)>,
-    failing_since: HashMap<(String, String), crate::model::Timestamp>,
+    accounts: HashMap<AccountId, Account>,
+    keys: HashMap<String, AccountId>,
+    users: BTreeMap<(AccountId, UserId), User>,
+    usernames: HashMap<(AccountId, String), UserId>,
+    photos: HashMap<(AccountId, String), u64>,
+    subscriptions: BTreeMap<(AccountId, SubscriptionId), Subscription>,
+    events: BTreeMap<(AccountId, EventId), Event>,
+    idempotency: HashMap<(AccountId, String), (EventId, i64)>,
+    deliveries: BTreeMap<(AccountId, EventId, SubscriptionId), DeliveryStatus>,
+    attempts: Vec<(AccountId, Attempt)>,
+    failing_since: HashMap<(AccountId, SubscriptionId), Timestamp>,
 }
 
 /// All ports in memory.
@@ -54,7 +57,7 @@ impl MemoryStore {
     #[must_use]
     pub fn events(&self) -> Vec<Event> {
         let mut events: Vec<Event> = self.lock().events.values().cloned().collect();
-        events.sort_by(|a, b| a.id.cmp(&b.id));
+        events.sort_by_key(|a| a.id);
         events
     }
 }

@@ -4,6 +4,7 @@ use super::{MemoryStore, page};
 use crate::adapters::dynamodb::keys;
 use crate::model::Timestamp;
 use crate::model::{Account, Event, Page, Photo, Subscription, User};
+use crate::model::{AccountId, EventId, SubscriptionId, UserId};
 use crate::ports::{
     AccountStore, EventStore, PhotoStore, Published, StoreError, StoreResult, SubscriptionStore,
     UserStore,
@@ -12,34 +13,39 @@ use crate::ports::{
 impl AccountStore for MemoryStore {
     async fn create_account(&self, account: &Account, key_hash: &str) -> StoreResult<()> {
         let mut state = self.lock();
-        state.accounts.insert(account.id.clone(), account.clone());
-        state.keys.insert(key_hash.to_owned(), account.id.clone());
+        state.accounts.insert(account.id, account.clone());
+        state.keys.insert(key_hash.to_owned(), account.id);
         Ok(())
     }
 
-    async fn account_for_key(&self, key_hash: &str) -> StoreResult<Option<String>> {
+    async fn account_for_key(&self, key_hash: &str) -> StoreResult<Option<AccountId>> {
         Ok(self.lock().keys.get(key_hash).cloned())
     }
 }
 
 impl UserStore for MemoryStore {
-    async fn create_user(&self, user: &User, account: &str, event: &Event) -> StoreResult<()> {
+    async fn create_user(
+        &self,
+        user: &User,
+        account: &AccountId,
+        event: &Event,
+    ) -> StoreResult<()> {
         let mut state = self.lock();
         let name_key = (account.to_owned(), user.username.to_lowercase());
         if state.usernames.contains_key(&name_key) {
             return Err(StoreError::Conflict);
         }
-        state.usernames.insert(name_key, user.id.clone());
+        state.usernames.insert(name_key, user.id);
         state
             .users
-            .insert((account.to_owned(), user.id.clone()), user.clone());
+            .insert((account.to_owned(), user.id), user.clone());
         state
             .events
-            .insert((account.to_owned(), event.id.clone()), event.clone());
+            .insert((account.to_owned(), event.id), event.clone());
         Ok(())
     }
 
-    async fn get_user(&self, account: &str, id: &str) -> StoreResult<Option<User>> {
+    async fn get_user(&self, account: &AccountId, id: &UserId) -> StoreResult<Option<User>> {
         Ok(self
             .lock()
             .users
@@ -49,7 +55,7 @@ impl UserStore for MemoryStore {
 
     async fn list_users(
         &self,
-        account: &str,
+        account: &AccountId,
         limit: usize,
         cursor: Option<&str>,
     ) -> StoreResult<Page<User>> {
@@ -64,13 +70,13 @@ impl UserStore for MemoryStore {
 
     async fn update_user(
         &self,
-        account: &str,
+        account: &AccountId,
         previous: &User,
         updated: &User,
         event: &Event,
     ) -> StoreResult<()> {
         let mut state = self.lock();
-        let key = (account.to_owned(), previous.id.clone());
+        let key = (account.to_owned(), previous.id);
         match state.users.get(&key) {
             None => return Err(StoreError::NotFound),
             Some(current) if current != previous => return Err(StoreError::Conflict),
@@ -83,22 +89,23 @@ impl UserStore for MemoryStore {
                 return Err(StoreError::Conflict);
             }
             state.usernames.remove(&old_name);
-            state.usernames.insert(new_name, updated.id.clone());
+            state.usernames.insert(new_name, updated.id);
         }
         state.users.insert(key, updated.clone());
         state
             .events
-            .insert((account.to_owned(), event.id.clone()), event.clone());
+            .insert((account.to_owned(), event.id), event.clone());
         Ok(())
     }
 
-    async fn delete_user(&self, account: &str, user: &User, event: &Event) -> StoreResult<()> {
+    async fn delete_user(
+        &self,
+        account: &AccountId,
+        user: &User,
+        event: &Event,
+    ) -> StoreResult<()> {
         let mut state = self.lock();
-        if state
-            .users
-            .remove(&(account.to_owned(), user.id.clone()))
-            .is_none()
-        {
+        if state.users.remove(&(account.to_owned(), user.id)).is_none() {
             return Err(StoreError::NotFound);
         }
         state
@@ -106,13 +113,13 @@ impl UserStore for MemoryStore {
             .remove(&(account.to_owned(), user.username.to_lowercase()));
         state
             .events
-            .insert((account.to_owned(), event.id.clone()), event.clone());
+            .insert((account.to_owned(), event.id), event.clone());
         Ok(())
     }
 }
 
 impl PhotoStore for MemoryStore {
-    async fn get_photo(&self, account: &str, photo_id: &str) -> StoreResult<Option<Photo>> {
+    async fn get_photo(&self, account: &AccountId, photo_id: &str) -> StoreResult<Option<Photo>> {
         let state = self.lock();
         Ok(state
             .photos
@@ -125,7 +132,7 @@ impl PhotoStore for MemoryStore {
 
     async fn like_photo(
         &self,
-        account: &str,
+        account: &AccountId,
         photo_id: &str,
         expected: u64,
         event: &Event,
@@ -138,14 +145,14 @@ impl PhotoStore for MemoryStore {
         state.photos.insert(key, expected + 1);
         state
             .events
-            .insert((account.to_owned(), event.id.clone()), event.clone());
+            .insert((account.to_owned(), event.id), event.clone());
         Ok(())
     }
 }
 
 impl SubscriptionStore for MemoryStore {
     async fn create_subscription(&self, subscription: &Subscription) -> StoreResult<()> {
-        let key = (subscription.account_id.clone(), subscription.id.clone());
+        let key = (subscription.account_id, subscription.id);
         match self.lock().subscriptions.entry(key) {
             std::collections::btree_map::Entry::Occupied(_) => Err(StoreError::Conflict),
             std::collections::btree_map::Entry::Vacant(slot) => {
@@ -155,7 +162,11 @@ impl SubscriptionStore for MemoryStore {
         }
     }
 
-    async fn get_subscription(&self, account: &str, id: &str) -> StoreResult<Option<Subscription>> {
+    async fn get_subscription(
+        &self,
+        account: &AccountId,
+        id: &SubscriptionId,
+    ) -> StoreResult<Option<Subscription>> {
         Ok(self
             .lock()
             .subscriptions
@@ -169,7 +180,7 @@ impl SubscriptionStore for MemoryStore {
         expected_updated_at: &Timestamp,
     ) -> StoreResult<()> {
         let mut state = self.lock();
-        let key = (subscription.account_id.clone(), subscription.id.clone());
+        let key = (subscription.account_id, subscription.id);
         match state.subscriptions.get(&key) {
             None => Err(StoreError::NotFound),
             Some(current) if current.updated_at != *expected_updated_at => {
@@ -182,7 +193,11 @@ impl SubscriptionStore for MemoryStore {
         }
     }
 
-    async fn delete_subscription(&self, account: &str, id: &str) -> StoreResult<()> {
+    async fn delete_subscription(
+        &self,
+        account: &AccountId,
+        id: &SubscriptionId,
+    ) -> StoreResult<()> {
         self.lock()
             .subscriptions
             .remove(&(account.to_owned(), id.to_owned()))
@@ -192,7 +207,7 @@ impl SubscriptionStore for MemoryStore {
 
     async fn list_subscriptions(
         &self,
-        account: &str,
+        account: &AccountId,
         matching: Option<&str>,
         limit: usize,
         cursor: Option<&str>,
@@ -219,24 +234,22 @@ impl EventStore for MemoryStore {
     ) -> StoreResult<Published> {
         let mut state = self.lock();
         if let Some((key, expires_at)) = idempotency_key {
-            let slot = (event.account_id.clone(), key.to_owned());
+            let slot = (event.account_id, key.to_owned());
             let now = chrono::Utc::now().timestamp();
             if let Some((existing, until)) = state.idempotency.get(&slot)
                 && *until > now
             {
-                return Ok(Published::Existing(existing.clone()));
+                return Ok(Published::Existing(*existing));
             }
-            state
-                .idempotency
-                .insert(slot, (event.id.clone(), expires_at));
+            state.idempotency.insert(slot, (event.id, expires_at));
         }
         state
             .events
-            .insert((event.account_id.clone(), event.id.clone()), event.clone());
+            .insert((event.account_id, event.id), event.clone());
         Ok(Published::Created)
     }
 
-    async fn get_event(&self, account: &str, id: &str) -> StoreResult<Option<Event>> {
+    async fn get_event(&self, account: &AccountId, id: &EventId) -> StoreResult<Option<Event>> {
         Ok(self
             .lock()
             .events
@@ -246,7 +259,7 @@ impl EventStore for MemoryStore {
 
     async fn list_events(
         &self,
-        account: &str,
+        account: &AccountId,
         event_type: Option<&str>,
         limit: usize,
         cursor: Option<&str>,

@@ -1,5 +1,6 @@
 //! Accounts (admin).
 
+use crate::model::AccountId;
 use crate::model::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -15,7 +16,7 @@ pub struct NewAccount {
 /// A new account with its API key: the only time the key is shown.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AccountWithKey {
-    pub id: String,
+    pub id: AccountId,
     pub name: String,
     pub created_at: Timestamp,
     /// `rhk_…`; keep it secret. Only its hash is stored.

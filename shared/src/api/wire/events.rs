@@ -3,6 +3,7 @@
 use crate::model::EventBody;
 use crate::model::Timestamp;
 use crate::model::delivery::DeliveryState;
+use crate::model::{EventId, SubscriptionId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -21,7 +22,7 @@ pub struct NewEvent {
 /// An event was created (or, with an `Idempotency-Key` used in the last 24 h, had been).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct EventAccepted {
-    pub id: String,
+    pub id: EventId,
     #[serde(rename = "type")]
     pub event_type: String,
     pub created_at: Timestamp,
@@ -30,7 +31,7 @@ pub struct EventAccepted {
 impl From<&crate::model::Event> for EventAccepted {
     fn from(event: &crate::model::Event) -> Self {
         Self {
-            id: event.id.clone(),
+            id: event.id,
             event_type: event.event_type.clone(),
             created_at: event.created_at,
         }
@@ -40,7 +41,7 @@ impl From<&crate::model::Event> for EventAccepted {
 /// Where the event's delivery to one subscription stands.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DeliveryOut {
-    pub subscription_id: String,
+    pub subscription_id: SubscriptionId,
     pub status: DeliveryState,
     pub attempts: u32,
     /// `null` while no attempt was made.
@@ -65,9 +66,9 @@ pub struct ResendRequest {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Resent {
-    pub event_id: String,
+    pub event_id: EventId,
     /// The subscriptions a delivery was queued for.
-    pub queued: Vec<String>,
+    pub queued: Vec<SubscriptionId>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -1,5 +1,6 @@
 //! Photo likes.
 
+use crate::model::EventId;
 use crate::model::Timestamp;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -12,7 +13,7 @@ pub struct LikeOut {
     /// The count after this like.
     pub likes: u64,
     /// The `photo.liked` event this like emitted.
-    pub event_id: String,
+    pub event_id: EventId,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

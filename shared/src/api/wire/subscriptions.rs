@@ -1,6 +1,7 @@
 //! Subscriptions, their secrets, and the test event.
 
 use crate::model::Subscription;
+use crate::model::SubscriptionId;
 use crate::model::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -43,7 +44,7 @@ pub struct SubscriptionChanges {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(as = Subscription)]
 pub struct SubscriptionOut {
-    pub id: String,
+    pub id: SubscriptionId,
     pub url: String,
     pub event_types: Vec<String>,
     pub description: Option<String>,
@@ -57,7 +58,7 @@ pub struct SubscriptionOut {
 impl From<&Subscription> for SubscriptionOut {
     fn from(subscription: &Subscription) -> Self {
         Self {
-            id: subscription.id.clone(),
+            id: subscription.id,
             url: subscription.url.clone(),
             event_types: subscription.event_types.clone(),
             description: subscription.description.clone(),
@@ -91,6 +92,6 @@ pub struct SecretOut {
 /// The data of a `webhook.test` event.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct WebhookTest {
-    pub subscription_id: String,
+    pub subscription_id: SubscriptionId,
     pub message: &'static str,
 }

@@ -2,6 +2,7 @@
 
 use crate::model::Timestamp;
 use crate::model::User;
+use crate::model::UserId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -28,7 +29,7 @@ pub struct UserChanges {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[schema(as = User)]
 pub struct UserOut {
-    pub id: String,
+    pub id: UserId,
     pub username: String,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -37,7 +38,7 @@ pub struct UserOut {
 impl From<&User> for UserOut {
     fn from(user: &User) -> Self {
         Self {
-            id: user.id.clone(),
+            id: user.id,
             username: user.username.clone(),
             created_at: user.created_at,
             updated_at: user.updated_at,

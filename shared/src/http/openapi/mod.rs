@@ -7,9 +7,11 @@ mod schemas;
 
 use super::problem::ProblemBody;
 use super::routes::{Access, ROUTES, Route, path_parameters};
+use crate::model::{EventId, SubscriptionId, UserId};
 use operations::{Doc, Query, describe};
 use schemas::{Schemas, schema};
 use std::collections::BTreeMap;
+use utoipa::PartialSchema;
 use utoipa::openapi::path::{OperationBuilder, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::response::ResponseBuilder;
@@ -151,10 +153,12 @@ fn operation(route: &Route, doc: Doc) -> utoipa::openapi::path::Operation {
         .operation_id(Some(doc.id))
         .summary(Some(doc.summary));
     for name in path_parameters(route.path) {
-        let schema = if name == "photo_id" {
-            string().pattern(Some("^[A-Za-z0-9_.-]{1,100}$"))
-        } else {
-            string()
+        let schema: RefOr<Schema> = match (name, route.path.split('/').nth(3)) {
+            ("photo_id", _) => string().pattern(Some("^[A-Za-z0-9_.-]{1,100}$")).into(),
+            (_, Some("users")) => UserId::schema(),
+            (_, Some("subscriptions")) => SubscriptionId::schema(),
+            (_, Some("events")) => EventId::schema(),
+            _ => string().into(),
         };
         builder = builder.parameter(
             ParameterBuilder::new()
