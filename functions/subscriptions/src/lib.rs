@@ -20,15 +20,11 @@ pub const ENVIRONMENT: &[&str] = shared::wiring::config::ApiConfig::WITH_QUEUES_
 pub const FUNCTION: Function = Function::Subscriptions;
 
 /// Handles one API Gateway request. Never fails: every outcome is an HTTP response.
-pub async fn handle<S, R, Q>(api: &Api<S, R, Q>, request: Request) -> Response<Body>
-where
-    S: Stores,
-    R: Resolver,
-    Q: DeliveryQueue,
-{
-    let started = std::time::Instant::now();
-    let outcome = dispatch(api, &request).await;
-    shared::http::finish(&request, started, outcome)
+pub async fn handle<S: Stores, R: Resolver, Q: DeliveryQueue>(
+    api: &Api<S, R, Q>,
+    request: Request,
+) -> Response<Body> {
+    shared::http::answer(&request, dispatch(api, &request)).await
 }
 
 async fn dispatch<S, R, Q>(api: &Api<S, R, Q>, request: &Request) -> ApiResult<Response<Body>>

@@ -72,30 +72,17 @@ impl SqsQueue {
             if messages.is_empty() {
                 break;
             }
-            let entries = messages
+            let entries: Vec<(String, String)> = messages
                 .iter()
                 .enumerate()
-                .map(|(i, m)| {
-                    SendMessageBatchRequestEntry::builder()
-                        .id(i.to_string())
-                        .message_body(m.body.clone().unwrap_or_default())
-                        .build()
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| backend(&e))?;
-            let sent = self
-                .client
-                .send_message_batch()
-                .queue_url(&self.url)
-                .set_entries(Some(entries))
-                .send()
-                .await
-                .map_err(|e| backend(&e))?;
+                .map(|(i, m)| (i.to_string(), m.body.clone().unwrap_or_default()))
+                .collect();
+            let failed = self.send_batch(&entries).await?;
             // Delete only what was sent; the rest stays dead-lettered for the next redrive.
             let deletions = messages
                 .iter()
                 .enumerate()
-                .filter(|(i, _)| !sent.failed.iter().any(|f| f.id == i.to_string()))
+                .filter(|(i, _)| !failed.contains(&i.to_string()))
                 .map(|(i, m)| {
                     DeleteMessageBatchRequestEntry::builder()
                         .id(i.to_string())
@@ -120,6 +107,30 @@ impl SqsQueue {
 }
 
 impl SqsQueue {
+    /// One `SendMessageBatch` of `(entry id, body)` to the delivery queue; the ids of the
+    /// entries SQS refused.
+    async fn send_batch(&self, entries: &[(String, String)]) -> Result<Vec<String>, QueueError> {
+        let entries = entries
+            .iter()
+            .map(|(id, body)| {
+                SendMessageBatchRequestEntry::builder()
+                    .id(id)
+                    .message_body(body)
+                    .build()
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| backend(&e))?;
+        let output = self
+            .client
+            .send_message_batch()
+            .queue_url(&self.url)
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .map_err(|e| backend(&e))?;
+        Ok(output.failed.into_iter().map(|f| f.id).collect())
+    }
+
     /// Sends one message to `url`, visible after `delay` (SQS allows at most 15 min).
     async fn send_one(
         &self,
@@ -154,25 +165,7 @@ impl SqsQueue {
                 })
                 .collect::<Result<_, _>>()?;
             for attempt in 0..BATCH_TRIES {
-                let entries = pending
-                    .iter()
-                    .map(|(id, body)| {
-                        SendMessageBatchRequestEntry::builder()
-                            .id(id)
-                            .message_body(body)
-                            .build()
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| backend(&e))?;
-                let output = self
-                    .client
-                    .send_message_batch()
-                    .queue_url(&self.url)
-                    .set_entries(Some(entries))
-                    .send()
-                    .await
-                    .map_err(|e| backend(&e))?;
-                let failed: Vec<String> = output.failed.iter().map(|f| f.id.clone()).collect();
+                let failed = self.send_batch(&pending).await?;
                 pending.retain(|(id, _)| failed.contains(id));
                 if pending.is_empty() {
                     break;

@@ -4,15 +4,17 @@ use super::problem::error_response;
 use crate::api::error::ApiResult;
 use lambda_http::{Body, Request, Response};
 
-/// The response for a dispatched request (errors mapped by [`error_response`]), with one log
-/// line: method, path, status, duration. Never the body, the key or any other header.
-#[must_use]
-pub fn finish(
+/// Awaits a request's dispatch and answers its outcome (errors mapped by [`error_response`]),
+/// with one log line: method, path, status, duration. Never the body, the key or any other
+/// header.
+pub async fn answer(
     request: &Request,
-    started: std::time::Instant,
-    outcome: ApiResult<Response<Body>>,
+    dispatch: impl Future<Output = ApiResult<Response<Body>>>,
 ) -> Response<Body> {
-    let response = outcome.unwrap_or_else(|error| error_response(&error));
+    let started = std::time::Instant::now();
+    let response = dispatch
+        .await
+        .unwrap_or_else(|error| error_response(&error));
     tracing::info!(
         method = %request.method(),
         path = request.uri().path(),

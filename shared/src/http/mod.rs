@@ -10,7 +10,7 @@ mod response;
 pub mod routes;
 
 pub use caller::{Grant, grant, vouched_caller};
-pub use finish::finish;
+pub use finish::answer;
 pub use problem::{ProblemBody, ProblemKind, error_response, problem};
 pub use request::{MAX_BODY_BYTES, has_body, header, json_body, page, query};
 pub use response::{JSON, PROBLEM_JSON, json, no_content, ok};

@@ -274,6 +274,40 @@ impl DynamoStore {
         Ok(output.item)
     }
 
+    /// The outbox row: an event's item, put into the events table beside the change that made
+    /// it (in the same transaction), never over an existing one.
+    pub(super) fn outbox_put(&self, event: &crate::model::Event) -> StoreResult<TransactWriteItem> {
+        put(
+            &self.events_table,
+            super::codec::event_item(event)?,
+            Some("attribute_not_exists(pk)"),
+        )
+    }
+
+    /// A Query of an account's data-table items whose sort key starts with `prefix`, with an
+    /// optional filter expression and its values.
+    pub(super) fn prefix_query(
+        &self,
+        account: &AccountId,
+        prefix: &str,
+        filter: Option<&(&str, Vec<(&str, AttributeValue)>)>,
+    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.data_table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(keys::account(account)))
+            .expression_attribute_values(":prefix", s(prefix));
+        if let Some((expression, values)) = filter {
+            query = query.filter_expression(*expression);
+            for (name, value) in values {
+                query = query.expression_attribute_values(*name, value.clone());
+            }
+        }
+        query
+    }
+
     /// One page of a partition's items whose sort key starts with `prefix`, optionally
     /// filtered. Queries until the page is full or the partition ends; the cursor is the last
     /// item returned, so a filter never skips items.
@@ -300,24 +334,15 @@ impl DynamoStore {
         };
         let mut items: Vec<Item> = Vec::new();
         loop {
-            let mut query = self
-                .client
-                .query()
-                .table_name(&self.data_table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":pk", s(keys::account(account)))
-                .expression_attribute_values(":prefix", s(prefix))
+            let output = self
+                .prefix_query(account, prefix, filter.as_ref())
                 .limit(i32::try_from(limit + 1 - items.len()).unwrap_or(i32::MAX))
                 .set_exclusive_start_key(start.take())
                 .scan_index_forward(forward)
-                .consistent_read(true);
-            if let Some((expression, values)) = &filter {
-                query = query.filter_expression(*expression);
-                for (name, value) in values {
-                    query = query.expression_attribute_values(*name, value.clone());
-                }
-            }
-            let output = query.send().await.map_err(|e| store_error(&e))?;
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(|e| store_error(&e))?;
             items.extend(output.items.unwrap_or_default());
             start = output.last_evaluated_key;
             if items.len() > limit || start.is_none() {

@@ -69,23 +69,16 @@ impl crate::ports::delivery::DeliveryStore for DynamoStore {
         account: &AccountId,
         event_type: &str,
     ) -> StoreResult<Vec<Subscription>> {
-        let (expression, values) = matching_filter(event_type);
+        let filter = matching_filter(event_type);
         let mut found = Vec::new();
         let mut start = None;
         loop {
-            let mut query = self
-                .client
-                .query()
-                .table_name(&self.data_table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .filter_expression(expression)
-                .expression_attribute_values(":pk", s(keys::account(account)))
-                .expression_attribute_values(":prefix", s(keys::SUBSCRIPTION_PREFIX))
-                .set_exclusive_start_key(start.take());
-            for (name, value) in &values {
-                query = query.expression_attribute_values(*name, value.clone());
-            }
-            let output = query.send().await.map_err(|e| store_error(&e))?;
+            let output = self
+                .prefix_query(account, keys::SUBSCRIPTION_PREFIX, Some(&filter))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| store_error(&e))?;
             for item in output.items.unwrap_or_default() {
                 found.push(record(item)?);
             }

@@ -1,7 +1,7 @@
 //! Events (the outbox items) and idempotency keys, and listing events by type on `gsi1`.
 
-use super::calls::{put, store_error};
-use super::codec::{event_from_item, event_item, item, page_of, s};
+use super::calls::store_error;
+use super::codec::{event_from_item, item, page_of, s};
 use super::keys;
 use super::store::DynamoStore;
 use crate::model::{AccountId, EventId};
@@ -16,11 +16,7 @@ impl EventStore for DynamoStore {
         event: &Event,
         idempotency_key: Option<(&str, i64)>,
     ) -> StoreResult<Published> {
-        let mut items = vec![put(
-            &self.events_table,
-            event_item(event)?,
-            Some("attribute_not_exists(pk)"),
-        )?];
+        let mut items = vec![self.outbox_put(event)?];
         if let Some((key, expires_at)) = idempotency_key {
             let record = serde_json::json!({"event_id": event.id, "expires_at": expires_at});
             let record = item(

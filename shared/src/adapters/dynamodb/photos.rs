@@ -1,7 +1,6 @@
 //! Photos and their like counts (optimistic: the count read is the condition), with the event.
 
-use super::calls::put;
-use super::codec::{event_item, record, s};
+use super::codec::{record, s};
 use super::keys;
 use super::store::DynamoStore;
 use crate::model::AccountId;
@@ -46,11 +45,7 @@ impl PhotoStore for DynamoStore {
             .map_err(|e| StoreError::Backend(e.to_string()))?;
         let items = vec![
             TransactWriteItem::builder().update(update).build(),
-            put(
-                &self.events_table,
-                event_item(event)?,
-                Some("attribute_not_exists(pk)"),
-            )?,
+            self.outbox_put(event)?,
         ];
         self.transact(items, |_| StoreError::Conflict).await
     }

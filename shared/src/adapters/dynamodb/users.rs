@@ -1,7 +1,7 @@
 //! Users, with their username's uniqueness item and the event of each change, in one transaction.
 
 use super::calls::{delete, put};
-use super::codec::{Item, event_item, item, record, s};
+use super::codec::{Item, item, record, s};
 use super::keys;
 use super::store::DynamoStore;
 use crate::model::{AccountId, UserId};
@@ -36,11 +36,7 @@ impl UserStore for DynamoStore {
                 item(user, keys::account(account), keys::user(user.id), "user")?,
                 Some("attribute_not_exists(pk)"),
             )?,
-            put(
-                &self.events_table,
-                event_item(event)?,
-                Some("attribute_not_exists(pk)"),
-            )?,
+            self.outbox_put(event)?,
         ];
         self.transact(items, |_| StoreError::Conflict).await
     }
@@ -97,11 +93,7 @@ impl UserStore for DynamoStore {
                 Some("attribute_not_exists(pk)"),
             )?);
         }
-        items.push(put(
-            &self.events_table,
-            event_item(event)?,
-            Some("attribute_not_exists(pk)"),
-        )?);
+        items.push(self.outbox_put(event)?);
         let gone = self.get(
             &self.data_table,
             keys::account(account),
@@ -132,11 +124,7 @@ impl UserStore for DynamoStore {
                 keys::username(&user.username),
                 None,
             )?,
-            put(
-                &self.events_table,
-                event_item(event)?,
-                Some("attribute_not_exists(pk)"),
-            )?,
+            self.outbox_put(event)?,
         ];
         self.transact(items, |index| {
             if index == 0 {
