@@ -82,6 +82,7 @@ fn sample(binary: &str) -> Option<&'static str> {
         "subscriptions" => Some("subscriptions/get-subscriptions.json"),
         "fanout" => Some("fanout/stream-batch.json"),
         "deliver" => Some("deliver/sqs-batch.json"),
+        "authorizer" => Some("authorizer/account-key.json"),
         _ => None,
     }
 }
@@ -145,9 +146,15 @@ fn check(expectations: &Value, sample: &str, answer: &Value) -> Result<(), Strin
     let expected = expectations
         .get(sample)
         .ok_or_else(|| format!("{sample} is not in tests/sample-events.json"))?;
-    let ok = match expected.get("status") {
-        Some(status) => answer.get("statusCode") == Some(status),
-        None => answer
+    let ok = match (expected.get("status"), expected.get("authorized")) {
+        (Some(status), _) => answer.get("statusCode") == Some(status),
+        (None, Some(authorized)) => {
+            answer.get("isAuthorized") == Some(authorized)
+                && expected.get("caller").is_none_or(|caller| {
+                    answer.pointer("/context/caller") == Some(caller)
+                })
+        }
+        (None, None) => answer
             .get("batchItemFailures")
             .and_then(Value::as_array)
             .is_some_and(Vec::is_empty),
