@@ -150,9 +150,9 @@ fn check(expectations: &Value, sample: &str, answer: &Value) -> Result<(), Strin
         (Some(status), _) => answer.get("statusCode") == Some(status),
         (None, Some(authorized)) => {
             answer.get("isAuthorized") == Some(authorized)
-                && expected.get("caller").is_none_or(|caller| {
-                    answer.pointer("/context/caller") == Some(caller)
-                })
+                && expected
+                    .get("caller")
+                    .is_none_or(|caller| answer.pointer("/context/caller") == Some(caller))
         }
         (None, None) => answer
             .get("batchItemFailures")

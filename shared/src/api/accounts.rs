@@ -22,7 +22,12 @@ where
     /// # Errors
     /// `Unauthorized` when it is missing, not `Bearer`, or matches no key.
     pub async fn authenticate(&self, authorization: Option<&str>) -> ApiResult<Caller> {
-        super::auth::authenticate(&self.store, self.admin_key.as_deref(), authorization).await
+        // A request with no key is refused before the admin key is looked at (or read).
+        if super::auth::bearer_key(authorization).is_none() {
+            return Err(ApiError::Unauthorized);
+        }
+        let admin_key = self.admin_key.get().await?;
+        super::auth::authenticate(&self.store, admin_key, authorization).await
     }
 
     /// The caller of a request: the one API Gateway's authorizer vouched for, else (a direct

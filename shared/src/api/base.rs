@@ -17,8 +17,8 @@ pub struct Api<S, R, Q> {
     /// Where resends go (the delivery queue), where a function has one.
     pub queue: Option<Q>,
     pub targets: TargetPolicy,
-    /// The deployment's admin key; `None` disables the admin routes.
-    pub admin_key: Option<String>,
+    /// The deployment's admin key; `AdminKey::None` disables the admin routes.
+    pub admin_key: super::admin_key::AdminKey,
 }
 
 /// `?limit=&cursor=` of a listing.

@@ -2,6 +2,7 @@
 //! handlers are tested with the in-memory adapter and run on DynamoDB.
 
 mod accounts;
+pub mod admin_key;
 pub mod auth;
 mod base;
 pub mod error;
@@ -11,6 +12,7 @@ mod subscriptions;
 mod users;
 pub mod wire;
 
+pub use admin_key::AdminKey;
 pub use auth::Caller;
 pub use base::{Api, DEFAULT_PAGE, MAX_PAGE, PageRequest};
 pub use events::IDEMPOTENCY_SECONDS;

@@ -6,8 +6,10 @@
 use crate::adapters::dynamodb::DynamoStore;
 use crate::adapters::resolver::SystemResolver;
 use crate::adapters::secrets_manager::SecretsManagerSecret;
+use crate::api::AdminKey;
 use crate::api::Api;
 use crate::wiring::config::{ApiConfig, ConfigError};
+use std::sync::Arc;
 
 /// The switch of [`LOCAL_ENDPOINT_VARS`] that makes the SDK ignore the endpoint overrides.
 pub const IGNORE_ENDPOINT_URLS: &str = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS";
@@ -28,17 +30,31 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
 }
 
 /// The HTTP API's use-cases on DynamoDB, as the `resources` and `subscriptions` functions run
-/// them; the admin key is read from its secret here, once per cold start.
+/// them. The admin key is read from its secret the first time a request needs it (a direct
+/// invocation without the authorizer's context), not at cold start.
 ///
 /// # Errors
-/// The admin key's secret cannot be read or holds no usable key.
+/// None today; the signature keeps room for set-up that can fail.
 pub async fn api(
     config: ApiConfig,
 ) -> Result<Api<DynamoStore, SystemResolver, crate::adapters::sqs::SqsQueue>, ConfigError> {
     let sdk = sdk_config().await;
     let admin_key = match config.admin_api_key_secret {
-        Some(secret) => Some(read_admin_key(&sdk, secret).await?),
-        None => None,
+        Some(secret) => {
+            let source = Arc::new(SecretsManagerSecret::new(
+                aws_sdk_secretsmanager::Client::new(&sdk),
+                secret,
+            ));
+            AdminKey::deferred(Box::new(move || {
+                let source = Arc::clone(&source);
+                Box::pin(async move {
+                    crate::wiring::config::admin_key(&*source)
+                        .await
+                        .map_err(|e| e.to_string())
+                })
+            }))
+        }
+        None => AdminKey::None,
     };
     let client = aws_sdk_dynamodb::Client::new(&sdk);
     let dead_letters = config.dead_letter_queue_url;

@@ -81,7 +81,7 @@ pub mod vars {
 pub struct ApiConfig {
     pub data_table: String,
     pub events_table: String,
-    /// The secret holding the admin key, read once at cold start ([`admin_key`]).
+    /// The secret holding the admin key, read when a request first needs it ([`admin_key`]).
     pub admin_api_key_secret: Option<String>,
     pub targets: TargetPolicy,
     /// Where resends are queued (only the function with the resend route has it).

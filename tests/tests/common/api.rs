@@ -49,7 +49,7 @@ pub fn with_store<S, Q>(store: S, queue: Q) -> Api<S, FixedDns, Q> {
                 .collect(),
         ),
         targets: TargetPolicy::default(),
-        admin_key: Some(ADMIN_KEY.to_owned()),
+        admin_key: shared::api::AdminKey::Known(ADMIN_KEY.to_owned()),
     }
 }
 
@@ -191,8 +191,8 @@ where
         .with_handler("authorizer", move |event| {
             let api = std::sync::Arc::clone(&for_authorizer);
             async move {
-                let admin_key = api.admin_key.clone().unwrap_or_default();
-                authorizer::handle(&api.store, &admin_key, event).await
+                let admin_key = api.admin_key.get().await.ok().flatten().unwrap_or_default();
+                authorizer::handle(&api.store, admin_key, event).await
             }
         })
         .with_http_handler("resources", move |request| {
