@@ -32,6 +32,7 @@ pub(super) async fn send<W: WebhookSender, R: Resolver>(
     }
     // Serialising our own struct of strings and a JSON value cannot fail.
     let body = serde_json::to_vec(&event.representation()).unwrap_or_default();
+    let webhook_id = event.id.to_string();
     let current = Timestamp::now();
     let timestamp = current.unix_seconds();
     let secrets: Vec<&str> = subscription
@@ -40,7 +41,7 @@ pub(super) async fn send<W: WebhookSender, R: Resolver>(
         .filter(|s| s.expires_at.is_none_or(|until| until > current))
         .map(|s| s.secret.as_str())
         .collect();
-    let signature = match signature::sign(&secrets, &event.id.to_string(), timestamp, &body) {
+    let signature = match signature::sign(&secrets, &webhook_id, timestamp, &body) {
         Ok(signature) => signature,
         Err(error) => return refused(format!("signing: {error}")),
     };
@@ -49,7 +50,7 @@ pub(super) async fn send<W: WebhookSender, R: Resolver>(
         headers: vec![
             ("content-type", "application/json".to_owned()),
             ("user-agent", format!("{} (+webhooks)", crate::PRODUCT)),
-            ("webhook-id", event.id.to_string()),
+            ("webhook-id", webhook_id),
             ("webhook-timestamp", timestamp.to_string()),
             ("webhook-signature", signature),
         ],

@@ -41,7 +41,8 @@ pub fn matches(filter: &str, event_type: &str) -> bool {
 /// Whether any of `filters` matches `event_type`.
 #[must_use]
 pub fn any_matches(filters: &[String], event_type: &str) -> bool {
-    filters.iter().any(|f| matches(f, event_type))
+    let matching = filters_matching(event_type);
+    filters.iter().any(|f| matching.contains(f))
 }
 
 fn is_segment(text: &str) -> bool {
