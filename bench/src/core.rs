@@ -63,6 +63,7 @@ fn pipeline(store: MemoryStore) -> Result<CorePipeline, String> {
             targets: loopback()?,
             disable_after: Duration::from_secs(5 * 86_400),
         },
+        cache: shared::delivery::SubscriptionCache::default(),
     })
 }
 

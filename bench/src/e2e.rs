@@ -110,6 +110,7 @@ pub async fn run(stack_state: &Path) -> Result<E2eResult, String> {
             targets: policy,
             disable_after: Duration::from_secs(5 * 86_400),
         },
+        cache: shared::delivery::SubscriptionCache::default(),
     });
     let (fanout_store, fanout_queue) = (Arc::new(store), Arc::new(queue));
     let invoker = devstack::invoke::InProcess::new()

@@ -239,7 +239,7 @@ async fn every_sample_event_answers_as_expected_against_the_local_stack() {
             assert_eq!(queued.len() as u64, count.as_u64().unwrap(), "{file}");
             assert_eq!(queued[0]["event_id"], samples::EVENT_ID, "{file}");
             assert_eq!(
-                queued[0]["subscription_id"],
+                queued[0]["targets"][0]["subscription_id"],
                 samples::SUBSCRIPTION_ID,
                 "{file}"
             );

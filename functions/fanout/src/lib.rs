@@ -1,5 +1,5 @@
-//! `fanout`: the DynamoDB Streams handler on the events table. Each new event becomes one SQS
-//! message per matching active subscription.
+//! `fanout`: the DynamoDB Streams handler on the events table. Each new event becomes SQS
+//! messages to its matching active subscriptions, up to ten to a message.
 
 use aws_lambda_events::event::dynamodb::Event as DynamoDbEvent;
 use aws_lambda_events::event::dynamodb::EventRecord;

@@ -171,11 +171,7 @@ where
                 }
             },
         };
-        let messages: Vec<DeliveryMessage> = subscriptions
-            .iter()
-            .filter(|s| s.active)
-            .map(|s| DeliveryMessage::new(*account, event.id, s.id, true))
-            .collect();
+        let messages = DeliveryMessage::for_subscriptions(&event, &subscriptions, true);
         let queue = self
             .queue
             .as_ref()
@@ -186,7 +182,10 @@ where
             .map_err(|e| ApiError::Internal(e.to_string()))?;
         Ok(Resent {
             event_id: event.id,
-            queued: messages.into_iter().map(|m| m.subscription_id).collect(),
+            queued: messages
+                .iter()
+                .flat_map(|m| m.targets.iter().map(|t| t.subscription_id))
+                .collect(),
         })
     }
 

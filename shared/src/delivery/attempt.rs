@@ -1,18 +1,21 @@
-//! One batch of deliveries: one read of what they need, the POSTs concurrently, one write of
-//! every status and attempt, and an outcome per delivery.
+//! One batch of deliveries: one read of what they need (subscriptions from the warm cache when
+//! new enough), the POSTs concurrently, one write of every status and attempt, and an outcome
+//! per delivery.
 
+use super::cache::SubscriptionCache;
 use super::follow_up::follow_up;
 use super::plan::{Delivery, DeliverySettings, Disposition, PipelineError, Planned, SentAttempt};
 use super::send::send;
+use super::summary::Summary;
 use crate::model::delivery::{Attempt, DeliveryMessage, DeliveryState, DeliveryStatus};
-use crate::model::{Timestamp, now};
+use crate::model::{AccountId, EventId, SubscriptionId, Timestamp, now};
 use crate::ports::delivery::{
-    DeliveryContext, DeliveryKey, DeliveryStore, Recorded, WebhookSender,
+    DeliveryContext, DeliveryStore, Recorded, SubscriptionState, WebhookSender,
 };
 use crate::ports::resolver::Resolver;
 use crate::ports::{EventStore, StoreError, SubscriptionStore};
 
-/// Delivers one message on its `attempt` (SQS's receive count).
+/// Delivers the first target of one message on its `attempt`, reading everything afresh.
 ///
 /// # Errors
 /// The store failed; the message stays on the queue and is retried.
@@ -30,13 +33,18 @@ where
     W: WebhookSender,
     R: Resolver,
 {
+    let Some(target) = message.targets.first() else {
+        return Ok(Disposition::Done);
+    };
     let mut outcomes = deliver_all(
         store,
         sender,
         resolver,
         settings,
+        &SubscriptionCache::new(std::time::Duration::ZERO),
         &[Delivery {
             message,
+            target: *target,
             attempt,
             jitter,
         }],
@@ -45,8 +53,9 @@ where
     outcomes.pop().unwrap_or(Ok(Disposition::Done))
 }
 
-/// Delivers a batch: one read of everything the batch needs, the POSTs concurrently, one write
-/// of every status and attempt, then what each outcome entails (the failing mark, deactivation).
+/// Delivers a batch: one read of what the batch needs and `cache` lacks (its subscriptions,
+/// its events and their deliveries' statuses), the POSTs concurrently, one write of every
+/// status and attempt, then what each outcome entails (the failing mark, deactivation).
 /// An outcome per delivery, in order.
 ///
 /// # Errors
@@ -57,6 +66,7 @@ pub async fn deliver_all<S, W, R>(
     sender: &W,
     resolver: &R,
     settings: &DeliverySettings,
+    cache: &SubscriptionCache,
     deliveries: &[Delivery<'_>],
 ) -> Vec<Result<Disposition, PipelineError>>
 where
@@ -64,19 +74,38 @@ where
     W: WebhookSender,
     R: Resolver,
 {
-    let keys: Vec<DeliveryKey> = deliveries
-        .iter()
-        .map(|d| DeliveryKey::of(d.message))
-        .collect();
-    let contexts = match store.delivery_contexts(&keys).await {
-        Ok(contexts) if contexts.len() == deliveries.len() => contexts,
-        Ok(_) => {
-            return failed_all(
-                deliveries.len(),
-                &StoreError::Backend("context count".into()),
-            );
+    deliver_summarised(store, sender, resolver, settings, cache, deliveries)
+        .await
+        .0
+}
+
+/// [`deliver_all`], with what the batch came to.
+pub(super) async fn deliver_summarised<S, W, R>(
+    store: &S,
+    sender: &W,
+    resolver: &R,
+    settings: &DeliverySettings,
+    cache: &SubscriptionCache,
+    deliveries: &[Delivery<'_>],
+) -> (Vec<Result<Disposition, PipelineError>>, Summary)
+where
+    S: DeliveryStore + SubscriptionStore + EventStore,
+    W: WebhookSender,
+    R: Resolver,
+{
+    let contexts = match read_contexts(store, cache, deliveries).await {
+        Ok(contexts) => contexts,
+        Err(error) => {
+            let outcomes: Vec<_> = (0..deliveries.len())
+                .map(|_| Err(PipelineError::Store(error.clone())))
+                .collect();
+            let summary = Summary {
+                deliveries: deliveries.len(),
+                errors: deliveries.len(),
+                ..Summary::default()
+            };
+            return (outcomes, summary);
         }
-        Err(error) => return failed_all(deliveries.len(), &error),
     };
     let planned =
         futures::future::join_all(deliveries.iter().zip(contexts).map(|(delivery, context)| {
@@ -92,22 +121,87 @@ where
     } else {
         store.record_deliveries(&records).await
     };
-    futures::future::join_all(planned.into_iter().map(|plan| async {
+    let mut summary = Summary::of(&planned);
+    let outcomes = futures::future::join_all(planned.into_iter().map(|plan| async {
         let plan = plan?;
         if plan.record.is_some()
             && let Err(error) = &written
         {
             return Err(PipelineError::Store(error.clone()));
         }
-        follow_up(store, settings, plan).await
+        follow_up(store, settings, cache, plan).await
     }))
-    .await
+    .await;
+    summary.count_late_errors(&outcomes);
+    (outcomes, summary)
 }
 
-fn failed_all(count: usize, error: &StoreError) -> Vec<Result<Disposition, PipelineError>> {
-    (0..count)
-        .map(|_| Err(PipelineError::Store(error.clone())))
-        .collect()
+/// What each delivery reads: its subscription (from `cache` when it has a copy new enough,
+/// else read and kept), its event and its latest status, in the order of `deliveries`.
+async fn read_contexts<S: DeliveryStore>(
+    store: &S,
+    cache: &SubscriptionCache,
+    deliveries: &[Delivery<'_>],
+) -> Result<Vec<DeliveryContext>, StoreError> {
+    let mut unread: Vec<(AccountId, SubscriptionId)> = Vec::new();
+    let mut events: Vec<(AccountId, EventId)> = Vec::new();
+    for delivery in deliveries {
+        let key = delivery.key();
+        let subscription = (key.account_id, key.subscription_id);
+        if cache.get(key.account_id, &delivery.target).is_none() && !unread.contains(&subscription)
+        {
+            unread.push(subscription);
+        }
+        if !events.contains(&(key.account_id, key.event_id)) {
+            events.push((key.account_id, key.event_id));
+        }
+    }
+    let (read, events_read) = futures::future::try_join(
+        async {
+            if unread.is_empty() {
+                Ok(Vec::new())
+            } else {
+                store.delivery_subscriptions(&unread).await
+            }
+        },
+        store.event_deliveries(&events),
+    )
+    .await?;
+    if read.len() != unread.len() || events_read.len() != events.len() {
+        return Err(StoreError::Backend("read count".into()));
+    }
+    let read: Vec<((AccountId, SubscriptionId), SubscriptionState)> =
+        unread.into_iter().zip(read).collect();
+    for ((account, id), state) in &read {
+        cache.put(*account, *id, state);
+    }
+    Ok(deliveries
+        .iter()
+        .map(|delivery| {
+            let key = delivery.key();
+            let state = read
+                .iter()
+                .find(|(k, _)| *k == (key.account_id, key.subscription_id))
+                .map(|(_, state)| state.clone())
+                .or_else(|| cache.get(key.account_id, &delivery.target))
+                .unwrap_or_default();
+            let event = events
+                .iter()
+                .position(|e| *e == (key.account_id, key.event_id))
+                .and_then(|i| events_read.get(i));
+            DeliveryContext {
+                subscription: state.subscription,
+                failing: state.failing,
+                event: event.and_then(|e| e.event.clone()),
+                status: event.and_then(|e| {
+                    e.statuses
+                        .iter()
+                        .find(|s| s.subscription_id == key.subscription_id)
+                        .cloned()
+                }),
+            }
+        })
+        .collect())
 }
 
 /// Reads what the context lacks, skips or sends, and works out the record and the disposition.
@@ -128,7 +222,9 @@ where
         message,
         attempt,
         jitter,
+        ..
     } = delivery;
+    let key = delivery.key();
     let account = &message.account_id;
     let recorded = |state: DeliveryState,
                     attempts: u32,
@@ -137,19 +233,27 @@ where
         account_id: *account,
         attempt,
         status: DeliveryStatus {
-            delivery_id: message.delivery_id.clone(),
-            event_id: message.event_id,
-            subscription_id: message.subscription_id,
+            delivery_id: key.delivery_id(),
+            event_id: key.event_id,
+            subscription_id: key.subscription_id,
             status: state,
             attempts,
             updated_at: now(),
             next_attempt_at: next,
         },
     };
-    // The batch's read may lag a recent write: confirm before skipping.
-    if !context.subscription.as_ref().is_some_and(|s| s.active) {
+    // The batch's read may lag a recent write: confirm before skipping, or when it read an older
+    // subscription than fan-out matched.
+    let current = context.subscription.as_ref().is_some_and(|s| {
+        s.active
+            && delivery
+                .target
+                .version
+                .is_none_or(|version| s.updated_at >= version)
+    });
+    if !current {
         context.subscription = store
-            .get_subscription(account, &message.subscription_id)
+            .get_subscription(account, &key.subscription_id)
             .await?;
     }
     if context.event.is_none() {
@@ -207,7 +311,7 @@ where
     };
     let next_attempt_at = retry.map(|d| now().plus(d));
     let record = Attempt {
-        delivery_id: message.delivery_id.clone(),
+        delivery_id: key.delivery_id(),
         event_id: event.id,
         subscription_id: subscription.id,
         attempt,
@@ -215,7 +319,9 @@ where
         status_code: response.status,
         error: response.error,
         duration_ms,
-        response_body: response.body,
+        // A success keeps its status code and duration; the excerpt is kept to tell why an
+        // attempt failed.
+        response_body: response.body.filter(|_| !delivered),
         outcome,
         next_attempt_at,
     };

@@ -3,7 +3,8 @@
 //! `functions/deliver` turns the SQS event into [`QueuedMessage`]s and the answer into
 //! `batchItemFailures`.
 
-use super::attempt::deliver_all;
+use super::attempt::deliver_summarised;
+use super::cache::SubscriptionCache;
 use super::plan::Delivery;
 use super::plan::{DeliverySettings, Disposition, PipelineError};
 use crate::domain::retry;
@@ -20,6 +21,8 @@ pub struct Pipeline<S, Q, W, R> {
     pub sender: W,
     pub resolver: R,
     pub settings: DeliverySettings,
+    /// The subscriptions this container read lately.
+    pub cache: SubscriptionCache,
 }
 
 /// A number in [-1, 1] for the retry jitter.
@@ -29,6 +32,8 @@ fn jitter() -> f64 {
     f64::from(u32::from_le_bytes(bytes)) / f64::from(u32::MAX) * 2.0 - 1.0
 }
 
+type Outcome = Result<Disposition, PipelineError>;
+
 impl<S, Q, W, R> Pipeline<S, Q, W, R>
 where
     S: DeliveryStore + SubscriptionStore + EventStore,
@@ -36,7 +41,7 @@ where
     W: WebhookSender,
     R: Resolver,
 {
-    /// Delivers a batch (see [`deliver_all`]) of an invocation that started at `invoked_at`.
+    /// Delivers a batch (see [`super::deliver_all`]) of an invocation that started at `invoked_at`.
     /// Messages to retry are hidden for their backoff (or continued as new messages) and stay on
     /// the queue; the rest are done. A continued message that is not due yet is only hidden
     /// until it is. Answers, for each message in order, whether it stays on the queue.
@@ -45,6 +50,7 @@ where
         messages: &[QueuedMessage],
         invoked_at: SystemTime,
     ) -> Vec<bool> {
+        let started = std::time::Instant::now();
         let now = SystemTime::now();
         let received: Vec<Option<Received>> = messages
             .iter()
@@ -54,58 +60,72 @@ where
             .iter()
             .flatten()
             .filter(|r| r.due_in.is_none())
-            .map(|r| Delivery {
-                message: &r.message,
-                attempt: r.attempt,
-                jitter: jitter(),
+            .flat_map(|r| {
+                r.message.targets.iter().map(|target| Delivery {
+                    message: &r.message,
+                    target: *target,
+                    attempt: r.attempt,
+                    jitter: jitter(),
+                })
             })
             .collect();
         // Boxed: the future's type is deep enough to overflow the compiler's layout query inside
         // the Lambda runtime's service.
-        let mut outcomes = Box::pin(deliver_all(
+        let (outcomes, mut summary) = Box::pin(deliver_summarised(
             &self.store,
             &self.sender,
             &self.resolver,
             &self.settings,
+            &self.cache,
             &deliveries,
         ))
-        .await
-        .into_iter();
+        .await;
+        let mut outcomes = outcomes.into_iter();
         let settled: Vec<_> = messages
             .iter()
             .zip(&received)
             .map(|(message, received)| {
-                // Only messages that were due were attempted, in order.
-                let outcome = received
+                // Only messages that were due were attempted, in order, a delivery per target.
+                let taken: Option<Vec<Outcome>> = received
                     .as_ref()
                     .filter(|r| r.due_in.is_none())
-                    .and_then(|_| outcomes.next());
-                self.settle(message, received.as_ref(), outcome)
+                    .map(|r| outcomes.by_ref().take(r.message.targets.len()).collect());
+                self.settle(message, received.as_ref(), taken)
             })
             .collect();
-        futures::future::join_all(settled).await
+        let keep = futures::future::join_all(settled).await;
+        summary.messages = messages.len();
+        summary.kept = keep.iter().filter(|k| **k).count();
+        summary.log(started.elapsed());
+        keep
     }
 
-    /// Applies a delivery's outcome (none when it was not attempted) to its message; whether the
-    /// message stays on the queue.
+    /// Applies a message's outcomes (none when it was not attempted); whether it stays on the
+    /// queue.
     async fn settle(
         &self,
         message: &QueuedMessage,
         received: Option<&Received>,
-        outcome: Option<Result<Disposition, PipelineError>>,
+        outcomes: Option<Vec<Outcome>>,
     ) -> bool {
         let Some(received) = received else {
             return true;
         };
         let parsed = &received.message;
-        let outcome = match (outcome, received.due_in, parsed.continuation) {
+        let mut outcomes = match (outcomes, received.due_in, parsed.continuation) {
             // Not due yet: wait out the rest, carrying the same attempts and due time.
             (None, Some(remaining), Some(continuation)) => {
                 let plan = retry::wait_until_due(remaining, received.since_receive);
                 return self.wait(message, parsed, plan, continuation).await;
             }
-            (Some(outcome), _, _) => outcome,
+            (Some(outcomes), _, _) => outcomes,
             (None, _, _) => return true,
+        };
+        if outcomes.len() > 1 {
+            return self.split(received, outcomes).await;
+        }
+        let Some(outcome) = outcomes.pop() else {
+            return false;
         };
         match outcome {
             Ok(Disposition::Done) => false,
@@ -127,17 +147,60 @@ where
                     Ok(()) => false,
                     Err(error) => {
                         // Kept, visible at once: SQS's redrive moves it once its receives run out.
-                        tracing::error!(%error, delivery_id = %parsed.delivery_id, "could not dead-letter the delivery; it stays on the queue");
-                        self.hide(message, parsed, Duration::ZERO).await;
+                        tracing::error!(%error, event_id = %parsed.event_id, "could not dead-letter the delivery; it stays on the queue");
+                        self.hide(message, Duration::ZERO).await;
                         true
                     }
                 }
             }
             Err(error) => {
-                tracing::error!(%error, delivery_id = %parsed.delivery_id, "delivery failed; retried after the visibility timeout");
+                tracing::error!(%error, event_id = %parsed.event_id, "delivery failed; retried after the visibility timeout");
                 true
             }
         }
+    }
+
+    /// A message with several deliveries: each one to retry goes on as a message of its own
+    /// (carrying its attempts and due time), each one out of attempts to the dead-letter queue;
+    /// then this message is done. When any could not be settled so (a store or queue failure),
+    /// the whole message stays and is received again after the visibility timeout (what was
+    /// delivered meanwhile is not sent twice: its record says so).
+    async fn split(&self, received: &Received, outcomes: Vec<Outcome>) -> bool {
+        let parsed = &received.message;
+        if let Some(Err(error)) = outcomes.iter().find(|o| o.is_err()) {
+            tracing::error!(%error, event_id = %parsed.event_id, "delivery failed; the message is retried after the visibility timeout");
+            return true;
+        }
+        let sends = parsed
+            .targets
+            .iter()
+            .zip(outcomes)
+            .filter_map(|(target, outcome)| match outcome {
+                Ok(Disposition::RetryAfter(wait)) => {
+                    let continuation = Continuation {
+                        attempts: received.attempt,
+                        due_at_ms: unix_ms(SystemTime::now() + wait),
+                    };
+                    let delay = match retry::backoff(wait, received.since_receive, true) {
+                        retry::Backoff::Continue { delay } | retry::Backoff::Hide(delay) => delay,
+                    };
+                    Some((parsed.continued(*target, Some(continuation)), Some(delay)))
+                }
+                Ok(Disposition::DeadLetter) => Some((parsed.continued(*target, None), None)),
+                _ => None,
+            })
+            .map(|(next, delay)| async move {
+                match delay {
+                    Some(delay) => self.queue.send_later(&next, delay).await,
+                    None => self.queue.dead_letter(&next).await,
+                }
+            });
+        let sent = futures::future::join_all(sends).await;
+        if let Some(Err(error)) = sent.into_iter().find(Result::is_err) {
+            tracing::warn!(%error, event_id = %parsed.event_id, "could not split the message; it is retried after the visibility timeout");
+            return true;
+        }
+        false
     }
 
     /// Keeps a delivery waiting as `plan` says; whether the received message stays on the queue.
@@ -150,7 +213,7 @@ where
     ) -> bool {
         match plan {
             retry::Backoff::Hide(wait) => {
-                self.hide(message, parsed, wait).await;
+                self.hide(message, wait).await;
                 true
             }
             retry::Backoff::Continue { delay } => {
@@ -161,7 +224,7 @@ where
                 match self.queue.send_later(&next, delay).await {
                     Ok(()) => false,
                     Err(error) => {
-                        tracing::warn!(%error, delivery_id = %parsed.delivery_id, "could not continue the delivery on a new message; the queue's visibility timeout applies");
+                        tracing::warn!(%error, event_id = %parsed.event_id, "could not continue the delivery on a new message; the queue's visibility timeout applies");
                         true
                     }
                 }
@@ -169,11 +232,11 @@ where
         }
     }
 
-    async fn hide(&self, message: &QueuedMessage, parsed: &DeliveryMessage, wait: Duration) {
+    async fn hide(&self, message: &QueuedMessage, wait: Duration) {
         if let Some(handle) = &message.receipt_handle
             && let Err(error) = self.queue.delay(handle, wait).await
         {
-            tracing::warn!(%error, delivery_id = %parsed.delivery_id, "could not set the backoff; the queue's visibility timeout applies");
+            tracing::warn!(%error, message_id = ?message.id, "could not set the backoff; the queue's visibility timeout applies");
         }
     }
 }
@@ -198,6 +261,10 @@ impl Received {
             tracing::error!(message_id = ?message.id, "delivery message is not a DeliveryMessage");
             return None;
         };
+        if parsed.targets.is_empty() {
+            tracing::error!(message_id = ?message.id, "delivery message names no subscription");
+            return None;
+        }
         let receives = message.receive_count.max(1);
         // A continued message counts from the attempts it carries: its receives include waits.
         let (attempt, due_in) = match parsed.continuation {

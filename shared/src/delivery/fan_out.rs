@@ -1,4 +1,5 @@
-//! From a new event to one delivery message per matching active subscription.
+//! From a new event to its delivery messages: the matching active subscriptions, up to
+//! [`crate::model::delivery::MAX_DELIVERIES_PER_MESSAGE`] to a message.
 
 use super::plan::PipelineError;
 use crate::model::Event;
@@ -6,8 +7,8 @@ use crate::model::delivery::DeliveryMessage;
 use crate::ports::SubscriptionStore;
 use crate::ports::delivery::{DeliveryQueue, DeliveryStore};
 
-/// Enqueues one delivery per matching active subscription of `event` (only the named one for a
-/// `webhook.test`), records them as pending, and returns how many.
+/// Enqueues a delivery to each matching active subscription of `event` (only the named one for
+/// a `webhook.test`), several to a message, and returns how many deliveries.
 ///
 /// # Errors
 /// The store or the queue failed; nothing is lost, as the stream record will be retried.
@@ -28,11 +29,7 @@ where
                 .await?
         }
     };
-    let messages: Vec<DeliveryMessage> = subscriptions
-        .iter()
-        .filter(|s| s.active)
-        .map(|s| DeliveryMessage::new(event.account_id, event.id, s.id, false))
-        .collect();
+    let messages = DeliveryMessage::for_subscriptions(event, &subscriptions, false);
     queue.send(&messages).await?;
-    Ok(messages.len())
+    Ok(messages.iter().map(|m| m.targets.len()).sum())
 }

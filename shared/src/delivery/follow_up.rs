@@ -1,6 +1,7 @@
 //! After a batch's write: the log line of each delivery, and what its outcome entails for the
 //! subscription (healthy again, failing, disabled).
 
+use super::cache::SubscriptionCache;
 use super::plan::Planned;
 use super::plan::{DeliverySettings, Disposition, PipelineError};
 use crate::model::delivery::DeliveryState;
@@ -12,6 +13,7 @@ use crate::ports::delivery::DeliveryStore;
 pub(super) async fn follow_up<S: DeliveryStore>(
     store: &S,
     settings: &DeliverySettings,
+    cache: &SubscriptionCache,
     plan: Planned<'_>,
 ) -> Result<Disposition, PipelineError> {
     let message = plan.delivery.message;
@@ -19,12 +21,12 @@ pub(super) async fn follow_up<S: DeliveryStore>(
     let Some(record) = &plan.record else {
         return Ok(plan.disposition);
     };
-    // One line per delivery, kept short (CloudWatch bills each byte): the delivery id is a hash
-    // of the two ids, and the request id comes with the invocation's span.
+    // A line per delivery at DEBUG only: at INFO the batch's summary line says it (CloudWatch
+    // bills each byte).
     let attempt = record.attempt.as_ref();
-    tracing::info!(
+    tracing::debug!(
         event_id = %message.event_id,
-        subscription_id = %message.subscription_id,
+        subscription_id = %plan.delivery.target.subscription_id,
         attempt = plan.delivery.attempt,
         status = record.status.status.as_str(),
         status_code = attempt.and_then(|a| a.status_code),
@@ -38,6 +40,7 @@ pub(super) async fn follow_up<S: DeliveryStore>(
     if sent.delivered {
         if sent.was_failing {
             store.mark_healthy(account, &sent.subscription_id).await?;
+            cache.set_failing(*account, sent.subscription_id, false);
         }
     } else if sent.gone {
         store
@@ -47,22 +50,27 @@ pub(super) async fn follow_up<S: DeliveryStore>(
                 "the endpoint answered 410 Gone",
             )
             .await?;
+        cache.forget(*account, sent.subscription_id);
     } else {
-        disable_if_failing_too_long(store, settings, account, &sent.subscription_id).await?;
+        cache.set_failing(*account, sent.subscription_id, true);
+        if disable_if_failing_too_long(store, settings, account, &sent.subscription_id).await? {
+            cache.forget(*account, sent.subscription_id);
+        }
         if record.status.status == DeliveryState::Failed {
-            tracing::warn!(delivery_id = %message.delivery_id, attempts = plan.delivery.attempt, "delivery exhausted its attempts; it goes to the dead-letter queue");
+            tracing::warn!(delivery_id = %record.status.delivery_id, attempts = plan.delivery.attempt, "delivery exhausted its attempts; it goes to the dead-letter queue");
         }
     }
     Ok(plan.disposition)
 }
 
-/// Deactivates a subscription whose deliveries have all failed for longer than the window.
+/// Deactivates a subscription whose deliveries have all failed for longer than the window;
+/// whether it did.
 async fn disable_if_failing_too_long<S: DeliveryStore>(
     store: &S,
     settings: &DeliverySettings,
     account: &AccountId,
     subscription_id: &SubscriptionId,
-) -> Result<(), PipelineError> {
+) -> Result<bool, PipelineError> {
     let since = store.mark_failing(account, subscription_id, &now()).await?;
     let failing_for = u64::try_from(now().unix_millis() - since.unix_millis())
         .map(std::time::Duration::from_millis)
@@ -71,6 +79,7 @@ async fn disable_if_failing_too_long<S: DeliveryStore>(
         let reason = format!("every delivery has failed since {since}");
         store.deactivate(account, subscription_id, &reason).await?;
         tracing::warn!(%subscription_id, %since, "subscription disabled after failing for too long");
+        return Ok(true);
     }
-    Ok(())
+    Ok(false)
 }

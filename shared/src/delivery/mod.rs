@@ -3,24 +3,32 @@
 //!
 //! - [`fan_out`]: an event → its delivery messages;
 //! - [`attempt`]: a batch of deliveries → one read, the POSTs, one write, an outcome each;
+//! - [`cache`]: the subscriptions a warm container read lately, and how stale they may be;
+//! - `summary`: the batch's one log line;
 //! - [`follow_up`]: what an outcome entails for the subscription (healthy, failing, disabled);
 //! - [`send`]: the signed request;
 //! - [`batch`]: an SQS batch → attempts, backoff within SQS's limits, batch item failures.
 
 pub mod attempt;
 pub mod batch;
+pub mod cache;
 pub mod fan_out;
 mod follow_up;
 mod plan;
 mod send;
+mod summary;
 
 pub use attempt::{deliver, deliver_all};
 pub use batch::Pipeline;
+pub use cache::SubscriptionCache;
 pub use fan_out::fan_out;
 pub use plan::{Delivery, DeliverySettings, Disposition, PipelineError};
 
 #[cfg(all(test, feature = "test-util"))]
 mod backoff_tests;
+
+#[cfg(all(test, feature = "test-util"))]
+mod message_tests;
 
 #[cfg(all(test, feature = "test-util"))]
 mod pipeline_tests;

@@ -2,14 +2,16 @@
 
 #![allow(clippy::unwrap_used)]
 
-use super::{Delivery, DeliverySettings, Disposition, Pipeline, deliver, deliver_all};
+use super::{
+    Delivery, DeliverySettings, Disposition, Pipeline, SubscriptionCache, deliver, deliver_all,
+};
 use crate::adapters::memory::{MemoryQueue, MemoryStore, RecordingSender};
 use crate::domain::retry::RetrySchedule;
 use crate::domain::signature;
 use crate::domain::target::TargetPolicy;
-use crate::model::delivery::{DeliveryMessage, DeliveryState, DeliveryStatus, delivery_id};
+use crate::model::delivery::{DeliveryMessage, DeliveryState, DeliveryStatus};
 use crate::model::{AccountId, Event, EventId, SigningSecret, Subscription, SubscriptionId, now};
-use crate::ports::delivery::{DeliveryKey, DeliveryStore};
+use crate::ports::delivery::DeliveryStore;
 use crate::ports::resolver::Resolver;
 use crate::ports::{EventStore, SubscriptionStore};
 use std::time::Duration;
@@ -62,14 +64,7 @@ pub(super) async fn setup(
         subscription_id: None,
     };
     store.publish(&event, None).await.unwrap();
-    let message = DeliveryMessage {
-        delivery_id: delivery_id(EVT_1, SUB_1),
-        account_id: ACC_1,
-        event_id: EVT_1,
-        subscription_id: SUB_1,
-        force: false,
-        continuation: None,
-    };
+    let message = DeliveryMessage::new(ACC_1, EVT_1, SUB_1, false);
     let pipeline = Pipeline {
         store,
         queue: MemoryQueue::default(),
@@ -80,6 +75,7 @@ pub(super) async fn setup(
             targets: TargetPolicy::default(),
             disable_after,
         },
+        cache: SubscriptionCache::default(),
     };
     (pipeline, message)
 }
@@ -91,17 +87,14 @@ async fn status_of(
     event: &EventId,
     subscription: &SubscriptionId,
 ) -> Option<DeliveryStatus> {
-    let key = DeliveryKey {
-        account_id: *account,
-        event_id: *event,
-        subscription_id: *subscription,
-    };
     store
-        .delivery_contexts(&[key])
+        .event_deliveries(&[(*account, *event)])
         .await
         .unwrap()
         .remove(0)
-        .status
+        .statuses
+        .into_iter()
+        .find(|s| s.subscription_id == *subscription)
 }
 
 async fn run(
@@ -188,9 +181,12 @@ async fn failing_longer_than_the_window_disables_the_subscription() {
 async fn a_success_resets_the_failing_window() {
     let (p, m) = setup(500, Duration::from_secs(3600), true).await;
     run(&p, &m, 1).await;
-    let key = DeliveryKey::of(&m);
-    let contexts = p.store.delivery_contexts(&[key]).await.unwrap();
-    assert!(contexts[0].failing);
+    let read = p
+        .store
+        .delivery_subscriptions(&[(ACC_1, SUB_1)])
+        .await
+        .unwrap();
+    assert!(read[0].failing);
     let recovered = RecordingSender::answering(200);
     let outcome = deliver(&p.store, &recovered, &p.resolver, &p.settings, &m, 2, 0.0);
     assert_eq!(outcome.await.unwrap(), Disposition::Done);
@@ -222,16 +218,8 @@ async fn a_batch_skips_passes_over_and_sends_each_delivery_on_its_own_terms() {
     inactive.id = SUB_2;
     inactive.active = false;
     p.store.create_subscription(&inactive).await.unwrap();
-    let skipped = DeliveryMessage {
-        delivery_id: delivery_id(EVT_1, SUB_2),
-        subscription_id: SUB_2,
-        ..m.clone()
-    };
-    let missing_event = DeliveryMessage {
-        delivery_id: delivery_id(EVT_9, SUB_1),
-        event_id: EVT_9,
-        ..m.clone()
-    };
+    let skipped = DeliveryMessage::new(ACC_1, EVT_1, SUB_2, false);
+    let missing_event = DeliveryMessage::new(ACC_1, EVT_9, SUB_1, false);
     // The first delivery of m succeeds; in the batch, m again is passed over.
     assert_eq!(run(&p, &m, 1).await, Disposition::Done);
     let batch = [&m, &skipped, &missing_event, &m];
@@ -239,11 +227,20 @@ async fn a_batch_skips_passes_over_and_sends_each_delivery_on_its_own_terms() {
         .iter()
         .map(|message| Delivery {
             message,
+            target: message.targets[0],
             attempt: 1,
             jitter: 0.0,
         })
         .collect();
-    let outcomes = deliver_all(&p.store, &p.sender, &p.resolver, &p.settings, &deliveries).await;
+    let outcomes = deliver_all(
+        &p.store,
+        &p.sender,
+        &p.resolver,
+        &p.settings,
+        &p.cache,
+        &deliveries,
+    )
+    .await;
     assert!(outcomes.iter().all(|o| matches!(o, Ok(Disposition::Done))));
     assert_eq!(
         p.sender.requests.lock().unwrap().len(),

@@ -4,10 +4,10 @@
 use crate::domain::retry::RetrySchedule;
 use crate::domain::target::TargetPolicy;
 use crate::model::SubscriptionId;
-use crate::model::delivery::DeliveryMessage;
+use crate::model::delivery::{DeliveryMessage, Target};
 use crate::ports::StoreError;
 use crate::ports::delivery::QueueError;
-use crate::ports::delivery::Recorded;
+use crate::ports::delivery::{DeliveryKey, Recorded};
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -38,12 +38,22 @@ pub enum Disposition {
     DeadLetter,
 }
 
-/// One message to deliver: on its `attempt` (SQS's receive count), with a jitter in [-1, 1].
+/// One delivery to attempt: a message's event to one of its targets, on its `attempt` (SQS's
+/// receive count, or what a continued message carries), with a jitter in [-1, 1].
 #[derive(Debug, Clone, Copy)]
 pub struct Delivery<'a> {
     pub message: &'a DeliveryMessage,
+    pub target: Target,
     pub attempt: u32,
     pub jitter: f64,
+}
+
+impl Delivery<'_> {
+    /// Which delivery this is.
+    #[must_use]
+    pub const fn key(&self) -> DeliveryKey {
+        DeliveryKey::of(self.message, self.target.subscription_id)
+    }
 }
 
 /// One delivery after its attempt, before its record is written.

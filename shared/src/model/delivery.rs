@@ -1,27 +1,81 @@
 //! The delivery records: the message on the queue, a delivery's status and its attempt log.
 
-use super::{AccountId, EventId, SubscriptionId, Timestamp};
+use super::{AccountId, Event, EventId, Subscription, SubscriptionId, Timestamp};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// What a delivery message on the queue carries: ids only, so any payload size fits.
+/// Most deliveries one message carries: one event to up to this many subscriptions. Their
+/// outcomes are then one stored item of about 1 KB (one write unit), and SQS bills one request
+/// per message sent, received and deleted, whatever it carries.
+pub const MAX_DELIVERIES_PER_MESSAGE: usize = 10;
+
+/// What a delivery message on the queue carries: ids only (and each subscription's version), so
+/// any payload size fits. One event, to one or more subscriptions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "MessageWire")]
 pub struct DeliveryMessage {
-    pub delivery_id: String,
     pub account_id: AccountId,
     pub event_id: EventId,
-    pub subscription_id: SubscriptionId,
+    /// Whom to deliver to, each with the version fan-out matched the event against.
+    pub targets: Vec<Target>,
     /// A resend: deliver even if this delivery succeeded before.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub force: bool,
-    /// Set on a delivery that goes on as a new message because its wait outgrew what is left of
-    /// a message's 12 h of visibility (see [`crate::domain::retry::backoff`]).
+    /// Set on a delivery that goes on as a new message: after a failed attempt of a message with
+    /// several deliveries, or because its wait outgrew what is left of a message's 12 h of
+    /// visibility (see [`crate::domain::retry::backoff`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub continuation: Option<Continuation>,
 }
 
+/// One subscription a message delivers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Target {
+    pub subscription_id: SubscriptionId,
+    /// The subscription's `updated_at` when the event was matched: `deliver` never uses an older
+    /// copy of it (none on messages sent before versions were carried).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<Timestamp>,
+}
+
+/// The message as it may arrive: with `targets`, or in the earlier one-subscription form
+/// (`subscription_id`), so messages queued before an upgrade are still delivered.
+#[derive(Deserialize)]
+struct MessageWire {
+    account_id: AccountId,
+    event_id: EventId,
+    #[serde(default)]
+    targets: Vec<Target>,
+    #[serde(default)]
+    subscription_id: Option<SubscriptionId>,
+    #[serde(default)]
+    force: bool,
+    #[serde(default)]
+    continuation: Option<Continuation>,
+}
+
+impl From<MessageWire> for DeliveryMessage {
+    fn from(wire: MessageWire) -> Self {
+        let mut targets = wire.targets;
+        if let Some(subscription_id) = wire.subscription_id {
+            targets.push(Target {
+                subscription_id,
+                version: None,
+            });
+        }
+        Self {
+            account_id: wire.account_id,
+            event_id: wire.event_id,
+            targets,
+            force: wire.force,
+            continuation: wire.continuation,
+        }
+    }
+}
+
 impl DeliveryMessage {
-    /// The delivery of `event_id` (of `account_id`) to `subscription_id`; `force` for a resend.
+    /// The delivery of `event_id` (of `account_id`) to `subscription_id` alone; `force` for a
+    /// resend.
     #[must_use]
     pub fn new(
         account_id: AccountId,
@@ -30,12 +84,52 @@ impl DeliveryMessage {
         force: bool,
     ) -> Self {
         Self {
-            delivery_id: delivery_id(event_id, subscription_id),
             account_id,
             event_id,
-            subscription_id,
+            targets: vec![Target {
+                subscription_id,
+                version: None,
+            }],
             force,
             continuation: None,
+        }
+    }
+
+    /// The messages that deliver `event` to each of `subscriptions` that is active, at most
+    /// [`MAX_DELIVERIES_PER_MESSAGE`] to a message; `force` for a resend.
+    #[must_use]
+    pub fn for_subscriptions(
+        event: &Event,
+        subscriptions: &[Subscription],
+        force: bool,
+    ) -> Vec<Self> {
+        let targets: Vec<Target> = subscriptions
+            .iter()
+            .filter(|s| s.active)
+            .map(|s| Target {
+                subscription_id: s.id,
+                version: Some(s.updated_at),
+            })
+            .collect();
+        targets
+            .chunks(MAX_DELIVERIES_PER_MESSAGE)
+            .map(|chunk| Self {
+                account_id: event.account_id,
+                event_id: event.id,
+                targets: chunk.to_vec(),
+                force,
+                continuation: None,
+            })
+            .collect()
+    }
+
+    /// The same message for one of its targets only, continued (see [`Continuation`]).
+    #[must_use]
+    pub fn continued(&self, target: Target, continuation: Option<Continuation>) -> Self {
+        Self {
+            targets: vec![target],
+            continuation,
+            ..self.clone()
         }
     }
 }
@@ -96,6 +190,25 @@ pub struct DeliveryStatus {
     pub next_attempt_at: Option<Timestamp>,
 }
 
+/// The latest status of each delivery among `statuses` (later `updated_at` first, then more
+/// attempts), by subscription id: records are appended, never overwritten, so a delivery may
+/// have several.
+#[must_use]
+pub fn latest_statuses(statuses: impl IntoIterator<Item = DeliveryStatus>) -> Vec<DeliveryStatus> {
+    let mut latest: std::collections::BTreeMap<(EventId, SubscriptionId), DeliveryStatus> =
+        std::collections::BTreeMap::new();
+    for status in statuses {
+        let key = (status.event_id, status.subscription_id);
+        let newer = latest.get(&key).is_none_or(|kept| {
+            (status.updated_at, status.attempts) >= (kept.updated_at, kept.attempts)
+        });
+        if newer {
+            latest.insert(key, status);
+        }
+    }
+    latest.into_values().collect()
+}
+
 /// One attempt, as the attempt log keeps it (30 days) and the API lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Attempt {
@@ -141,6 +254,86 @@ mod tests {
                 serde_json::json!(state.as_str())
             );
         }
+    }
+
+    #[test]
+    fn a_message_reads_in_its_earlier_one_subscription_form_too() {
+        let earlier = r#"{"delivery_id":"dlv_x","account_id":"acc_01KSAMP1E00000000000000001","event_id":"evt_01KSAMP1E00000000000000001","subscription_id":"sub_01KSAMP1E00000000000000001","force":true}"#;
+        let message: DeliveryMessage = serde_json::from_str(earlier).unwrap();
+        assert_eq!(
+            message,
+            DeliveryMessage::new(
+                AccountId::parse("acc_01KSAMP1E00000000000000001").unwrap(),
+                EventId::parse("evt_01KSAMP1E00000000000000001").unwrap(),
+                SubscriptionId::parse("sub_01KSAMP1E00000000000000001").unwrap(),
+                true
+            )
+        );
+        let again: DeliveryMessage =
+            serde_json::from_str(&serde_json::to_string(&message).unwrap()).unwrap();
+        assert_eq!(again, message, "and round-trips in the current form");
+    }
+
+    #[test]
+    fn an_event_is_one_message_per_ten_active_subscriptions_with_their_versions() {
+        let account = AccountId::from_parts(1, 1);
+        let at = Timestamp::from_unix_millis(1_764_000_000_000).unwrap();
+        let subscriptions: Vec<Subscription> = (0..25)
+            .map(|n| Subscription {
+                id: SubscriptionId::from_parts(1, n),
+                account_id: account,
+                url: "https://hooks.example.com/".into(),
+                event_types: vec!["*".into()],
+                description: None,
+                active: n != 3,
+                secrets: vec![],
+                disabled_reason: None,
+                created_at: at,
+                updated_at: at.plus(std::time::Duration::from_millis(u64::try_from(n).unwrap())),
+            })
+            .collect();
+        let event = Event {
+            id: EventId::from_parts(1, 1),
+            account_id: account,
+            event_type: "a.b".into(),
+            created_at: at,
+            data: serde_json::json!({}),
+            subscription_id: None,
+        };
+        let messages = DeliveryMessage::for_subscriptions(&event, &subscriptions, false);
+        let sizes: Vec<usize> = messages.iter().map(|m| m.targets.len()).collect();
+        assert_eq!(sizes, [10, 10, 4], "24 active subscriptions");
+        let targets: Vec<Target> = messages.iter().flat_map(|m| m.targets.clone()).collect();
+        assert!(
+            !targets
+                .iter()
+                .any(|t| t.subscription_id == subscriptions[3].id)
+        );
+        assert_eq!(
+            targets[5].version,
+            Some(subscriptions[6].updated_at),
+            "3 was left out"
+        );
+    }
+
+    #[test]
+    fn the_latest_status_of_each_delivery_wins() {
+        let (event, sub) = (EventId::from_parts(1, 1), SubscriptionId::from_parts(1, 1));
+        let status = |ms: i64, attempts: u32, state: DeliveryState| DeliveryStatus {
+            delivery_id: delivery_id(event, sub),
+            event_id: event,
+            subscription_id: sub,
+            status: state,
+            attempts,
+            updated_at: Timestamp::from_unix_millis(ms).unwrap(),
+            next_attempt_at: None,
+        };
+        let latest = latest_statuses([
+            status(2_000, 2, DeliveryState::Delivered),
+            status(1_000, 1, DeliveryState::Retrying),
+            status(2_000, 1, DeliveryState::Retrying),
+        ]);
+        assert_eq!(latest, vec![status(2_000, 2, DeliveryState::Delivered)]);
     }
 
     #[test]

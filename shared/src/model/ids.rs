@@ -13,7 +13,7 @@ const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 /// A new ULID, now. In the same millisecond the previous one is incremented (ULID's monotonic
 /// mode), so ids made by one process strictly increase.
-fn next_ulid() -> Ulid {
+pub fn next_ulid() -> Ulid {
     static LAST: std::sync::Mutex<u128> = std::sync::Mutex::new(0);
     let millis = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or_default();
     let mut random = [0u8; 16];

@@ -7,7 +7,7 @@ pub mod delivery;
 mod ids;
 mod time;
 
-pub use ids::{AccountId, EventId, IdError, SubscriptionId, UserId};
+pub use ids::{AccountId, EventId, IdError, SubscriptionId, UserId, next_ulid};
 pub use time::{Timestamp, TimestampError};
 
 /// Now (see [`Timestamp`]).

@@ -77,13 +77,20 @@ pub struct DeliveryKey {
 }
 
 impl DeliveryKey {
+    /// The delivery of `message`'s event to `subscription_id`.
     #[must_use]
-    pub fn of(message: &DeliveryMessage) -> Self {
+    pub const fn of(message: &DeliveryMessage, subscription_id: SubscriptionId) -> Self {
         Self {
             account_id: message.account_id,
             event_id: message.event_id,
-            subscription_id: message.subscription_id,
+            subscription_id,
         }
+    }
+
+    /// The delivery id (see [`crate::model::delivery::delivery_id`]).
+    #[must_use]
+    pub fn delivery_id(&self) -> String {
+        crate::model::delivery::delivery_id(self.event_id, self.subscription_id)
     }
 }
 
@@ -93,6 +100,21 @@ pub struct Recorded {
     pub account_id: AccountId,
     pub attempt: Option<Attempt>,
     pub status: DeliveryStatus,
+}
+
+/// A subscription as `deliver` reads it: the record and its failing mark.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SubscriptionState {
+    pub subscription: Option<Subscription>,
+    /// Whether the subscription is marked failing (`mark_failing` without `mark_healthy` since).
+    pub failing: bool,
+}
+
+/// An event as `deliver` reads it: the event and the latest status of each of its deliveries.
+#[derive(Debug, Clone, Default)]
+pub struct EventDeliveries {
+    pub event: Option<Event>,
+    pub statuses: Vec<DeliveryStatus>,
 }
 
 /// What one delivery reads before it is sent.
@@ -129,26 +151,34 @@ pub trait DeliveryStore: Send + Sync {
         account: &AccountId,
         event_type: &str,
     ) -> impl Future<Output = Result<Vec<Subscription>, StoreError>> + Send;
-    /// Everything the deliveries of one batch read, together and as cheaply as the store allows
-    /// (DynamoDB: one eventually consistent `BatchGetItem`, each item asked once), in the order
-    /// of `keys`. A subscription or event reported missing or inactive here may only not have
-    /// been replicated yet: `deliver` confirms with strong reads before skipping.
-    fn delivery_contexts(
+    /// Subscriptions with their failing marks, in the order of `ids`, each asked once, in as
+    /// few reads as the store allows (DynamoDB: eventually consistent `BatchGetItem`s). A
+    /// subscription reported missing or inactive may only not have been replicated yet:
+    /// `deliver` confirms with a strong read before skipping.
+    fn delivery_subscriptions(
         &self,
-        keys: &[DeliveryKey],
-    ) -> impl Future<Output = Result<Vec<DeliveryContext>, StoreError>> + Send;
-    /// Writes the statuses and attempts of a batch of deliveries (DynamoDB: `BatchWriteItem`s of
-    /// plain puts, 1 write unit per item up to 1 KB).
+        ids: &[(AccountId, SubscriptionId)],
+    ) -> impl Future<Output = Result<Vec<SubscriptionState>, StoreError>> + Send;
+    /// Events with the latest status of each of their deliveries, in the order of `ids`
+    /// (DynamoDB: one `BatchGetItem` for the events, one `Query` per event for the statuses).
+    fn event_deliveries(
+        &self,
+        ids: &[(AccountId, EventId)],
+    ) -> impl Future<Output = Result<Vec<EventDeliveries>, StoreError>> + Send;
+    /// Writes the statuses and attempts of a batch of deliveries, appending, never overwriting
+    /// (DynamoDB: the records of one event in one item, with compact entries for deliveries
+    /// that succeeded: about 1 write unit for ten).
     fn record_deliveries(
         &self,
         records: &[Recorded],
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The latest status of each delivery of an event.
     fn deliveries_of_event(
         &self,
         account: &AccountId,
         event_id: &EventId,
     ) -> impl Future<Output = Result<Vec<DeliveryStatus>, StoreError>> + Send;
-    /// Newest first.
+    /// Newest event first, and each event's attempts newest first.
     fn attempts_of_subscription(
         &self,
         account: &AccountId,

@@ -161,5 +161,6 @@ pub async fn pipeline(
             targets: config.targets,
             disable_after: config.disable_after,
         },
+        cache: crate::delivery::SubscriptionCache::default(),
     })
 }

@@ -127,7 +127,7 @@ async fn a_receiver_that_always_fails_sends_the_message_to_the_dlq_after_the_las
         &world.store,
         &message.account_id,
         &message.event_id,
-        &message.subscription_id,
+        &message.targets[0].subscription_id,
     )
     .await
     .unwrap();
@@ -172,7 +172,7 @@ async fn a_receiver_that_always_fails_sends_the_message_to_the_dlq_after_the_las
             &world.store,
             &message.account_id,
             &message.event_id,
-            &message.subscription_id,
+            &message.targets[0].subscription_id,
         )
         .await;
         status.filter(|s| s.status == DeliveryState::Delivered)

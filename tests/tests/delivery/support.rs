@@ -71,6 +71,7 @@ pub(crate) async fn world_with(test: &str, settings: LocalSettings) -> World {
             targets: loopback(),
             disable_after: Duration::from_secs(3600),
         },
+        cache: shared::delivery::SubscriptionCache::default(),
     });
     let (fanout_store, fanout_queue) = (Arc::new(store.clone()), Arc::new(queue));
     let invoker = devstack::invoke::InProcess::new()
@@ -120,17 +121,15 @@ pub(crate) async fn status_of(
     event: impl std::fmt::Display,
     subscription: impl std::fmt::Display,
 ) -> Option<shared::model::delivery::DeliveryStatus> {
-    let key = shared::ports::delivery::DeliveryKey {
-        account_id: id(account),
-        event_id: id(event),
-        subscription_id: id(subscription),
-    };
+    let subscription: shared::model::SubscriptionId = id(subscription);
     store
-        .delivery_contexts(&[key])
+        .event_deliveries(&[(id(account), id(event))])
         .await
         .unwrap()
         .remove(0)
-        .status
+        .statuses
+        .into_iter()
+        .find(|s| s.subscription_id == subscription)
 }
 
 pub(crate) fn verify(received: &common::receiver::Received, secret: &str) {

@@ -108,15 +108,15 @@ async fn the_api_shows_deliveries_and_attempts_and_resends() {
     );
 }
 
-/// What `deliver` reads before sending, on DynamoDB: one call for the subscription, the event,
-/// the delivery's status and the failing mark of every delivery of a batch, each missing until
-/// written, in the order asked (a key asked twice answered twice); and a recorded attempt
-/// writes both the status and the attempt log entry.
+/// What `deliver` reads before sending, on DynamoDB: subscriptions with their failing marks,
+/// and events with their deliveries' statuses, each missing until written, in the order asked
+/// (a key asked twice answered twice); and a recorded attempt is both the delivery's status and
+/// its attempt log entry.
 #[tokio::test]
 async fn the_delivery_context_reads_what_was_written() {
     use shared::model::delivery::{Attempt, DeliveryStatus};
     use shared::model::{Event, Subscription, now};
-    use shared::ports::delivery::{DeliveryKey, Recorded};
+    use shared::ports::delivery::Recorded;
     use shared::ports::{EventStore, SubscriptionStore};
 
     let (clients, stack) = fresh_stack("delivery-context", &[]).await;
@@ -125,24 +125,24 @@ async fn the_delivery_context_reads_what_was_written() {
         stack.table("DataTable").unwrap().name.clone(),
         stack.table("EventsTable").unwrap().name.clone(),
     );
-    let key = |account: shared::model::AccountId| DeliveryKey {
-        account_id: account,
-        event_id: EVT_CTX,
-        subscription_id: SUB_CTX,
-    };
-    let context = |account: shared::model::AccountId| {
+    let subscriptions = |accounts: Vec<shared::model::AccountId>| {
         let store = store.clone();
         async move {
-            store
-                .delivery_contexts(&[key(account)])
-                .await
-                .unwrap()
-                .remove(0)
+            let ids: Vec<_> = accounts.into_iter().map(|a| (a, SUB_CTX)).collect();
+            store.delivery_subscriptions(&ids).await.unwrap()
         }
     };
-    let empty = context(ACC_CTX).await;
-    assert!(empty.subscription.is_none() && empty.event.is_none() && empty.status.is_none());
-    assert!(!empty.failing);
+    let events = |accounts: Vec<shared::model::AccountId>| {
+        let store = store.clone();
+        async move {
+            let ids: Vec<_> = accounts.into_iter().map(|a| (a, EVT_CTX)).collect();
+            store.event_deliveries(&ids).await.unwrap()
+        }
+    };
+    let empty = subscriptions(vec![ACC_CTX]).await.remove(0);
+    assert!(empty.subscription.is_none() && !empty.failing);
+    let empty = events(vec![ACC_CTX]).await.remove(0);
+    assert!(empty.event.is_none() && empty.statuses.is_empty());
 
     let subscription = Subscription {
         id: SUB_CTX,
@@ -201,18 +201,17 @@ async fn the_delivery_context_reads_what_was_written() {
         .await
         .unwrap();
 
-    let both = store
-        .delivery_contexts(&[key(ACC_OTHER), key(ACC_CTX), key(ACC_CTX)])
-        .await
-        .unwrap();
-    assert_eq!(both.len(), 3);
-    assert!(both[0].subscription.is_none() && both[0].event.is_none());
-    assert_eq!(both[1].subscription, both[2].subscription);
-    let full = both[2].clone();
-    assert_eq!(full.subscription, Some(subscription));
-    assert_eq!(full.event, Some(event));
-    assert_eq!(full.status, Some(status));
-    assert!(full.failing);
+    let read = subscriptions(vec![ACC_OTHER, ACC_CTX, ACC_CTX]).await;
+    assert_eq!(read.len(), 3);
+    assert!(read[0].subscription.is_none());
+    assert_eq!(read[1], read[2]);
+    assert_eq!(read[2].subscription, Some(subscription));
+    assert!(read[2].failing);
+    let read = events(vec![ACC_OTHER, ACC_CTX, ACC_CTX]).await;
+    assert_eq!(read.len(), 3);
+    assert!(read[0].event.is_none() && read[0].statuses.is_empty());
+    assert_eq!(read[2].event, Some(event));
+    assert_eq!(read[2].statuses, vec![status]);
     let attempts = store
         .attempts_of_subscription(&ACC_CTX, &SUB_CTX, 10, None)
         .await
@@ -220,8 +219,5 @@ async fn the_delivery_context_reads_what_was_written() {
     assert_eq!(attempts.items, vec![attempt]);
 
     store.mark_healthy(&ACC_CTX, &SUB_CTX).await.unwrap();
-    let healthy = context(ACC_CTX).await;
-    assert!(!healthy.failing);
-    let other = context(ACC_OTHER).await;
-    assert!(other.subscription.is_none() && other.event.is_none() && other.status.is_none());
+    assert!(!subscriptions(vec![ACC_CTX]).await[0].failing);
 }

@@ -2,10 +2,11 @@
 //! deactivation.
 
 use crate::support::{account, at, event, subscription};
+use shared::model::AccountId;
 use shared::model::delivery::{Attempt, DeliveryState, DeliveryStatus, delivery_id};
 use shared::model::{EventId, SubscriptionId};
 use shared::ports::Stores;
-use shared::ports::delivery::{DeliveryKey, Recorded};
+use shared::ports::delivery::Recorded;
 use std::collections::BTreeSet;
 
 pub(crate) async fn matching_subscriptions_include_inactive_ones<S: Stores>(store: &S) {
@@ -60,19 +61,17 @@ pub(crate) async fn recorded_deliveries_are_read_back<S: Stores>(store: &S) {
     store.create_subscription(&hook).await.unwrap();
     let happened = event(&acc, "user.created");
     store.publish(&happened, None).await.unwrap();
-    let key = DeliveryKey {
-        account_id: acc,
-        event_id: happened.id,
-        subscription_id: hook.id,
-    };
-    let fresh = store
-        .delivery_contexts(std::slice::from_ref(&key))
+    let read = store
+        .delivery_subscriptions(&[(acc, hook.id)])
         .await
         .unwrap();
+    assert_eq!(read.len(), 1);
+    assert_eq!(read[0].subscription.as_ref(), Some(&hook));
+    assert!(!read[0].failing);
+    let fresh = store.event_deliveries(&[(acc, happened.id)]).await.unwrap();
     assert_eq!(fresh.len(), 1);
-    assert_eq!(fresh[0].subscription.as_ref(), Some(&hook));
     assert_eq!(fresh[0].event.as_ref(), Some(&happened));
-    assert_eq!((fresh[0].status.clone(), fresh[0].failing), (None, false));
+    assert!(fresh[0].statuses.is_empty());
 
     let attempts: Vec<Attempt> = (1..=3)
         .map(|n| {
@@ -106,8 +105,15 @@ pub(crate) async fn recorded_deliveries_are_read_back<S: Stores>(store: &S) {
     let statuses = store.deliveries_of_event(&acc, &happened.id).await.unwrap();
     assert_eq!(statuses.len(), 1, "one status per delivery, the latest");
     assert_eq!(statuses[0].attempts, 3);
-    let context = store.delivery_contexts(&[key]).await.unwrap();
-    assert_eq!(context[0].status.as_ref().map(|s| s.attempts), Some(3));
+    let read = store.event_deliveries(&[(acc, happened.id)]).await.unwrap();
+    assert_eq!(
+        read[0]
+            .statuses
+            .iter()
+            .map(|s| s.attempts)
+            .collect::<Vec<_>>(),
+        [3]
+    );
 
     let mut seen = Vec::new();
     let mut cursor = None;
@@ -138,11 +144,6 @@ pub(crate) async fn failing_marks_keep_their_first_time<S: Stores>(store: &S) {
     let acc = account();
     let hook = subscription(&acc, &["*"], true);
     store.create_subscription(&hook).await.unwrap();
-    let key = DeliveryKey {
-        account_id: acc,
-        event_id: event(&acc, "a.b").id,
-        subscription_id: hook.id,
-    };
     let first = at("2030-01-01T00:00:00.000Z");
     assert_eq!(
         store.mark_failing(&acc, &hook.id, &first).await.unwrap(),
@@ -156,17 +157,16 @@ pub(crate) async fn failing_marks_keep_their_first_time<S: Stores>(store: &S) {
         first,
         "failing since the first failure"
     );
-    let context = store
-        .delivery_contexts(std::slice::from_ref(&key))
-        .await
-        .unwrap();
-    assert!(context[0].failing);
+    let failing = || async {
+        store
+            .delivery_subscriptions(&[(acc, hook.id)])
+            .await
+            .unwrap()[0]
+            .failing
+    };
+    assert!(failing().await);
     store.mark_healthy(&acc, &hook.id).await.unwrap();
-    let context = store
-        .delivery_contexts(std::slice::from_ref(&key))
-        .await
-        .unwrap();
-    assert!(!context[0].failing);
+    assert!(!failing().await);
     let later = at("2030-01-02T00:00:00.000Z");
     assert_eq!(
         store.mark_failing(&acc, &hook.id, &later).await.unwrap(),
@@ -199,4 +199,105 @@ pub(crate) async fn deactivation_is_recorded_and_a_missing_subscription_is_no_er
             .unwrap(),
         None
     );
+}
+
+fn delivered(
+    acc: AccountId,
+    event_id: EventId,
+    subscription_id: SubscriptionId,
+    when: &str,
+) -> Recorded {
+    let mut a = attempt(event_id, subscription_id, 1, when);
+    a.status_code = Some(200);
+    a.response_body = None;
+    a.outcome = DeliveryState::Delivered;
+    a.next_attempt_at = None;
+    Recorded {
+        account_id: acc,
+        status: DeliveryStatus {
+            delivery_id: a.delivery_id.clone(),
+            event_id,
+            subscription_id,
+            status: DeliveryState::Delivered,
+            attempts: 1,
+            updated_at: a.attempted_at,
+            next_attempt_at: None,
+        },
+        attempt: Some(a),
+    }
+}
+
+pub(crate) async fn one_write_records_many_deliveries_and_writes_never_overwrite<S: Stores>(
+    store: &S,
+) {
+    let acc = account();
+    let hooks: Vec<_> = (0..10).map(|_| subscription(&acc, &["*"], true)).collect();
+    let first = event(&acc, "order.received");
+    let second = event(&acc, "order.received");
+    // One batch: ten deliveries of the first event, and one of the second.
+    let mut batch: Vec<Recorded> = hooks
+        .iter()
+        .map(|h| delivered(acc, first.id, h.id, "2030-01-01T00:00:01.000Z"))
+        .collect();
+    batch.push(delivered(
+        acc,
+        second.id,
+        hooks[0].id,
+        "2030-01-01T00:00:02.000Z",
+    ));
+    store.record_deliveries(&batch).await.unwrap();
+    let statuses = store.deliveries_of_event(&acc, &first.id).await.unwrap();
+    assert_eq!(statuses.len(), 10);
+    assert!(
+        statuses
+            .iter()
+            .all(|s| s.status == DeliveryState::Delivered)
+    );
+    // A later write for one delivery (a duplicate's retry, or a resend) is added beside the
+    // first, and the view shows the later one.
+    let retried = Recorded {
+        status: DeliveryStatus {
+            status: DeliveryState::Retrying,
+            attempts: 2,
+            updated_at: at("2030-01-01T00:00:09.000Z"),
+            ..batch[3].status.clone()
+        },
+        attempt: Some(attempt(
+            first.id,
+            hooks[3].id,
+            2,
+            "2030-01-01T00:00:09.000Z",
+        )),
+        account_id: acc,
+    };
+    let (a, b) = tokio::join!(
+        store.record_deliveries(std::slice::from_ref(&retried)),
+        store.record_deliveries(&batch[..1])
+    );
+    a.unwrap();
+    b.unwrap();
+    let statuses = store.deliveries_of_event(&acc, &first.id).await.unwrap();
+    assert_eq!(statuses.len(), 10, "one status per delivery");
+    let third = statuses
+        .iter()
+        .find(|s| s.subscription_id == hooks[3].id)
+        .unwrap();
+    assert_eq!((third.status, third.attempts), (DeliveryState::Retrying, 2));
+    // The attempt log of hooks[0]: the newest event first, then each event's attempts.
+    let log = store
+        .attempts_of_subscription(&acc, &hooks[0].id, 10, None)
+        .await
+        .unwrap();
+    let events: Vec<EventId> = log.items.iter().map(|a| a.event_id).collect();
+    assert_eq!(events, [second.id, first.id, first.id]);
+    assert!(log.items.iter().all(|a| a.status_code == Some(200)));
+    let log = store
+        .attempts_of_subscription(&acc, &hooks[3].id, 10, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        log.items.iter().map(|a| a.attempt).collect::<Vec<_>>(),
+        [2, 1]
+    );
+    assert_eq!(log.items[0].response_body.as_deref(), Some("oops"));
 }

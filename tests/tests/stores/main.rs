@@ -42,4 +42,5 @@ on_both_stores!(
     deliveries::recorded_deliveries_are_read_back,
     deliveries::failing_marks_keep_their_first_time,
     deliveries::deactivation_is_recorded_and_a_missing_subscription_is_no_error,
+    deliveries::one_write_records_many_deliveries_and_writes_never_overwrite,
 );

@@ -1,20 +1,66 @@
-//! Delivery statuses, the attempt log and the failing mark (TTL 30 days), read for a batch in
-//! one `BatchGetItem` and written in `BatchWriteItem`s.
+//! Delivery records (one outcome item per event and write, see `outcomes`), the failing mark
+//! (TTL 30 days), and what `deliver` reads for a batch.
 
 use super::calls::{store_error, written};
-use super::codec::TTL_ATTRIBUTE;
-use super::codec::{event_from_item, item, record, s};
+use super::codec::{Item, TTL_ATTRIBUTE};
+use super::codec::{event_from_item, record, s};
 use super::keys;
+use super::outcomes;
 use super::store::DynamoStore;
 use super::subscriptions::matching_filter;
-use crate::model::Timestamp;
+use crate::model::delivery::{Attempt, DeliveryStatus, latest_statuses};
 use crate::model::{AccountId, EventId, SubscriptionId};
-use crate::model::{Page, Subscription};
-use crate::ports::StoreResult;
+use crate::model::{Page, Subscription, Timestamp, decode_cursor, encode_cursor};
+use crate::ports::delivery::{EventDeliveries, Recorded, SubscriptionState};
+use crate::ports::{StoreError, StoreResult};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 /// How long delivery statuses and attempts are kept.
 pub const ATTEMPT_RETENTION_SECONDS: i64 = 30 * 24 * 3600;
+
+/// Entries per outcome item: at most 4 KB each (a response excerpt), so an item stays far below
+/// DynamoDB's 400 KB.
+const ENTRIES_PER_ITEM: usize = 50;
+
+/// An outcome item's sort key and entries.
+fn outcome_item(item: &Item) -> StoreResult<(String, outcomes::Outcomes)> {
+    let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok());
+    let sk = text("sk").ok_or_else(|| StoreError::Backend("outcome item without sk".into()))?;
+    let event_id = keys::event_of_outcomes(sk)
+        .and_then(EventId::parse)
+        .ok_or_else(|| StoreError::Backend(format!("outcome item {sk}")))?;
+    let entries = text(outcomes::ENTRIES).map_or("[]", String::as_str);
+    Ok((sk.clone(), outcomes::Outcomes::decode(event_id, entries)?))
+}
+
+impl DynamoStore {
+    /// The latest status of each delivery of an event, from its outcome items.
+    async fn outcomes_of_event(
+        &self,
+        account: &AccountId,
+        event_id: &EventId,
+        consistent: bool,
+    ) -> StoreResult<Vec<DeliveryStatus>> {
+        let mut statuses = Vec::new();
+        let mut start = None;
+        loop {
+            let output = self
+                .prefix_query(account, &keys::outcomes_of_event(event_id), None)
+                .consistent_read(consistent)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| store_error(&e))?;
+            for item in output.items.unwrap_or_default() {
+                statuses.extend(outcome_item(&item)?.1.statuses());
+            }
+            start = output.last_evaluated_key;
+            if start.is_none() {
+                return Ok(latest_statuses(statuses));
+            }
+        }
+    }
+}
 
 impl crate::ports::delivery::DeliveryStore for DynamoStore {
     async fn mark_failing(
@@ -89,86 +135,86 @@ impl crate::ports::delivery::DeliveryStore for DynamoStore {
         }
     }
 
-    async fn delivery_contexts(
+    async fn delivery_subscriptions(
         &self,
-        keys: &[crate::ports::delivery::DeliveryKey],
-    ) -> StoreResult<Vec<crate::ports::delivery::DeliveryContext>> {
-        // Per delivery: its subscription, status and failing mark, and its event (which the
-        // deliveries of one fan-out share: asked once).
-        let wanted: Vec<[(String, String, String); 4]> = keys
+        ids: &[(AccountId, SubscriptionId)],
+    ) -> StoreResult<Vec<SubscriptionState>> {
+        let wanted: Vec<[(String, String, String); 2]> = ids
             .iter()
-            .map(|k| {
-                let pk = keys::account(k.account_id);
+            .map(|(account, id)| {
+                let pk = keys::account(account);
                 [
-                    (
-                        self.data_table.clone(),
-                        pk.clone(),
-                        keys::subscription(k.subscription_id),
-                    ),
-                    (
-                        self.data_table.clone(),
-                        pk.clone(),
-                        keys::delivery(k.event_id, k.subscription_id),
-                    ),
-                    (
-                        self.data_table.clone(),
-                        pk.clone(),
-                        keys::health(k.subscription_id),
-                    ),
-                    (self.events_table.clone(), pk, keys::event(k.event_id)),
+                    (self.data_table.clone(), pk.clone(), keys::subscription(id)),
+                    (self.data_table.clone(), pk, keys::health(id)),
                 ]
             })
             .collect();
         let found = self.get_batch(wanted.iter().flatten()).await?;
         wanted
             .iter()
-            .map(|[subscription, status, health, event]| {
-                Ok(crate::ports::delivery::DeliveryContext {
+            .map(|[subscription, health]| {
+                Ok(SubscriptionState {
                     subscription: found.get(subscription).cloned().map(record).transpose()?,
-                    status: found.get(status).cloned().map(record).transpose()?,
                     failing: found.contains_key(health),
-                    event: found.get(event).cloned().map(event_from_item).transpose()?,
                 })
             })
             .collect()
     }
 
-    async fn record_deliveries(
+    async fn event_deliveries(
         &self,
-        records: &[crate::ports::delivery::Recorded],
-    ) -> StoreResult<()> {
+        ids: &[(AccountId, EventId)],
+    ) -> StoreResult<Vec<EventDeliveries>> {
+        let wanted: Vec<(String, String, String)> = ids
+            .iter()
+            .map(|(account, id)| {
+                (
+                    self.events_table.clone(),
+                    keys::account(account),
+                    keys::event(id),
+                )
+            })
+            .collect();
+        let (found, statuses) = futures::future::try_join(
+            self.get_batch(wanted.iter()),
+            futures::future::try_join_all(
+                ids.iter()
+                    .map(|(account, id)| self.outcomes_of_event(account, id, false)),
+            ),
+        )
+        .await?;
+        wanted
+            .iter()
+            .zip(statuses)
+            .map(|(key, statuses)| {
+                Ok(EventDeliveries {
+                    event: found.get(key).cloned().map(event_from_item).transpose()?,
+                    statuses,
+                })
+            })
+            .collect()
+    }
+
+    async fn record_deliveries(&self, records: &[Recorded]) -> StoreResult<()> {
         let expires_at = AttributeValue::N(
             (chrono::Utc::now().timestamp() + ATTEMPT_RETENTION_SECONDS).to_string(),
         );
-        let mut items = Vec::with_capacity(records.len() * 2);
-        for recorded in records {
-            let pk = keys::account(recorded.account_id);
-            if let Some(attempt) = &recorded.attempt {
-                let mut attempt_item = item(
-                    attempt,
-                    pk.clone(),
-                    keys::attempt(
-                        attempt.subscription_id,
-                        &attempt.attempted_at,
-                        &attempt.delivery_id,
-                        attempt.attempt,
+        let mut items = Vec::new();
+        for ((account, event_id), group) in outcomes::by_event(records) {
+            // Well under DynamoDB's 400 KB per item, even when every entry keeps a 4 KB excerpt.
+            for chunk in group.chunks(ENTRIES_PER_ITEM) {
+                items.push(Item::from([
+                    ("pk".to_owned(), s(keys::account(account))),
+                    (
+                        "sk".to_owned(),
+                        s(keys::outcomes(event_id, crate::model::next_ulid())),
                     ),
-                    "attempt",
-                )?;
-                attempt_item.insert(TTL_ATTRIBUTE.into(), expires_at.clone());
-                items.push(attempt_item);
+                    (outcomes::ENTRIES.to_owned(), s(outcomes::encode(chunk)?)),
+                    (TTL_ATTRIBUTE.to_owned(), expires_at.clone()),
+                ]));
             }
-            let status = &recorded.status;
-            let mut status_item = item(
-                status,
-                pk,
-                keys::delivery(status.event_id, status.subscription_id),
-                "delivery",
-            )?;
-            status_item.insert(TTL_ATTRIBUTE.into(), expires_at.clone());
-            items.push(status_item);
         }
-        // Plain puts, not a transaction (which bills each item twice): every record has a key of
+        // Plain puts, not a transaction (which bills each item twice): every item has a key of
         // its own, so writing them in any order, or again, is harmless.
         self.write_batch(items).await
     }
@@ -177,18 +223,8 @@ impl crate::ports::delivery::DeliveryStore for DynamoStore {
         &self,
         account: &AccountId,
         event_id: &EventId,
-    ) -> StoreResult<Vec<crate::model::delivery::DeliveryStatus>> {
-        let page = self
-            .query_page(
-                account,
-                &keys::deliveries_of_event(event_id),
-                None,
-                1000,
-                None,
-                true,
-            )
-            .await?;
-        Ok(page.items)
+    ) -> StoreResult<Vec<DeliveryStatus>> {
+        self.outcomes_of_event(account, event_id, true).await
     }
 
     async fn attempts_of_subscription(
@@ -197,16 +233,62 @@ impl crate::ports::delivery::DeliveryStore for DynamoStore {
         subscription_id: &SubscriptionId,
         limit: usize,
         cursor: Option<&str>,
-    ) -> StoreResult<Page<crate::model::delivery::Attempt>> {
-        self.query_page(
-            account,
-            &keys::attempts_of_subscription(subscription_id),
-            None,
-            limit,
-            cursor,
-            false,
-        )
-        .await
+    ) -> StoreResult<Page<Attempt>> {
+        let mut start = cursor
+            .map(|cursor| {
+                decode_cursor(cursor)
+                    .filter(|sk| sk.starts_with(keys::OUTCOMES_PREFIX))
+                    .map(|sk| {
+                        Item::from([
+                            ("pk".to_owned(), s(keys::account(account))),
+                            ("sk".to_owned(), s(sk)),
+                        ])
+                    })
+                    .ok_or(StoreError::InvalidCursor)
+            })
+            .transpose()?;
+        // Outcome items name the subscriptions they hold in their entries' text.
+        let filter = (
+            "contains(#o, :sub)",
+            vec![(":sub", s(subscription_id.to_string()))],
+        );
+        let mut found: Vec<(String, Attempt)> = Vec::new();
+        loop {
+            let output = self
+                .prefix_query(account, keys::OUTCOMES_PREFIX, Some(&filter))
+                .expression_attribute_names("#o", outcomes::ENTRIES)
+                .scan_index_forward(false)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| store_error(&e))?;
+            for item in output.items.unwrap_or_default() {
+                let (sk, outcomes) = outcome_item(&item)?;
+                for attempt in outcomes.attempts_of(*subscription_id) {
+                    found.push((sk.clone(), attempt));
+                }
+            }
+            start = output.last_evaluated_key;
+            if found.len() > limit || start.is_none() {
+                break;
+            }
+        }
+        // The cursor is the last item all of whose attempts were returned.
+        let more = found.len() > limit;
+        let mut next_cursor = None;
+        if more {
+            let cut = found[limit].0.clone();
+            match found[..limit].iter().rposition(|(sk, _)| *sk != cut) {
+                Some(last) => found.truncate(last + 1),
+                // One item holds more than a page: all of it, past the limit.
+                None => found.retain(|(sk, _)| *sk == cut),
+            }
+            next_cursor = found.last().map(|(sk, _)| encode_cursor(sk));
+        }
+        Ok(Page {
+            items: found.into_iter().map(|(_, attempt)| attempt).collect(),
+            next_cursor,
+        })
     }
 
     async fn deactivate(

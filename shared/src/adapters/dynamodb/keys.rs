@@ -1,7 +1,6 @@
 //! Every `pk` / `sk` format of the two tables, once. Stored items carry these strings, so each
 //! format is fixed: the tests below hold them to the layout `mod.rs` describes.
 
-use crate::model::Timestamp;
 use std::fmt::Display;
 
 /// The partition of everything an account owns (data table and events table).
@@ -73,36 +72,26 @@ pub fn events_of_type(account: impl Display, event_type: &str) -> String {
     format!("ACC#{account}#TYPE#{event_type}")
 }
 
-/// A delivery's latest status.
+/// The prefix of every outcome item (the delivery records of one event, one item per write).
+pub const OUTCOMES_PREFIX: &str = "OUT#";
+
+/// The prefix of every outcome item of one event.
 #[must_use]
-pub fn delivery(event_id: impl Display, subscription_id: impl Display) -> String {
-    format!("{}{subscription_id}", deliveries_of_event(event_id))
+pub fn outcomes_of_event(event_id: impl Display) -> String {
+    format!("{OUTCOMES_PREFIX}{event_id}#")
 }
 
-/// The prefix of every delivery status of one event.
+/// One outcome item: the records of one event written at once; `round` is unique per write and
+/// grows with time (a ULID), so an event's items sort oldest first.
 #[must_use]
-pub fn deliveries_of_event(event_id: impl Display) -> String {
-    format!("DLV#{event_id}#")
+pub fn outcomes(event_id: impl Display, round: impl Display) -> String {
+    format!("{}{round}", outcomes_of_event(event_id))
 }
 
-/// One attempt of the attempt log: per subscription, by time (so a query reads newest first).
+/// The event of an outcome item's sort key.
 #[must_use]
-pub fn attempt(
-    subscription_id: impl Display,
-    attempted_at: &Timestamp,
-    delivery_id: &str,
-    n: u32,
-) -> String {
-    format!(
-        "{}{attempted_at}#{delivery_id}#{n:02}",
-        attempts_of_subscription(subscription_id)
-    )
-}
-
-/// The prefix of a subscription's attempt log.
-#[must_use]
-pub fn attempts_of_subscription(subscription_id: impl Display) -> String {
-    format!("ATT#{subscription_id}#")
+pub fn event_of_outcomes(sk: &str) -> Option<&str> {
+    sk.strip_prefix(OUTCOMES_PREFIX)?.split('#').next()
 }
 
 #[cfg(test)]
@@ -127,13 +116,10 @@ mod tests {
             events_of_type("acc_1", "user.created"),
             "ACC#acc_1#TYPE#user.created"
         );
-        assert_eq!(delivery("evt_1", "sub_1"), "DLV#evt_1#sub_1");
-        assert!(delivery("evt_1", "sub_1").starts_with(&deliveries_of_event("evt_1")));
-        let at = Timestamp::parse("2026-01-01T00:00:00.000Z").unwrap();
-        assert_eq!(
-            attempt("sub_1", &at, "dlv_1", 3),
-            "ATT#sub_1#2026-01-01T00:00:00.000Z#dlv_1#03"
-        );
-        assert!(attempt("sub_1", &at, "d", 1).starts_with(&attempts_of_subscription("sub_1")));
+        assert_eq!(outcomes("evt_1", "01K0"), "OUT#evt_1#01K0");
+        assert!(outcomes("evt_1", "01K0").starts_with(&outcomes_of_event("evt_1")));
+        assert!(outcomes_of_event("evt_1").starts_with(OUTCOMES_PREFIX));
+        assert_eq!(event_of_outcomes("OUT#evt_1#01K0"), Some("evt_1"));
+        assert_eq!(event_of_outcomes("SUB#x"), None);
     }
 }

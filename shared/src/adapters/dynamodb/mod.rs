@@ -6,19 +6,21 @@
 //! - `ACC#<acc>` / `USER#<usr>`; `ACC#<acc>` / `USERNAME#<lowercase name>` (uniqueness)
 //! - `ACC#<acc>` / `PHOTO#<photo id>` (`likes`); `ACC#<acc>` / `SUB#<sub>` (one Query per account
 //!   finds every subscription); `ACC#<acc>` / `IDEM#<key>` (`expires_at`, TTL)
-//! - Deliveries (TTL 30 days): `ACC#<acc>` / `DLV#<evt>#<sub>` (latest status; one Query per
-//!   event), `ATT#<sub>#<time>#<dlv>#<nn>` (the attempt log, newest first per subscription),
-//!   `HEALTH#<sub>` (failing since, while deliveries fail). `deliver` reads what a batch needs in
-//!   one eventually consistent `BatchGetItem` and writes its statuses and attempts in one
-//!   `BatchWriteItem`: about 1 read unit and 2 write units per delivery.
+//! - Deliveries (TTL 30 days): `ACC#<acc>` / `OUT#<evt>#<round>`, the records of one event that
+//!   one write made (`outcomes`: compact entries, ten to a write unit when they succeeded), only
+//!   ever added; an event's deliveries are one Query, a delivery's status its latest entry, and a
+//!   subscription's attempt log a Query of the account's outcome items filtered by its id.
+//!   `HEALTH#<sub>` (failing since, while deliveries fail). `deliver` reads the subscriptions its
+//!   warm cache lacks (`BatchGetItem`), its events (`BatchGetItem`) and their outcome items (a
+//!   Query per event), and writes one outcome item per event (`BatchWriteItem`).
 //!
 //! Events table: `ACC#<acc>` / `EVT#<evt>` with `entity = "event"` (what the stream filter
 //! keeps), index `gsi1` on `ACC#<acc>#TYPE#<type>` / `EVT#<evt>` for listing by type.
 //!
 //! Files: `store` (the adapter), `keys` (every key format above, once), `codec` (records ↔
-//! items), `calls` (the
-//! DynamoDB calls and error mapping), and one file per port: `accounts`, `users`, `photos`,
-//! `subscriptions`, `events`, `deliveries`.
+//! items), `outcomes` (delivery records ↔ an outcome item's entries), `calls` (the DynamoDB calls
+//! and error mapping), and one file per port: `accounts`, `users`, `photos`, `subscriptions`,
+//! `events`, `deliveries`.
 
 mod accounts;
 mod calls;
@@ -26,6 +28,7 @@ mod codec;
 mod deliveries;
 mod events;
 pub mod keys;
+mod outcomes;
 mod photos;
 mod store;
 mod subscriptions;

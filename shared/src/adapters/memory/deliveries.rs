@@ -1,13 +1,30 @@
-//! Delivery statuses, attempts and failing marks in memory.
+//! Delivery records and failing marks in memory, grouped as the DynamoDB adapter groups them
+//! (one outcome record per event and write), so listings page alike.
 
 use super::{MemoryStore, page};
 use crate::adapters::dynamodb::keys;
 use crate::model::Timestamp;
-use crate::model::delivery::{Attempt, DeliveryStatus};
+use crate::model::delivery::{Attempt, DeliveryStatus, latest_statuses};
 use crate::model::{AccountId, EventId, SubscriptionId};
 use crate::model::{Page, Subscription};
 use crate::ports::StoreResult;
-use crate::ports::delivery::{DeliveryContext, DeliveryKey, DeliveryStore, Recorded};
+use crate::ports::delivery::{DeliveryStore, EventDeliveries, Recorded, SubscriptionState};
+
+/// The latest status of each delivery of an event, from its outcome records.
+fn statuses_of(
+    outcomes: &[(AccountId, String, Vec<Recorded>)],
+    account: &AccountId,
+    event_id: &EventId,
+) -> Vec<DeliveryStatus> {
+    latest_statuses(
+        outcomes
+            .iter()
+            .filter(|(a, _, _)| a == account)
+            .flat_map(|(_, _, records)| records)
+            .filter(|r| r.status.event_id == *event_id)
+            .map(|r| r.status.clone()),
+    )
+}
 
 impl DeliveryStore for MemoryStore {
     async fn mark_failing(
@@ -51,36 +68,47 @@ impl DeliveryStore for MemoryStore {
             .collect())
     }
 
-    async fn delivery_contexts(&self, keys: &[DeliveryKey]) -> StoreResult<Vec<DeliveryContext>> {
+    async fn delivery_subscriptions(
+        &self,
+        ids: &[(AccountId, SubscriptionId)],
+    ) -> StoreResult<Vec<SubscriptionState>> {
         let state = self.lock();
-        Ok(keys
+        Ok(ids
             .iter()
-            .map(|k| {
-                let subscription = (k.account_id, k.subscription_id);
-                DeliveryContext {
-                    subscription: state.subscriptions.get(&subscription).cloned(),
-                    event: state.events.get(&(k.account_id, k.event_id)).cloned(),
-                    failing: state.failing_since.contains_key(&subscription),
-                    status: state
-                        .deliveries
-                        .get(&(k.account_id, k.event_id, k.subscription_id))
-                        .cloned(),
-                }
+            .map(|key| SubscriptionState {
+                subscription: state.subscriptions.get(key).cloned(),
+                failing: state.failing_since.contains_key(key),
+            })
+            .collect())
+    }
+
+    async fn event_deliveries(
+        &self,
+        ids: &[(AccountId, EventId)],
+    ) -> StoreResult<Vec<EventDeliveries>> {
+        let state = self.lock();
+        Ok(ids
+            .iter()
+            .map(|(account, event_id)| EventDeliveries {
+                event: state.events.get(&(*account, *event_id)).cloned(),
+                statuses: statuses_of(&state.outcomes, account, event_id),
             })
             .collect())
     }
 
     async fn record_deliveries(&self, records: &[Recorded]) -> StoreResult<()> {
         let mut state = self.lock();
-        for recorded in records {
-            if let Some(attempt) = &recorded.attempt {
-                state.attempts.push((recorded.account_id, attempt.clone()));
+        let mut groups: Vec<((AccountId, EventId), Vec<Recorded>)> = Vec::new();
+        for record in records {
+            let key = (record.account_id, record.status.event_id);
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, group)) => group.push(record.clone()),
+                None => groups.push((key, vec![record.clone()])),
             }
-            let status = &recorded.status;
-            state.deliveries.insert(
-                (recorded.account_id, status.event_id, status.subscription_id),
-                status.clone(),
-            );
+        }
+        for ((account, event_id), group) in groups {
+            let sk = keys::outcomes(event_id, crate::model::next_ulid());
+            state.outcomes.push((account, sk, group));
         }
         Ok(())
     }
@@ -90,13 +118,7 @@ impl DeliveryStore for MemoryStore {
         account: &AccountId,
         event_id: &EventId,
     ) -> StoreResult<Vec<DeliveryStatus>> {
-        let state = self.lock();
-        Ok(state
-            .deliveries
-            .iter()
-            .filter(|((a, e, _), _)| a == account && e == event_id)
-            .map(|(_, d)| d.clone())
-            .collect())
+        Ok(statuses_of(&self.lock().outcomes, account, event_id))
     }
 
     async fn attempts_of_subscription(
@@ -108,20 +130,19 @@ impl DeliveryStore for MemoryStore {
     ) -> StoreResult<Page<Attempt>> {
         let state = self.lock();
         let items = state
-            .attempts
+            .outcomes
             .iter()
-            .filter(|(a, attempt)| a == account && attempt.subscription_id == *subscription_id)
-            .map(|(_, attempt)| {
-                let key = keys::attempt(
-                    subscription_id,
-                    &attempt.attempted_at,
-                    &attempt.delivery_id,
-                    attempt.attempt,
-                );
-                (key, attempt.clone())
+            .filter(|(a, _, _)| a == account)
+            .flat_map(|(_, sk, records)| {
+                let mut attempts: Vec<Attempt> = records
+                    .iter()
+                    .filter_map(|r| r.attempt.clone())
+                    .filter(|a| a.subscription_id == *subscription_id)
+                    .collect();
+                attempts.sort_by_key(|a| std::cmp::Reverse(a.attempted_at));
+                attempts.into_iter().map(move |a| (sk.clone(), a))
             });
-        let prefix = keys::attempts_of_subscription(subscription_id);
-        page(items, &prefix, limit, cursor, true)
+        page(items, keys::OUTCOMES_PREFIX, limit, cursor, true)
     }
 
     async fn deactivate(

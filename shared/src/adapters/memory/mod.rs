@@ -1,7 +1,6 @@
 //! The ports in memory, for handler tests. Each operation takes one lock, so every change and
 //! its event happen together, as in the DynamoDB adapter's transactions.
 
-use crate::model::delivery::{Attempt, DeliveryStatus};
 use crate::model::{
     Account, AccountId, Event, EventId, Page, Subscription, SubscriptionId, Timestamp, User,
     UserId, decode_cursor, encode_cursor,
@@ -30,8 +29,8 @@ struct State {
     subscriptions: BTreeMap<(AccountId, SubscriptionId), Subscription>,
     events: BTreeMap<(AccountId, EventId), Event>,
     idempotency: HashMap<(AccountId, String), (EventId, i64)>,
-    deliveries: BTreeMap<(AccountId, EventId, SubscriptionId), DeliveryStatus>,
-    attempts: Vec<(AccountId, Attempt)>,
+    /// Each write's records of one event, under the outcome item's sort key.
+    outcomes: Vec<(AccountId, String, Vec<crate::ports::delivery::Recorded>)>,
     failing_since: HashMap<(AccountId, SubscriptionId), Timestamp>,
 }
 

@@ -2,9 +2,12 @@
 
 use std::sync::Mutex;
 
-/// A webhook sender that records requests and answers with a fixed status, for handler tests.
+/// A webhook sender that records requests and answers with a fixed status (or one per URL),
+/// for handler tests. Its body names the status.
 pub struct RecordingSender {
     pub status: u16,
+    /// Statuses for some URLs instead of `status`.
+    pub by_url: Vec<(String, u16)>,
     /// The `Retry-After` it answers with.
     pub retry_after: Option<std::time::Duration>,
     pub requests: Mutex<Vec<crate::ports::delivery::WebhookRequest>>,
@@ -15,6 +18,7 @@ impl RecordingSender {
     pub fn answering(status: u16) -> Self {
         Self {
             status,
+            by_url: Vec::new(),
             retry_after: None,
             requests: Mutex::new(Vec::new()),
         }
@@ -30,11 +34,16 @@ impl crate::ports::delivery::WebhookSender for RecordingSender {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(request.clone());
+        let status = self
+            .by_url
+            .iter()
+            .find(|(url, _)| *url == request.url)
+            .map_or(self.status, |(_, status)| *status);
         crate::ports::delivery::WebhookResponse {
-            status: Some(self.status),
+            status: Some(status),
             error: None,
             retry_after: self.retry_after,
-            body: Some(String::new()),
+            body: Some(format!("answered {status}")),
         }
     }
 }
