@@ -49,6 +49,7 @@ where
     Q: DeliveryQueue,
 {
     let mut response = DynamoDbEventResponse::default();
+    let (mut events, mut deliveries) = (0_usize, 0_usize);
     for (index, record) in records.iter().enumerate() {
         if !is_event_insert(record) {
             continue;
@@ -62,7 +63,9 @@ where
             };
         match outcome {
             Ok((event, count)) => {
-                tracing::info!(event_id = %event.id, event_type = %event.event_type, deliveries = count, "fanned out");
+                tracing::debug!(event_id = %event.id, event_type = %event.event_type, deliveries = count, "fanned out");
+                events += 1;
+                deliveries += count;
             }
             Err(error) => {
                 tracing::error!(%error, sequence = ?record.change.sequence_number, "fan-out failed; the stream will retry from here");
@@ -77,5 +80,13 @@ where
             }
         }
     }
+    // One line per batch at INFO (CloudWatch bills each byte); each event's at DEBUG.
+    tracing::info!(
+        records = records.len(),
+        events,
+        deliveries,
+        failed = response.batch_item_failures.len(),
+        "fanned out"
+    );
     response
 }

@@ -88,7 +88,7 @@ where
     }
 
     /// Per subscription: the recorded status, or `pending` for a subscription the event goes to
-    /// that has no attempt yet.
+    /// (one that existed when it was written) that has no attempt yet.
     async fn deliveries(&self, event: &Event) -> ApiResult<Vec<DeliveryOut>> {
         let recorded = self
             .store
@@ -117,7 +117,12 @@ where
                     .await?
             }
         };
-        for subscription in targets.iter().filter(|s| s.active) {
+        // Fan-out matched the subscriptions active when it ran, right after the event was
+        // written: one created later never gets this event.
+        for subscription in targets
+            .iter()
+            .filter(|s| s.active && s.created_at <= event.created_at)
+        {
             if !recorded
                 .iter()
                 .any(|d| d.subscription_id == subscription.id)

@@ -70,3 +70,47 @@ async fn custom_events_with_idempotency_keys() {
         );
     }
 }
+
+/// An event's deliveries are those its fan-out made: a subscription created after the event
+/// shows no delivery of it (it never gets one), one that existed shows `pending` until its
+/// first attempt.
+#[tokio::test]
+async fn an_event_lists_the_deliveries_it_has_not_later_subscriptions() {
+    let api = api();
+    let key = account(&api, "acme").await;
+    let hook = |path: &str| json!({"url": format!("https://hooks.example.com/{path}"), "event_types": ["*"]});
+    let before = call(
+        &api,
+        "POST",
+        "/api/v1/subscriptions",
+        &key,
+        Some(hook("before")),
+    )
+    .await;
+    assert_eq!(before.status, 201, "{}", before.body);
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let event = call(
+        &api,
+        "POST",
+        "/api/v1/events",
+        &key,
+        Some(json!({"type": "order.received", "payload": {}})),
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let after = call(
+        &api,
+        "POST",
+        "/api/v1/subscriptions",
+        &key,
+        Some(hook("after")),
+    )
+    .await;
+    assert_eq!(after.status, 201, "{}", after.body);
+    let id = event.body["id"].as_str().unwrap();
+    let shown = call(&api, "GET", &format!("/api/v1/events/{id}"), &key, None).await;
+    let deliveries = shown.body["deliveries"].as_array().unwrap();
+    assert_eq!(deliveries.len(), 1, "{}", shown.body);
+    assert_eq!(deliveries[0]["subscription_id"], before.body["id"]);
+    assert_eq!(deliveries[0]["status"], "pending");
+}

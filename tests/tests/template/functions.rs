@@ -28,6 +28,12 @@ fn every_function_is_built_and_run_the_same_way() {
     let architecture = &template.root()["Parameters"]["Architecture"];
     assert_eq!(architecture["Default"], "arm64");
     assert_eq!(architecture["AllowedValues"], json!(["arm64", "x86_64"]));
+    let tracing = &template.root()["Parameters"]["Tracing"];
+    assert_eq!(
+        (tracing["Default"].clone(), tracing["AllowedValues"].clone()),
+        (json!("PassThrough"), json!(["PassThrough", "Active"])),
+        "traces cost $5 per million: off unless asked for"
+    );
     for f in &functions {
         let resource = resource(&template, &f.logical_id);
         let id = &f.logical_id;
@@ -55,11 +61,17 @@ fn every_function_is_built_and_run_the_same_way() {
             json!([{"Ref": "Architecture"}]),
             "{id}"
         );
-        assert_eq!(property(&template, f, "Tracing"), "Active", "{id}");
         assert_eq!(
-            property(&template, f, "LoggingConfig")["LogFormat"],
-            "JSON",
-            "{id}"
+            property(&template, f, "Tracing"),
+            json!({"Ref": "Tracing"}),
+            "{id}: X-Ray is a parameter"
+        );
+        let logging = property(&template, f, "LoggingConfig");
+        assert_eq!(logging["LogFormat"], "JSON", "{id}");
+        assert_eq!(
+            (&logging["ApplicationLogLevel"], &logging["SystemLogLevel"]),
+            (&json!("INFO"), &json!("WARN")),
+            "{id}: Lambda's START/END/REPORT lines (INFO) are not written; make bench prices the logs so"
         );
         let memory = number(&template, &property(&template, f, "MemorySize"));
         let timeout = number(&template, &property(&template, f, "Timeout"));
