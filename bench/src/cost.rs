@@ -5,6 +5,7 @@ use crate::e2e::E2eResult;
 use crate::footprint::{DELIVER_BATCH, Footprint};
 use crate::measure::round;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// Public list prices, US East (N. Virginia), on-demand, past any free tier.
 pub mod prices {
@@ -24,7 +25,7 @@ pub mod prices {
     pub const LOGS_GB: f64 = 0.50;
     /// X-Ray traces recorded, per trace ($5.00 per million); aws.amazon.com/xray/pricing
     pub const XRAY_TRACE: f64 = 5.00 / 1e6;
-    /// X-Ray's default sampling: the first request each second, then 5 %.
+    /// X-Ray's sampling for Lambda (not configurable): the first request each second, then 5 %.
     pub const XRAY_SAMPLED: f64 = 0.05;
 }
 
@@ -63,13 +64,20 @@ fn find<'a>(footprint: &'a [Footprint], function: &str) -> Result<&'a Footprint,
 const MB_PER_VCPU: f64 = 1769.0;
 
 /// Lambda cost of `invocations` invocations of a function measured at `f`: each is billed (per
-/// started ms) the longer of its measured wall time and its measured CPU time stretched to the
+/// started ms) the longer of its wall time `wall_ms` and its CPU time `cpu_ms` stretched to the
 /// share of a vCPU its memory buys.
-fn lambda(name: &str, invocations: f64, f: &Footprint, why: &str) -> Line {
+fn lambda(
+    name: &str,
+    invocations: f64,
+    wall_ms: f64,
+    cpu_ms: f64,
+    f: &Footprint,
+    why: &str,
+) -> Line {
     #[allow(clippy::cast_precision_loss)]
     let memory_mb = f.memory_size_mb as f64;
-    let cpu_bound_ms = f.warm_cpu_ms * MB_PER_VCPU / memory_mb;
-    let billed_ms = f.warm.p50_ms.max(cpu_bound_ms).ceil().max(1.0);
+    let cpu_bound_ms = cpu_ms * MB_PER_VCPU / memory_mb;
+    let billed_ms = wall_ms.max(cpu_bound_ms).ceil().max(1.0);
     let gb = memory_mb / 1024.0;
     let gb_seconds = invocations * billed_ms / 1e3 * gb;
     let dollars =
@@ -77,150 +85,229 @@ fn lambda(name: &str, invocations: f64, f: &Footprint, why: &str) -> Line {
     Line {
         item: format!("Lambda `{name}`"),
         arithmetic: format!(
-            "{invocations:.0} invocations ({why}) × {billed_ms:.0} ms (the longer of the measured p50 {:.2} ms and {:.2} ms of CPU at {memory_mb:.0}/{MB_PER_VCPU:.0} of a vCPU = {cpu_bound_ms:.1} ms) × {gb:.3} GB = {gb_seconds:.1} GB-s × ${:.10} + {invocations:.0} × $0.20/M",
-            f.warm.p50_ms,
-            f.warm_cpu_ms,
+            "{invocations:.0} invocations ({why}) × {billed_ms:.0} ms (the longer of {wall_ms:.2} ms measured and {cpu_ms:.2} ms of CPU at {memory_mb:.0}/{MB_PER_VCPU:.0} of a vCPU = {cpu_bound_ms:.1} ms) × {gb:.3} GB = {gb_seconds:.1} GB-s × ${:.10} + {invocations:.0} × $0.20/M",
             prices::LAMBDA_ARM64_GB_SECOND
         ),
         dollars,
     }
 }
 
-/// Computes the bill for one million deliveries.
+/// The authorizer's answers are cached this long per key (`ReauthorizeEvery` in the template).
+const AUTHORIZER_CACHE_SECONDS: f64 = 300.0;
+
+fn sum(per: &BTreeMap<String, f64>, pick: impl Fn(&str) -> bool) -> f64 {
+    per.iter().filter(|(k, _)| pick(k)).map(|(_, v)| v).sum()
+}
+
+fn is_read(operation: &str) -> bool {
+    [
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:BatchGetItem",
+        "dynamodb:Scan",
+        "dynamodb:TransactGetItems",
+    ]
+    .contains(&operation)
+}
+
+/// Read and write units of `units` (by operation); AWS bills transactional items twice, which
+/// DynamoDB Local does not report.
+fn read_write(units: &BTreeMap<String, f64>) -> (f64, f64) {
+    let transactional = |k: &str| units.get(k).copied().unwrap_or(0.0);
+    let reads = sum(units, is_read) + transactional("dynamodb:TransactGetItems");
+    let writes = sum(units, |k| k.starts_with("dynamodb:") && !is_read(k))
+        + transactional("dynamodb:TransactWriteItems");
+    (reads, writes)
+}
+
+fn breakdown(per: &BTreeMap<String, f64>) -> String {
+    per.iter()
+        .map(|(k, v)| format!("{} {v:.3}", k.split(':').nth(1).unwrap_or(k)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// X-Ray's fixed sampling for Lambda: the first invocation each second, then 5 %: the share of
+/// `per_second` invocations a second that is traced.
+fn traced_share(per_second: f64) -> f64 {
+    if per_second <= 1.0 {
+        1.0
+    } else {
+        (1.0 + prices::XRAY_SAMPLED * (per_second - 1.0)) / per_second
+    }
+}
+
+/// Computes the bill for one million deliveries, from the paced run's measured calls, units and
+/// invocations (a steady 10 events a second) and the footprint's durations.
 ///
 /// # Errors
 /// A needed measurement is missing.
 #[allow(clippy::too_many_lines)]
 pub fn run(footprint: &[Footprint], e2e: &E2eResult) -> Result<CostResult, String> {
     const DELIVERIES: f64 = 1e6;
+    let m = &e2e.paced_meter;
     #[allow(clippy::cast_precision_loss)]
-    let per_event = e2e.subscriptions as f64;
+    let (per_event, measured_deliveries, measured_events) = (
+        e2e.subscriptions as f64,
+        m.deliveries.max(1) as f64,
+        m.events.max(1) as f64,
+    );
     let events = DELIVERIES / per_event;
+    let rate = e2e.paced_events_per_second;
     let deliver = find(footprint, "deliver")?;
     let fanout = find(footprint, "fanout")?;
-    let resources = find(footprint, "resources")?;
+    let api = find(footprint, "subscriptions")?;
+    let authorizer = find(footprint, "authorizer")?;
     #[allow(clippy::cast_precision_loss)]
-    let batch = DELIVER_BATCH as f64;
-    let deliver_invocations = DELIVERIES / batch;
+    let (deliver_invocations, fanout_invocations) = (
+        m.deliver_invocations as f64 / measured_deliveries * DELIVERIES,
+        m.fanout_invocations as f64 / measured_events * events,
+    );
+    let authorizer_invocations = events / (rate * AUTHORIZER_CACHE_SECONDS).max(1.0);
+    // deliver's CPU grows with its batch: the sample's CPU per delivery times the deliveries an
+    // invocation measured.
+    #[allow(clippy::cast_precision_loss)]
+    let deliver_cpu_ms =
+        deliver.warm_cpu_ms / DELIVER_BATCH as f64 * m.deliveries_per_deliver_invocation.max(1.0);
     let mut lines = vec![
+        Line {
+            item: "API Gateway HTTP API".into(),
+            arithmetic: format!(
+                "{events:.0} requests (one POST /api/v1/events per event) × $1.00/M"
+            ),
+            dollars: events * prices::HTTP_API_REQUEST,
+        },
         lambda(
-            "deliver",
-            deliver_invocations,
-            deliver,
-            &format!("batches of {DELIVER_BATCH}"),
+            "subscriptions",
+            events,
+            api.warm.p50_ms,
+            api.warm_cpu_ms,
+            api,
+            "the POST /api/v1/events that writes each event",
+        ),
+        lambda(
+            "authorizer",
+            authorizer_invocations,
+            authorizer.warm.p50_ms,
+            authorizer.warm_cpu_ms,
+            authorizer,
+            &format!(
+                "its answer cached {AUTHORIZER_CACHE_SECONDS:.0} s per key: one key at {rate:.0} requests/s"
+            ),
         ),
         lambda(
             "fanout",
-            events,
+            fanout_invocations,
+            fanout.warm.p50_ms,
+            fanout.warm_cpu_ms,
             fanout,
-            "one per event, unbatched: an upper bound",
+            &format!(
+                "measured: {:.2} stream records per invocation",
+                m.records_per_fanout_invocation
+            ),
         ),
         lambda(
-            "resources",
-            events,
-            resources,
-            "the API request that writes each event",
+            "deliver",
+            deliver_invocations,
+            deliver.warm.p50_ms,
+            deliver_cpu_ms,
+            deliver,
+            &format!(
+                "measured: {:.2} messages, {:.1} deliveries per invocation; CPU {:.3} ms per delivery",
+                m.messages_per_deliver_invocation,
+                m.deliveries_per_deliver_invocation,
+                deliver.warm_cpu_ms / DELIVER_BATCH as f64
+            ),
         ),
     ];
-    lines.push(Line {
-        item: "API Gateway HTTP API".into(),
-        arithmetic: format!("{events:.0} requests (one per event) × $1.00/M"),
-        dollars: events * prices::HTTP_API_REQUEST,
-    });
 
-    let sum = |per_delivery: &std::collections::BTreeMap<String, f64>,
-               pick: &dyn Fn(&str) -> bool| {
-        per_delivery
-            .iter()
-            .filter(|(k, _)| pick(k))
-            .map(|(_, v)| v)
-            .sum::<f64>()
-    };
     let all_sqs = |k: &str| k.starts_with("sqs:");
-    let sqs_ours = sum(&e2e.function_calls_per_delivery, &all_sqs);
-    let sqs_local = sum(&e2e.mapping_calls_per_delivery, &all_sqs);
-    // Lambda's SQS event source mapping: a ReceiveMessage per batch and a DeleteMessageBatch for
-    // what it delivered (reported failures stay, hidden by `deliver` itself).
-    let sqs_mapping = 2.0 / batch;
+    let sqs_ours = sum(&m.function_calls_per_delivery, all_sqs);
+    let sqs_mapping = sum(&m.mapping_calls_per_delivery, all_sqs);
     let sqs_calls = (sqs_ours + sqs_mapping) * DELIVERIES;
     lines.push(Line {
         item: "SQS requests".into(),
         arithmetic: format!(
-            "({sqs_ours:.3} by the functions, measured + {sqs_mapping:.3} by Lambda's event source mapping: ReceiveMessage + DeleteMessageBatch per batch of {DELIVER_BATCH}) per delivery × 1M = {sqs_calls:.0} requests × $0.40/M (the local bridge's 16 pollers made {sqs_local:.3} per delivery: many of their receives came back part-empty)"
+            "({sqs_ours:.3} by fanout and deliver: {} + {sqs_mapping:.3} by the event source mapping: {}) per delivery, measured × 1M = {sqs_calls:.0} requests × $0.40/M",
+            breakdown(&m.function_calls_per_delivery
+                .iter()
+                .filter(|(k, _)| all_sqs(k))
+                .map(|(k, v)| (k.clone(), *v))
+                .collect()),
+            breakdown(&m.mapping_calls_per_delivery),
         ),
         dollars: sqs_calls * prices::SQS_REQUEST,
     });
 
-    let is_read = |k: &str| {
-        [
-            "dynamodb:GetItem",
-            "dynamodb:Query",
-            "dynamodb:BatchGetItem",
-            "dynamodb:Scan",
-            "dynamodb:TransactGetItems",
-        ]
-        .contains(&k)
-    };
-    let is_write = |k: &str| k.starts_with("dynamodb:") && !is_read(k);
-    let units = &e2e.function_units_per_delivery;
-    let transactional = |k: &str| units.get(k).copied().unwrap_or(0.0);
-    // AWS bills transactional items twice; DynamoDB Local reports them once.
-    let reads = (sum(units, &is_read) + transactional("dynamodb:TransactGetItems")) * DELIVERIES;
-    let function_writes =
-        (sum(units, &is_write) + transactional("dynamodb:TransactWriteItems")) * DELIVERIES;
-    // The API's write of each event: the change and the event item in one transaction (2 items
-    // × 2 units; a new user adds its username item).
-    let event_writes = 4.0 * events;
-    let writes = function_writes + event_writes;
-    let breakdown = units
-        .iter()
-        .map(|(k, v)| format!("{} {v:.2}", k.trim_start_matches("dynamodb:")))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let (reads, writes) = read_write(&m.function_units_per_delivery);
     lines.push(Line {
-        item: "DynamoDB on-demand".into(),
+        item: "DynamoDB: deliveries".into(),
         arithmetic: format!(
-            "{function_writes:.0} write units by fanout + deliver (capacity DynamoDB reported per delivery: {breakdown}; transactional items ×2) + {event_writes:.0} for the events (4 per event: change + event item in one transaction) = {writes:.0} × $0.625/M + {reads:.0} read units × $0.125/M; stream reads by Lambda are free"
+            "per delivery, measured ({}): {writes:.3} write units × 1M × $0.625/M + {reads:.3} read units × 1M × $0.125/M; stream reads by Lambda are free",
+            breakdown(&m.function_units_per_delivery)
         ),
-        dollars: writes * prices::DYNAMODB_WRITE_UNIT + reads * prices::DYNAMODB_READ_UNIT,
+        dollars: writes * DELIVERIES * prices::DYNAMODB_WRITE_UNIT
+            + reads * DELIVERIES * prices::DYNAMODB_READ_UNIT,
+    });
+    let (api_reads, api_writes) = read_write(&m.api_units_per_event);
+    lines.push(Line {
+        item: "DynamoDB: events".into(),
+        arithmetic: format!(
+            "per event, measured ({}): {api_writes:.3} write units × {events:.0} × $0.625/M + {api_reads:.3} read units × {events:.0} × $0.125/M",
+            breakdown(&m.api_units_per_event)
+        ),
+        dollars: api_writes * events * prices::DYNAMODB_WRITE_UNIT
+            + api_reads * events * prices::DYNAMODB_READ_UNIT,
     });
 
     let log_bytes = deliver.log_bytes_per_invocation * deliver_invocations
-        + fanout.log_bytes_per_invocation * events
-        + resources.log_bytes_per_invocation * events;
+        + fanout.log_bytes_per_invocation * fanout_invocations
+        + api.log_bytes_per_invocation * events
+        + authorizer.log_bytes_per_invocation * authorizer_invocations;
     let log_gb = log_bytes / 1e9;
     lines.push(Line {
         item: "CloudWatch Logs".into(),
         arithmetic: format!(
-            "{:.0} B per deliver invocation + {:.0} B per fanout and {:.0} B per resources invocation (measured JSON log output) = {log_gb:.3} GB × $0.50/GB",
+            "measured JSON output per invocation: deliver {:.0} B, fanout {:.0} B, subscriptions {:.0} B, authorizer {:.0} B; Lambda's own START/END/REPORT lines are not written (SystemLogLevel: WARN) = {log_gb:.4} GB × $0.50/GB",
             deliver.log_bytes_per_invocation,
             fanout.log_bytes_per_invocation,
-            resources.log_bytes_per_invocation
+            api.log_bytes_per_invocation,
+            authorizer.log_bytes_per_invocation,
         ),
         dollars: log_gb * prices::LOGS_GB,
     });
-    let traces = (deliver_invocations + 2.0 * events) * prices::XRAY_SAMPLED;
+    let invocations = events + fanout_invocations + deliver_invocations + authorizer_invocations;
+    #[allow(clippy::cast_precision_loss)]
+    let active_traces = events * traced_share(rate)
+        + fanout_invocations * traced_share(rate * fanout_invocations / events)
+        + deliver_invocations * traced_share(rate * deliver_invocations / events);
     lines.push(Line {
-        item: "X-Ray (Tracing: Active)".into(),
+        item: "X-Ray".into(),
         arithmetic: format!(
-            "{traces:.0} traces (5 % of {:.0} invocations sampled) × $5.00/M",
-            deliver_invocations + 2.0 * events
+            "template default Tracing: PassThrough, nothing upstream samples: 0 traces (with Tracing: Active, Lambda's fixed 1/s + 5 % would trace {active_traces:.0} of {invocations:.0} invocations at this pace: ${:.4})",
+            active_traces * prices::XRAY_TRACE
         ),
-        dollars: traces * prices::XRAY_TRACE,
+        dollars: 0.0,
     });
     for line in &mut lines {
         line.dollars = round(line.dollars, 4);
     }
     let total = round(lines.iter().map(|l| l.dollars).sum(), 4);
-    let record_units = units.get("dynamodb:BatchWriteItem").copied().unwrap_or(0.0);
-    let dynamodb = writes * prices::DYNAMODB_WRITE_UNIT + reads * prices::DYNAMODB_READ_UNIT;
+    let mut ranked: Vec<&Line> = lines.iter().collect();
+    ranked.sort_by(|a, b| b.dollars.total_cmp(&a.dollars));
     let bound_by = format!(
-        "What bounds it: DynamoDB is {:.0} % of the total. Of its ${dynamodb:.2}, ${:.2} are the {record_units:.2} write units per delivery of the two items each delivery writes, as plain puts of up to 1 KB: its status (what `GET /api/v1/events/{{id}}` shows) and its attempt-log entry (`GET /api/v1/subscriptions/{{id}}/attempts`; every KB past the first, which a long response body excerpt adds, is one more unit); ${:.2} the events' own writes (the outbox transaction, spread over each event's {} deliveries); ${:.2} the reads. One item serving both views would need an index, and an index write costs the same unit.",
-        dynamodb / total.max(f64::EPSILON) * 100.0,
-        record_units * DELIVERIES * prices::DYNAMODB_WRITE_UNIT,
-        event_writes * prices::DYNAMODB_WRITE_UNIT,
-        e2e.subscriptions,
-        reads * prices::DYNAMODB_READ_UNIT,
+        "What bounds it: {}. API Gateway's is one request per event, fixed whatever the design; a million deliveries at 10 subscriptions per event are {events:.0} events.",
+        ranked
+            .iter()
+            .take(3)
+            .map(|l| format!(
+                "{} ${:.4} ({:.0} %)",
+                l.item,
+                l.dollars,
+                l.dollars / total.max(f64::EPSILON) * 100.0
+            ))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     #[allow(clippy::cast_precision_loss)]
     let per_100ms = round(
@@ -238,8 +325,10 @@ pub fn run(footprint: &[Footprint], e2e: &E2eResult) -> Result<CostResult, Strin
         per_100ms_receiver_latency_dollars: per_100ms,
         bound_by,
         notes: vec![
+            format!("Priced at the paced run: {} events at {rate:.0}/s × {} subscriptions = {:.0} deliveries; its calls, units and invocations were counted (the burst's are in latest.json).", m.events, e2e.subscriptions, measured_deliveries),
+            "Measured locally, assumed equal on AWS: DynamoDB Local's consumed capacity (transactional writes doubled, as AWS bills them); devstack's bridge stands in for Lambda's pollers (5 SQS pollers long-polling 20 s with the template's BatchSize and MaximumBatchingWindowInSeconds; each stream shard read every 100 ms, where Lambda reads 4 times a second, so Lambda's batches would be larger).".into(),
             "Durations are warm invocations measured here (x86_64, 2 cores, loopback receiver, local emulators), stretched where their CPU time at the configured memory's share of a vCPU would take longer; a Graviton core's speed relative to this one is not measured. The receivers' own response time is billed too: see the per-100 ms line.".into(),
-            "Cold starts (init is billed for provided.al2023) and Lambda's idle SQS polling are not included; neither is the free tier.".into(),
+            "Not included: cold starts (init is billed for provided.al2023), Lambda's idle SQS polling between bursts, storage (DynamoDB items kept 30 days, about 1 KB per event and per ten deliveries), data transfer out, and the free tier.".into(),
         ],
     })
 }

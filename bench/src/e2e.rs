@@ -3,30 +3,34 @@
 //! mappings (devstack's bridge) and both handlers in this process.
 
 use crate::measure::{CpuShare, CpuWindow, Percentiles, pid_from_file, round};
+use crate::meter::{Counters, Invocations, Meter};
+use crate::publisher::Publisher;
 use crate::receiver::ReceiverProcess;
 use crate::stack::{CallCounter, counted, fresh, queue_url};
 use devstack::bridge::{Bridge, LocalSettings, Mappings};
 use futures::StreamExt as _;
 use serde::Serialize;
-use shared::adapters::dynamodb::DynamoStore;
 use shared::adapters::http_sender::HttpSender;
 use shared::adapters::resolver::SystemResolver;
 use shared::adapters::sqs::SqsQueue;
 use shared::delivery::{DeliverySettings, Pipeline};
 use shared::domain::retry::{DEFAULT_SCHEDULE, RetrySchedule};
-use shared::model::{AccountId, EventId, SubscriptionId};
-use shared::ports::{EventStore, SubscriptionStore};
-use std::collections::{BTreeMap, HashMap};
+use shared::model::{AccountId, SubscriptionId};
+use shared::ports::SubscriptionStore;
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 pub const EVENTS: usize = 1000;
 pub const SUBSCRIPTIONS: usize = 10;
 /// Events written at once, as concurrent API requests would.
 const PUBLISHERS: usize = 4;
-/// Local SQS pollers on the delivery queue (Lambda runs up to `MaximumConcurrency`).
-const SQS_POLLERS: usize = 16;
+/// Local SQS pollers on the delivery queue: the five Lambda starts with (it adds more under a
+/// backlog), each long-polling 20 s as Lambda's do.
+const SQS_POLLERS: usize = 5;
+const SQS_WAIT_SECONDS: i32 = 20;
 /// The paced run: this many events, one every `PACE`, a rate the stack keeps up with, so its
 /// latency is the pipeline's and not a backlog's.
 pub const PACED_EVENTS: usize = 200;
@@ -59,14 +63,10 @@ pub struct E2eResult {
     pub paced_latency: Percentiles,
     pub cpu: Vec<CpuShare>,
     pub bound_by: String,
-    /// Calls our functions made (fanout + deliver), per delivery.
-    pub function_calls_per_delivery: BTreeMap<String, f64>,
-    /// Calls the local event source mappings made (devstack's bridge, standing in for Lambda's
-    /// pollers), per delivery.
-    pub mapping_calls_per_delivery: BTreeMap<String, f64>,
-    /// DynamoDB capacity units our functions consumed, per delivery, by operation, as DynamoDB
-    /// Local reported them (a `BatchGetItem` counted at least 0.5 per key asked, as AWS bills).
-    pub function_units_per_delivery: BTreeMap<String, f64>,
+    /// What the burst used.
+    pub burst_meter: Meter,
+    /// What the paced run used: the steady state the cost is priced at.
+    pub paced_meter: Meter,
 }
 
 /// Runs the phase.
@@ -81,6 +81,13 @@ pub async fn run(stack_state: &Path) -> Result<E2eResult, String> {
     let receiver = ReceiverProcess::start(SUBSCRIPTIONS, &secret).await?;
 
     let setup = devstack::samples::store(&clients, &stack)?;
+    let counters = Counters {
+        functions: CallCounter::default(),
+        mappings: CallCounter::default(),
+        api: CallCounter::default(),
+        invocations: Arc::new(Invocations::default()),
+    };
+    let publisher = Publisher::new(&counted(&clients, &counters.api), &stack, ACCOUNT)?;
     for target in receiver.urls() {
         let subscription =
             crate::core::subscription(SubscriptionId::new(), ACCOUNT, target, &secret);
@@ -90,8 +97,7 @@ pub async fn run(stack_state: &Path) -> Result<E2eResult, String> {
             .map_err(|e| e.to_string())?;
     }
 
-    let (functions, mappings_counter) = (CallCounter::default(), CallCounter::default());
-    let ours = counted(&clients, &functions);
+    let ours = counted(&clients, &counters.functions);
     let store = devstack::samples::store(&ours, &stack)?;
     let queue = SqsQueue::new(ours.sqs.clone(), url);
     let policy = crate::core::loopback()?;
@@ -113,28 +119,51 @@ pub async fn run(stack_state: &Path) -> Result<E2eResult, String> {
         cache: shared::delivery::SubscriptionCache::default(),
     });
     let (fanout_store, fanout_queue) = (Arc::new(store), Arc::new(queue));
+    let (fanouts, delivers) = (
+        Arc::clone(&counters.invocations),
+        Arc::clone(&counters.invocations),
+    );
     let invoker = devstack::invoke::InProcess::new()
-        .with_handler("fanout", move |event| {
-            let (store, queue) = (Arc::clone(&fanout_store), Arc::clone(&fanout_queue));
-            async move { fanout::handle(&*store, &*queue, event).await }
-        })
-        .with_handler("deliver", move |event| {
-            let pipeline = Arc::clone(&pipeline);
-            async move { deliver::handle(&pipeline, event).await }
-        });
+        .with_handler(
+            "fanout",
+            move |event: lambda_runtime::LambdaEvent<aws_lambda_events::event::dynamodb::Event>| {
+                let (store, queue) = (Arc::clone(&fanout_store), Arc::clone(&fanout_queue));
+                fanouts.fanout.fetch_add(1, Ordering::SeqCst);
+                fanouts
+                    .fanout_records
+                    .fetch_add(event.payload.records.len(), Ordering::SeqCst);
+                async move { fanout::handle(&*store, &*queue, event).await }
+            },
+        )
+        .with_handler(
+            "deliver",
+            move |event: lambda_runtime::LambdaEvent<aws_lambda_events::event::sqs::SqsEvent>| {
+                let pipeline = Arc::clone(&pipeline);
+                let records = &event.payload.records;
+                delivers.deliver.fetch_add(1, Ordering::SeqCst);
+                delivers
+                    .deliver_messages
+                    .fetch_add(records.len(), Ordering::SeqCst);
+                delivers
+                    .deliver_deliveries
+                    .fetch_add(targets(records), Ordering::SeqCst);
+                async move { deliver::handle(&pipeline, event).await }
+            },
+        );
     let settings = LocalSettings {
         sqs_pollers: SQS_POLLERS,
+        sqs_wait_seconds: SQS_WAIT_SECONDS,
         ..LocalSettings::default()
     };
     let mappings = Mappings::from_stack(&stack, settings).map_err(|e| e.to_string())?;
     let _bridge = Bridge::start(
-        &counted(&clients, &mappings_counter),
+        &counted(&clients, &counters.mappings),
         mappings,
         Arc::new(invoker),
     )
     .await
     .map_err(|e| e.to_string())?;
-    mappings_counter.reset();
+    counters.reset();
 
     let cpu = CpuWindow::start(&[
         (
@@ -152,7 +181,7 @@ pub async fn run(stack_state: &Path) -> Result<E2eResult, String> {
         ("receivers", receiver.pid()),
     ]);
     let started = Instant::now();
-    write_events(&setup, EVENTS, None).await?;
+    write_events(&publisher, EVENTS, None).await?;
     let publish_seconds = started.elapsed().as_secs_f64();
     let expected = EVENTS * SUBSCRIPTIONS;
     let arrivals = await_deliveries(&receiver, expected).await?;
@@ -172,15 +201,18 @@ pub async fn run(stack_state: &Path) -> Result<E2eResult, String> {
         .values()
         .filter_map(|a| a.created_at_ms.map(|c| (a.verified_at_ms - c) as f64))
         .collect();
-    let calls = (
-        per_delivery(as_f64(functions.snapshot()), delivered),
-        per_delivery(as_f64(mappings_counter.snapshot()), delivered),
-        per_delivery(functions.capacity(), delivered),
-    );
+    let burst_meter = counters.meter(delivered, EVENTS);
 
     receiver.reset().await?;
-    write_events(&setup, PACED_EVENTS, Some(PACE)).await?;
+    // Long polls still waiting from the burst would otherwise count towards the paced run.
+    tokio::time::sleep(Duration::from_secs(
+        u64::try_from(SQS_WAIT_SECONDS).unwrap_or(20) + 1,
+    ))
+    .await;
+    counters.reset();
+    write_events(&publisher, PACED_EVENTS, Some(PACE)).await?;
     let paced = distinct_pairs(&await_deliveries(&receiver, PACED_EVENTS * SUBSCRIPTIONS).await?);
+    let paced_meter = counters.meter(paced.len(), PACED_EVENTS);
     #[allow(clippy::cast_precision_loss)]
     let mut paced_latencies: Vec<f64> = paced
         .values()
@@ -206,38 +238,28 @@ pub async fn run(stack_state: &Path) -> Result<E2eResult, String> {
         paced_events_per_second: round(1.0 / PACE.as_secs_f64(), 1),
         paced_lost: (PACED_EVENTS * SUBSCRIPTIONS).saturating_sub(paced.len()),
         paced_latency: Percentiles::of(&mut paced_latencies),
-        function_calls_per_delivery: calls.0,
-        mapping_calls_per_delivery: calls.1,
-        function_units_per_delivery: calls.2,
+        burst_meter,
+        paced_meter,
     })
 }
 
-#[allow(clippy::cast_precision_loss)]
-fn per_delivery(counts: BTreeMap<String, f64>, delivered: usize) -> BTreeMap<String, f64> {
-    counts
-        .into_iter()
-        .map(|(k, v)| (k, round(v / delivered.max(1) as f64, 3)))
-        .collect()
+/// The deliveries the SQS records carry.
+fn targets(records: &[aws_lambda_events::event::sqs::SqsMessage]) -> usize {
+    records
+        .iter()
+        .filter_map(|r| r.body.as_deref())
+        .filter_map(|b| serde_json::from_str::<shared::model::delivery::DeliveryMessage>(b).ok())
+        .map(|m| m.targets.len())
+        .sum()
 }
 
-#[allow(clippy::cast_precision_loss)]
-fn as_f64(counts: BTreeMap<String, u64>) -> BTreeMap<String, f64> {
-    counts.into_iter().map(|(k, v)| (k, v as f64)).collect()
-}
-
-/// Writes `count` events as the API does, `PUBLISHERS` at a time, or one every `pace`.
+/// Writes `count` events through the API, `PUBLISHERS` at a time, or one every `pace`.
 async fn write_events(
-    store: &DynamoStore,
+    publisher: &Publisher,
     count: usize,
     pace: Option<Duration>,
 ) -> Result<(), String> {
-    let write = |n: usize| {
-        let store = store.clone();
-        async move {
-            let event = crate::core::event(EventId::new(), ACCOUNT, n);
-            store.publish(&event, None).await.map(|_| ())
-        }
-    };
+    let write = |n: usize| publisher.publish(n);
     let results: Vec<_> = match pace {
         None => {
             futures::stream::iter(0..count)
@@ -247,21 +269,13 @@ async fn write_events(
                 .await
         }
         Some(pace) => {
-            let mut ticks = tokio::time::interval(pace);
-            let mut writes = Vec::new();
-            for n in 0..count {
-                ticks.tick().await;
-                writes.push(tokio::spawn(write(n)));
-            }
-            let mut results = Vec::new();
-            for w in writes {
-                results.push(
-                    w.await
-                        .map_err(|e| shared::ports::StoreError::Backend(e.to_string()))
-                        .and_then(|r| r),
-                );
-            }
-            results
+            let started = tokio::time::Instant::now();
+            futures::future::join_all((0..count).map(|n| async move {
+                let at = pace.saturating_mul(u32::try_from(n).unwrap_or(u32::MAX));
+                tokio::time::sleep_until(started + at).await;
+                publisher.publish(n).await
+            }))
+            .await
         }
     };
     for result in results {

@@ -16,6 +16,8 @@ mod e2e;
 mod fanout;
 mod footprint;
 mod measure;
+mod meter;
+mod publisher;
 mod receiver;
 mod report;
 mod run;

@@ -2,7 +2,7 @@
 
 use crate::RunArgs;
 use crate::measure::signing_secret;
-use crate::report::{Report, bytes_mb, git_commit, machine, markdown, targets};
+use crate::report::{Report, bytes_mb, git_commit, git_dirty, machine, markdown, targets};
 use std::time::Instant;
 
 /// Deliveries per delivery-core configuration.
@@ -29,6 +29,7 @@ pub async fn run(args: &RunArgs) -> Result<(), String> {
         generated_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         command: "make bench".into(),
         git_commit: git_commit(),
+        git_dirty: git_dirty(),
         machine: machine(),
         build: match &args.build_info {
             Some(path) => Some(

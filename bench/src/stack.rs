@@ -23,8 +23,8 @@ struct Counts {
 
 /// Counts the requests an SDK client sends, by operation (`X-Amz-Target`, which both the
 /// DynamoDB and the SQS JSON protocol carry), retries included; and the capacity units DynamoDB
-/// reports each data operation consumed (it asks for them with `ReturnConsumedCapacity: TOTAL`,
-/// which changes nothing else about the call).
+/// reports each data operation consumed, its tables' and their indexes' (it asks for them with
+/// `ReturnConsumedCapacity: INDEXES`, which changes nothing else about the call).
 #[derive(Debug, Clone, Default)]
 pub struct CallCounter(Arc<Mutex<Counts>>);
 
@@ -120,17 +120,29 @@ fn batch_get_floor(request: &Value) -> f64 {
         .unwrap_or(0.0)
 }
 
-/// The sum of `CapacityUnits` in a response's `ConsumedCapacity` (one object or a list).
+/// The units of one table's `ConsumedCapacity` (asked with `INDEXES`): its table's and every
+/// index's, or the total where no breakdown is given.
+fn table_units(consumed: &Value) -> f64 {
+    let units = |v: &Value| v["CapacityUnits"].as_f64().unwrap_or(0.0);
+    let indexes = |name: &str| {
+        consumed[name]
+            .as_object()
+            .map_or(0.0, |indexes| indexes.values().map(units).sum())
+    };
+    if consumed["Table"].is_object() {
+        units(&consumed["Table"])
+            + indexes("GlobalSecondaryIndexes")
+            + indexes("LocalSecondaryIndexes")
+    } else {
+        units(consumed)
+    }
+}
+
+/// The units a response's `ConsumedCapacity` (one object or a list) reports, indexes included.
 fn consumed(response: &Value) -> f64 {
     match &response["ConsumedCapacity"] {
-        Value::Array(tables) => tables
-            .iter()
-            .filter_map(|t| t["CapacityUnits"].as_f64())
-            .sum(),
-        Value::Object(table) => table
-            .get("CapacityUnits")
-            .and_then(Value::as_f64)
-            .unwrap_or(0.0),
+        Value::Array(tables) => tables.iter().map(table_units).sum(),
+        table @ Value::Object(_) => table_units(table),
         _ => 0.0,
     }
 }
@@ -163,7 +175,7 @@ impl Intercept for CallCounter {
         } else {
             0.0
         };
-        body["ReturnConsumedCapacity"] = Value::String("TOTAL".into());
+        body["ReturnConsumedCapacity"] = Value::String("INDEXES".into());
         let bytes = serde_json::to_vec(&body)?;
         request
             .headers_mut()

@@ -11,8 +11,19 @@ pub fn markdown(report: &Report) -> String {
     let m = &report.machine;
     let _ = writeln!(
         md,
-        "Measured by `{}` at {} (commit {}) on {} cores ({}), {} GiB RAM, {}. Raw figures: `bench/results/latest.json`.\n",
-        report.command, report.generated_at, report.git_commit, m.cores, m.cpu, m.memory_gib, m.os
+        "Measured by `{}` at {} (commit {}{}) on {} cores ({}), {} GiB RAM, {}. Raw figures: `bench/results/latest.json`.\n",
+        report.command,
+        report.generated_at,
+        report.git_commit,
+        if report.git_dirty {
+            ", **with uncommitted changes**"
+        } else {
+            ", working tree clean"
+        },
+        m.cores,
+        m.cpu,
+        m.memory_gib,
+        m.os
     );
     if let Some(build) = &report.build {
         let _ = writeln!(
@@ -85,7 +96,7 @@ pub fn markdown(report: &Report) -> String {
     if let Some(e) = &report.end_to_end {
         let _ = writeln!(
             md,
-            "**End to end** on the local stack (DynamoDB Local, the SQS emulator, devstack's event source mappings with {} SQS pollers, both handlers in one process), stream → `fanout` → SQS → `deliver` → receivers that verify. *Burst*: {} events × {} subscriptions written as the API writes them ({} at a time, in {:.1} s): {} of {} delivered, **{} lost**, {} duplicates; **{:.0} deliveries/s** sustained over {:.1} s; event created → receiver verified p50 {:.0} ms, p95 {:.0} ms, p99 {:.0} ms (the backlog's wait). What bounds the throughput: {}. *Paced*: {} events at {:.0}/s × {} subscriptions: p50 **{:.0} ms**, p95 {:.0} ms, p99 **{:.0} ms**, {} lost.\n",
+            "**End to end** on the local stack (DynamoDB Local, the SQS emulator, devstack's event source mappings with {} SQS pollers, both handlers in one process), stream → `fanout` → SQS → `deliver` → receivers that verify. *Burst*: {} events × {} subscriptions written through the API (`POST /api/v1/events` to the `subscriptions` handler, {} at a time, in {:.1} s): {} of {} delivered, **{} lost**, {} duplicates; **{:.0} deliveries/s** sustained over {:.1} s; event created → receiver verified p50 {:.0} ms, p95 {:.0} ms, p99 {:.0} ms (the backlog's wait). What bounds the throughput: {}. *Paced*: {} events at {:.0}/s × {} subscriptions: p50 **{:.0} ms**, p95 {:.0} ms, p99 **{:.0} ms**, {} lost.\n",
             e.sqs_pollers,
             e.events,
             e.subscriptions,
@@ -109,6 +120,26 @@ pub fn markdown(report: &Report) -> String {
             e.paced_latency.p99_ms,
             e.paced_lost
         );
+        for (run, meter) in [("Burst", &e.burst_meter), ("Paced", &e.paced_meter)] {
+            let _ = writeln!(
+                md,
+                "*{run}, counted*: `deliver` invoked {} times ({:.2} messages, {:.1} deliveries each), `fanout` {} times ({:.2} stream records each); SQS requests per delivery by the functions {:.3} and by the event source mapping {:.3}; DynamoDB units per delivery {:.3}, per event written by the API {:.3}.\n",
+                meter.deliver_invocations,
+                meter.messages_per_deliver_invocation,
+                meter.deliveries_per_deliver_invocation,
+                meter.fanout_invocations,
+                meter.records_per_fanout_invocation,
+                meter
+                    .function_calls_per_delivery
+                    .iter()
+                    .filter(|(k, _)| k.starts_with("sqs:"))
+                    .map(|(_, v)| v)
+                    .sum::<f64>(),
+                meter.mapping_calls_per_delivery.values().sum::<f64>(),
+                meter.function_units_per_delivery.values().sum::<f64>(),
+                meter.api_units_per_event.values().sum::<f64>(),
+            );
+        }
     }
     if !report.footprint.is_empty() {
         let _ = write!(

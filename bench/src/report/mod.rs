@@ -7,5 +7,5 @@ mod targets;
 
 pub use markdown::markdown;
 pub use results::Report;
-pub(crate) use results::{bytes_mb, git_commit, machine};
+pub(crate) use results::{bytes_mb, git_commit, git_dirty, machine};
 pub(crate) use targets::targets;

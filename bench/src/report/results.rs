@@ -28,6 +28,9 @@ pub struct Report {
     pub generated_at: String,
     pub command: String,
     pub git_commit: String,
+    /// Whether the working tree had changes besides `bench/results/` when the run started: the
+    /// figures are then of code no commit holds.
+    pub git_dirty: bool,
     pub machine: Machine,
     /// `sam build` as `local/bench.sh` ran it: `command`, `seconds`, `cold`.
     pub build: Option<serde_json::Value>,
@@ -74,6 +77,21 @@ pub(crate) fn git_commit() -> String {
         .and_then(|o| String::from_utf8(o.stdout).ok())
         .map(|s| s.trim().to_owned())
         .unwrap_or_default()
+}
+
+/// Whether the working tree differs from the commit, `bench/results/` aside (a run rewrites it).
+pub(crate) fn git_dirty() -> bool {
+    std::process::Command::new("git")
+        .args([
+            "status",
+            "--porcelain",
+            "--",
+            ".",
+            ":(exclude)bench/results",
+        ])
+        .output()
+        .ok()
+        .is_none_or(|o| !o.status.success() || !o.stdout.is_empty())
 }
 
 #[allow(clippy::cast_precision_loss)]

@@ -90,9 +90,9 @@ pub(crate) fn targets(report: &Report) -> Vec<Target> {
     if let Some(c) = &report.cost {
         targets.push(target(
             "Cost per million deliveries",
-            "< $1",
+            "< $0.40",
             format!("${:.4}", c.total_dollars),
-            c.total_dollars < 1.0,
+            c.total_dollars < 0.40,
         ));
     }
     targets

@@ -6,7 +6,7 @@ use aws_lambda_events::event::dynamodb::EventRecord;
 use aws_lambda_events::event::streams::DynamoDbBatchItemFailure;
 use aws_lambda_events::event::streams::DynamoDbEventResponse;
 use lambda_runtime::{Error, LambdaEvent};
-use shared::delivery::{PipelineError, fan_out};
+use shared::delivery::{PipelineError, messages_for};
 use shared::ports::SubscriptionStore;
 use shared::ports::delivery::{DeliveryQueue, DeliveryStore};
 
@@ -36,9 +36,11 @@ pub fn is_event_insert(record: &EventRecord) -> bool {
         && matches!(record.change.new_image.get("entity"), Some(serde_dynamo::AttributeValue::S(s)) if s == "event")
 }
 
-/// Fans out a stream batch in order. At the first record that fails, that record and every later
-/// one are reported in `batchItemFailures` (Lambda retries from the lowest), so order holds and
-/// nothing is skipped; records that are not event inserts are passed over.
+/// Fans out a stream batch in order: the messages of every event, sent together (ten to a
+/// `SendMessageBatch`). At the first record that fails (or, when the send fails, at the first
+/// event), that record and every later one are reported in `batchItemFailures` (Lambda retries
+/// from the lowest), so order holds and nothing is skipped; a delivery sent twice this way is
+/// not made twice. Records that are not event inserts are passed over.
 pub async fn fan_out_records<S, Q>(
     store: &S,
     queue: &Q,
@@ -48,42 +50,49 @@ where
     S: DeliveryStore + SubscriptionStore,
     Q: DeliveryQueue,
 {
-    let mut response = DynamoDbEventResponse::default();
-    let (mut events, mut deliveries) = (0_usize, 0_usize);
+    let mut messages = Vec::new();
+    let (mut events, mut first_event, mut failed_at) = (0_usize, None, None);
     for (index, record) in records.iter().enumerate() {
         if !is_event_insert(record) {
             continue;
         }
-        let outcome =
+        let made =
             match shared::adapters::dynamodb::event_from_item(record.change.new_image.clone()) {
-                Ok(event) => fan_out(store, queue, &event)
-                    .await
-                    .map(|count| (event, count)),
+                Ok(event) => messages_for(store, &event).await.map(|m| (event, m)),
                 Err(error) => Err(PipelineError::Store(error)),
             };
-        match outcome {
-            Ok((event, count)) => {
-                tracing::debug!(event_id = %event.id, event_type = %event.event_type, deliveries = count, "fanned out");
+        match made {
+            Ok((event, made)) => {
+                tracing::debug!(event_id = %event.id, event_type = %event.event_type, messages = made.len(), "fanned out");
+                first_event.get_or_insert(index);
                 events += 1;
-                deliveries += count;
+                messages.extend(made);
             }
             Err(error) => {
                 tracing::error!(%error, sequence = ?record.change.sequence_number, "fan-out failed; the stream will retry from here");
-                for failed in &records[index..] {
-                    let mut failure = DynamoDbBatchItemFailure::default();
-                    failure
-                        .item_identifier
-                        .clone_from(&failed.change.sequence_number);
-                    response.batch_item_failures.push(failure);
-                }
+                failed_at = Some(index);
                 break;
             }
         }
+    }
+    let deliveries: usize = messages.iter().map(|m| m.targets.len()).sum();
+    if let Err(error) = queue.send(&messages).await {
+        tracing::error!(%error, "enqueueing the batch's deliveries failed; the stream will retry from its first event");
+        failed_at = first_event.or(failed_at);
+    }
+    let mut response = DynamoDbEventResponse::default();
+    for failed in failed_at.map_or(&records[..0], |i| &records[i..]) {
+        let mut failure = DynamoDbBatchItemFailure::default();
+        failure
+            .item_identifier
+            .clone_from(&failed.change.sequence_number);
+        response.batch_item_failures.push(failure);
     }
     // One line per batch at INFO (CloudWatch bills each byte); each event's at DEBUG.
     tracing::info!(
         records = records.len(),
         events,
+        messages = messages.len(),
         deliveries,
         failed = response.batch_item_failures.len(),
         "fanned out"

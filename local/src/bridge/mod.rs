@@ -3,12 +3,14 @@
 //!
 //! Behaviour follows Lambda's documentation for the settings `template.yaml` uses:
 //! - Streams: each shard read in order from `LATEST` at start (shards that appear later from
-//!   `TRIM_HORIZON`), records outside `FilterCriteria` dropped, batches of `BatchSize`. A
+//!   `TRIM_HORIZON`), 4 times a second (Lambda's base rate), records outside `FilterCriteria`
+//!   dropped, batches of `BatchSize`. A
 //!   `batchItemFailures` response checkpoints before the lowest failed sequence number and
 //!   retries from there; a failed invocation is retried, bisected when
 //!   `BisectBatchOnFunctionError` is on. After `MaximumRetryAttempts` (or past
 //!   `MaximumRecordAgeInSeconds`) the batch is described to the on-failure queue and skipped.
-//! - SQS: long-polling pollers receive up to `BatchSize` (≤ 10) messages; only the messages not
+//! - SQS: long-polling pollers receive up to `BatchSize` (≤ 10) messages, gathering more for up
+//!   to `MaximumBatchingWindowInSeconds` while the batch is not full; only the messages not
 //!   listed in `batchItemFailures` are deleted; the rest reappear after their visibility
 //!   timeout. A failed invocation, or a response naming an unknown id, deletes nothing.
 

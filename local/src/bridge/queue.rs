@@ -26,22 +26,55 @@ impl<I: Invoker> QueuePoller<I> {
         }
     }
 
-    pub(super) async fn poll_once(&self) -> Result<(), String> {
+    /// One `ReceiveMessage` of up to `wanted` messages, waiting up to `wait_seconds`.
+    async fn receive(
+        &self,
+        wanted: i32,
+        wait_seconds: i32,
+    ) -> Result<Vec<aws_sdk_sqs::types::Message>, String> {
         let received = self
             .clients
             .sqs
             .receive_message()
             .queue_url(&self.mapping.queue_url)
-            .max_number_of_messages(self.mapping.batch_size)
-            .wait_time_seconds(self.mapping.wait_seconds)
+            .max_number_of_messages(wanted)
+            .wait_time_seconds(wait_seconds)
             .message_system_attribute_names(MessageSystemAttributeName::All)
             .message_attribute_names("All")
             .send()
             .await
             .map_err(|e| format!("ReceiveMessage: {}", error_chain(&e)))?;
-        let messages = received.messages.unwrap_or_default();
+        Ok(received.messages.unwrap_or_default())
+    }
+
+    pub(super) async fn poll_once(&self) -> Result<(), String> {
+        let mut messages = self
+            .receive(self.mapping.batch_size, self.mapping.wait_seconds)
+            .await?;
         if messages.is_empty() {
             return Ok(());
+        }
+        // Within the batching window, gather more until the batch is full.
+        let window_ends = std::time::Instant::now() + self.mapping.batching_window;
+        let batch_size = usize::try_from(self.mapping.batch_size).unwrap_or(10);
+        while messages.len() < batch_size {
+            let left = window_ends.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            let wanted = i32::try_from(batch_size - messages.len()).unwrap_or(1);
+            // A receive is never cut short (it would hide what it got): long-poll whole seconds
+            // that fit the window, and for the rest wait, then take what came.
+            let wait = i32::try_from(left.as_secs()).unwrap_or(0);
+            if wait == 0 {
+                tokio::time::sleep(left).await;
+            }
+            let more = self.receive(wanted, wait).await?;
+            let done = wait == 0;
+            messages.extend(more);
+            if done {
+                break;
+            }
         }
         let records: Vec<Value> = messages.iter().map(|m| self.lambda_message(m)).collect();
         let failed: HashSet<String> = match invoke_within(

@@ -34,6 +34,9 @@ pub struct QueueMapping {
     pub queue_url: String,
     pub queue_arn: String,
     pub batch_size: i32,
+    /// `MaximumBatchingWindowInSeconds`: how long a poller keeps gathering messages for a
+    /// batch that is not full yet.
+    pub batching_window: Duration,
     pub pollers: usize,
     pub wait_seconds: i32,
 }
@@ -52,7 +55,8 @@ pub struct LocalSettings {
     pub sqs_pollers: usize,
     /// Long-poll wait of each `ReceiveMessage`.
     pub sqs_wait_seconds: i32,
-    /// Pause between `GetRecords` calls on a shard that returned nothing.
+    /// Pause between `GetRecords` calls on a shard: Lambda polls each shard of a DynamoDB
+    /// stream 4 times a second.
     pub stream_poll_interval: Duration,
 }
 
@@ -61,7 +65,7 @@ impl Default for LocalSettings {
         Self {
             sqs_pollers: 2,
             sqs_wait_seconds: 1,
-            stream_poll_interval: Duration::from_millis(100),
+            stream_poll_interval: Duration::from_millis(250),
         }
     }
 }
@@ -181,12 +185,19 @@ impl Mappings {
                     if !(1..=10).contains(&batch_size) {
                         return Err(fail(format!("BatchSize {batch_size} is outside 1..=10")));
                     }
+                    let window = number("MaximumBatchingWindowInSeconds").unwrap_or(0);
+                    if !(0..=300).contains(&window) {
+                        return Err(fail(format!(
+                            "MaximumBatchingWindowInSeconds {window} is outside 0..=300"
+                        )));
+                    }
                     mappings.queues.push(QueueMapping {
                         function: function.binary.clone(),
                         timeout: function.timeout,
                         queue_url: queue.url.clone(),
                         queue_arn: queue.arn.clone(),
                         batch_size: i32::try_from(batch_size).unwrap_or(10),
+                        batching_window: Duration::from_secs(u64::try_from(window).unwrap_or(0)),
                         pollers: settings.sqs_pollers.max(1),
                         wait_seconds: settings.sqs_wait_seconds,
                     });

@@ -151,6 +151,8 @@ impl<I: Invoker> StreamPoller<I> {
     pub(super) async fn run(mut self) {
         let mut idle_rounds: u32 = 0;
         loop {
+            // Lambda's base rate: each shard polled every `poll_interval`, records or not.
+            let next_round = tokio::time::Instant::now() + self.mapping.poll_interval;
             let mut got_records = false;
             let ids: Vec<String> = self.shards.keys().cloned().collect();
             for id in ids {
@@ -175,9 +177,7 @@ impl<I: Invoker> StreamPoller<I> {
                     tracing::warn!(%error, "stream discovery failed; retrying");
                 }
             }
-            if !got_records {
-                tokio::time::sleep(self.mapping.poll_interval).await;
-            }
+            tokio::time::sleep_until(next_round).await;
         }
     }
 

@@ -17,6 +17,22 @@ where
     S: DeliveryStore + SubscriptionStore,
     Q: DeliveryQueue,
 {
+    let messages = messages_for(store, event).await?;
+    queue.send(&messages).await?;
+    Ok(messages.iter().map(|m| m.targets.len()).sum())
+}
+
+/// The messages that deliver `event`: one per ten of the matching active subscriptions.
+///
+/// # Errors
+/// The store failed.
+pub async fn messages_for<S>(
+    store: &S,
+    event: &Event,
+) -> Result<Vec<DeliveryMessage>, PipelineError>
+where
+    S: DeliveryStore + SubscriptionStore,
+{
     let subscriptions = match &event.subscription_id {
         Some(id) => store
             .get_subscription(&event.account_id, id)
@@ -29,7 +45,9 @@ where
                 .await?
         }
     };
-    let messages = DeliveryMessage::for_subscriptions(event, &subscriptions, false);
-    queue.send(&messages).await?;
-    Ok(messages.iter().map(|m| m.targets.len()).sum())
+    Ok(DeliveryMessage::for_subscriptions(
+        event,
+        &subscriptions,
+        false,
+    ))
 }

@@ -21,7 +21,7 @@ mod summary;
 pub use attempt::{deliver, deliver_all};
 pub use batch::Pipeline;
 pub use cache::SubscriptionCache;
-pub use fan_out::fan_out;
+pub use fan_out::{fan_out, messages_for};
 pub use plan::{Delivery, DeliverySettings, Disposition, PipelineError};
 
 #[cfg(all(test, feature = "test-util"))]

@@ -90,8 +90,6 @@ pub(super) fn event_item(event: &Event) -> StoreResult<Item> {
         data: String,
         #[serde(skip_serializing_if = "Option::is_none")]
         subscription_id: Option<&'a SubscriptionId>,
-        gsi1pk: String,
-        gsi1sk: String,
         expires_at: i64,
     }
     let stored = Stored {
@@ -101,8 +99,6 @@ pub(super) fn event_item(event: &Event) -> StoreResult<Item> {
         created_at: &event.created_at,
         data: event.data.to_string(),
         subscription_id: event.subscription_id.as_ref(),
-        gsi1pk: keys::events_of_type(event.account_id, &event.event_type),
-        gsi1sk: keys::event(event.id),
         expires_at: chrono::Utc::now().timestamp() + EVENT_RETENTION_SECONDS,
     };
     item(

@@ -1,4 +1,4 @@
-//! Events (the outbox items) and idempotency keys, and listing events by type on `gsi1`.
+//! Events (the outbox items) and idempotency keys, and listing events (by type: filtered).
 
 use super::calls::store_error;
 use super::codec::{event_from_item, item, page_of, s};
@@ -77,50 +77,47 @@ impl EventStore for DynamoStore {
         limit: usize,
         cursor: Option<&str>,
     ) -> StoreResult<Page<Event>> {
-        let sk = cursor
+        let mut start = cursor
             .map(|c| {
                 decode_cursor(c)
                     .filter(|sk| sk.starts_with(keys::EVENT_PREFIX))
+                    .map(|sk| {
+                        HashMap::from([
+                            ("pk".to_owned(), s(keys::account(account))),
+                            ("sk".to_owned(), s(sk)),
+                        ])
+                    })
                     .ok_or(StoreError::InvalidCursor)
             })
             .transpose()?;
-        let mut query = self
-            .client
-            .query()
-            .table_name(&self.events_table)
-            .scan_index_forward(false)
-            .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX));
-        match event_type {
-            Some(event_type) => {
-                let partition = keys::events_of_type(account, event_type);
+        // By type: the account's events filtered, read until the page is full (no index: an
+        // index would add a write to every event, and listing by type is rare).
+        let mut items = Vec::new();
+        loop {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.events_table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", s(keys::account(account)))
+                .expression_attribute_values(":prefix", s(keys::EVENT_PREFIX))
+                .scan_index_forward(false)
+                .consistent_read(true)
+                .limit(i32::try_from(limit + 1 - items.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take());
+            if let Some(event_type) = event_type {
                 query = query
-                    .index_name("gsi1")
-                    .key_condition_expression("gsi1pk = :pk")
-                    .expression_attribute_values(":pk", s(partition.clone()));
-                if let Some(sk) = sk {
-                    query = query.set_exclusive_start_key(Some(HashMap::from([
-                        ("pk".to_owned(), s(keys::account(account))),
-                        ("sk".to_owned(), s(sk.clone())),
-                        ("gsi1pk".to_owned(), s(partition)),
-                        ("gsi1sk".to_owned(), s(sk)),
-                    ])));
-                }
+                    .filter_expression("#type = :type")
+                    .expression_attribute_names("#type", "type")
+                    .expression_attribute_values(":type", s(event_type));
             }
-            None => {
-                query = query
-                    .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                    .expression_attribute_values(":pk", s(keys::account(account)))
-                    .expression_attribute_values(":prefix", s(keys::EVENT_PREFIX))
-                    .consistent_read(true);
-                if let Some(sk) = sk {
-                    query = query.set_exclusive_start_key(Some(HashMap::from([
-                        ("pk".to_owned(), s(keys::account(account))),
-                        ("sk".to_owned(), s(sk)),
-                    ])));
-                }
+            let output = query.send().await.map_err(|e| store_error(&e))?;
+            items.extend(output.items.unwrap_or_default());
+            start = output.last_evaluated_key;
+            if items.len() > limit || start.is_none() {
+                break;
             }
         }
-        let output = query.send().await.map_err(|e| store_error(&e))?;
-        page_of(output.items.unwrap_or_default(), limit, event_from_item)
+        page_of(items, limit, event_from_item)
     }
 }

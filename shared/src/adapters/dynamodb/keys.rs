@@ -60,16 +60,10 @@ pub fn idempotency(key: &str) -> String {
 
 pub const EVENT_PREFIX: &str = "EVT#";
 
-/// An event's sort key (events table), also its `gsi1` sort key.
+/// An event's sort key (events table).
 #[must_use]
 pub fn event(id: impl Display) -> String {
     format!("{EVENT_PREFIX}{id}")
-}
-
-/// The `gsi1` partition of an account's events of one type.
-#[must_use]
-pub fn events_of_type(account: impl Display, event_type: &str) -> String {
-    format!("ACC#{account}#TYPE#{event_type}")
 }
 
 /// The prefix of every outcome item (the delivery records of one event, one item per write).
@@ -112,10 +106,6 @@ mod tests {
         assert_eq!(idempotency("k-1"), "IDEM#k-1");
         assert_eq!(event("evt_1"), "EVT#evt_1");
         assert!(event("evt_1").starts_with(EVENT_PREFIX));
-        assert_eq!(
-            events_of_type("acc_1", "user.created"),
-            "ACC#acc_1#TYPE#user.created"
-        );
         assert_eq!(outcomes("evt_1", "01K0"), "OUT#evt_1#01K0");
         assert!(outcomes("evt_1", "01K0").starts_with(&outcomes_of_event("evt_1")));
         assert!(outcomes_of_event("evt_1").starts_with(OUTCOMES_PREFIX));

@@ -15,7 +15,7 @@
 //!   Query per event), and writes one outcome item per event (`BatchWriteItem`).
 //!
 //! Events table: `ACC#<acc>` / `EVT#<evt>` with `entity = "event"` (what the stream filter
-//! keeps), index `gsi1` on `ACC#<acc>#TYPE#<type>` / `EVT#<evt>` for listing by type.
+//! keeps); no index, so an event is one write unit (up to 1 KB); listing by type filters.
 //!
 //! Files: `store` (the adapter), `keys` (every key format above, once), `codec` (records ↔
 //! items), `outcomes` (delivery records ↔ an outcome item's entries), `calls` (the DynamoDB calls
