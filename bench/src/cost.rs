@@ -111,7 +111,8 @@ fn is_read(operation: &str) -> bool {
 }
 
 /// Read and write units of `units` (by operation); AWS bills transactional items twice, which
-/// DynamoDB Local does not report.
+/// DynamoDB Local does not report (the priced path has no transaction: a custom event is one
+/// `PutItem`, a delivery's records `BatchWriteItem` puts).
 fn read_write(units: &BTreeMap<String, f64>) -> (f64, f64) {
     let transactional = |k: &str| units.get(k).copied().unwrap_or(0.0);
     let reads = sum(units, is_read) + transactional("dynamodb:TransactGetItems");
@@ -326,8 +327,17 @@ pub fn run(footprint: &[Footprint], e2e: &E2eResult) -> Result<CostResult, Strin
         bound_by,
         notes: vec![
             format!("Priced at the paced run: {} events at {rate:.0}/s × {} subscriptions = {:.0} deliveries; its calls, units and invocations were counted (the burst's are in latest.json).", m.events, e2e.subscriptions, measured_deliveries),
-            "Measured locally, assumed equal on AWS: DynamoDB Local's consumed capacity (transactional writes doubled, as AWS bills them); devstack's bridge stands in for Lambda's pollers (5 SQS pollers long-polling 20 s with the template's BatchSize and MaximumBatchingWindowInSeconds; each stream shard read every 100 ms, where Lambda reads 4 times a second, so Lambda's batches would be larger).".into(),
+            "Measured locally, assumed equal on AWS: DynamoDB Local's consumed capacity of plain reads and writes (1 write unit per KB, 0.5 read unit per 4 KB eventually consistent); devstack's bridge stands in for Lambda's pollers (5 SQS pollers long-polling 20 s with the template's BatchSize and MaximumBatchingWindowInSeconds; each stream shard read 4 times a second, Lambda's base rate).".into(),
             "Durations are warm invocations measured here (x86_64, 2 cores, loopback receiver, local emulators), stretched where their CPU time at the configured memory's share of a vCPU would take longer; a Graviton core's speed relative to this one is not measured. The receivers' own response time is billed too: see the per-100 ms line.".into(),
+            format!(
+                "The events priced are custom events (`POST /api/v1/events`: one PutItem, {:.0} write unit). Events of the resources API are written with their change in one transaction (both billed twice), measured: {}. Carrying them on the data table's own stream would save only the event item's share (the event would still need an item for `GET /api/v1/events/{{id}}`, listing and resend, written after the fact without the transaction), at the price of a second stream and mapping: not done.",
+                read_write(&m.api_units_per_event).1,
+                e2e.resource_event_write_units
+                    .iter()
+                    .map(|(t, u)| format!("{t} {u:.0} units"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             "Not included: cold starts (init is billed for provided.al2023), Lambda's idle SQS polling between bursts, storage (DynamoDB items kept 30 days, about 1 KB per event and per ten deliveries), data transfer out, and the free tier.".into(),
         ],
     })

@@ -17,7 +17,7 @@ use shared::delivery::{DeliverySettings, Pipeline};
 use shared::domain::retry::{DEFAULT_SCHEDULE, RetrySchedule};
 use shared::model::{AccountId, SubscriptionId};
 use shared::ports::SubscriptionStore;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -67,6 +67,9 @@ pub struct E2eResult {
     pub burst_meter: Meter,
     /// What the paced run used: the steady state the cost is priced at.
     pub paced_meter: Meter,
+    /// Write units of the requests that emit resource events, by event type (a custom event's
+    /// is in the meters: `api_units_per_event`).
+    pub resource_event_write_units: BTreeMap<String, f64>,
 }
 
 /// Runs the phase.
@@ -213,6 +216,8 @@ pub async fn run(stack_state: &Path) -> Result<E2eResult, String> {
     write_events(&publisher, PACED_EVENTS, Some(PACE)).await?;
     let paced = distinct_pairs(&await_deliveries(&receiver, PACED_EVENTS * SUBSCRIPTIONS).await?);
     let paced_meter = counters.meter(paced.len(), PACED_EVENTS);
+    let resource_event_write_units =
+        crate::publisher::resource_event_units(&clients, &stack, ACCOUNT).await?;
     #[allow(clippy::cast_precision_loss)]
     let mut paced_latencies: Vec<f64> = paced
         .values()
@@ -240,6 +245,7 @@ pub async fn run(stack_state: &Path) -> Result<E2eResult, String> {
         paced_latency: Percentiles::of(&mut paced_latencies),
         burst_meter,
         paced_meter,
+        resource_event_write_units,
     })
 }
 

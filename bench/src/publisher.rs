@@ -77,3 +77,68 @@ impl Publisher {
         }
     }
 }
+
+/// The write units the requests that emit resource events consume, by event type, as AWS bills
+/// them (each item of a transaction twice): a new user (`user.created`: the user, its username and
+/// the event in one transaction) and a like (`photo.liked`: the count and the event), each from
+/// its sample request, as `account`.
+///
+/// # Errors
+/// A sample cannot be read or its request did not succeed.
+pub async fn resource_event_units(
+    clients: &Clients,
+    stack: &Stack,
+    account: AccountId,
+) -> Result<std::collections::BTreeMap<String, f64>, String> {
+    let counter = crate::stack::CallCounter::default();
+    let counted = crate::stack::counted(clients, &counter);
+    let api = Arc::new(Api {
+        store: devstack::samples::store(&counted, stack)?,
+        queue: None::<SqsQueue>,
+        resolver: SystemResolver,
+        targets: crate::core::loopback()?,
+        admin_key: AdminKey::None,
+    });
+    let function = InProcess::new().with_http_handler("resources", move |request| {
+        let api = Arc::clone(&api);
+        async move { resources::handle(&api, request).await }
+    });
+    let mut units = std::collections::BTreeMap::new();
+    for (event_type, sample) in [
+        ("user.created", "events/resources/post-users.json"),
+        ("photo.liked", "events/resources/post-photo-like.json"),
+    ] {
+        let mut request: Value = serde_json::from_str(
+            &std::fs::read_to_string(sample).map_err(|e| format!("{sample}: {e}"))?,
+        )
+        .map_err(|e| format!("{sample}: {e}"))?;
+        request["requestContext"]["authorizer"]["lambda"]["account_id"] =
+            Value::String(account.to_string());
+        counter.reset();
+        let answer = function
+            .invoke("resources", request)
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = answer["statusCode"].as_u64().unwrap_or(0);
+        if !(200..300).contains(&status) {
+            return Err(format!("{sample} answered {answer}"));
+        }
+        // Plain writes as DynamoDB Local reported them; a transaction's items at 2 units each
+        // (each of these is under 1 KB), as AWS bills them.
+        #[allow(clippy::cast_precision_loss)]
+        let written: f64 = counter
+            .capacity()
+            .iter()
+            .map(|(operation, units)| match operation.as_str() {
+                "dynamodb:PutItem"
+                | "dynamodb:UpdateItem"
+                | "dynamodb:DeleteItem"
+                | "dynamodb:BatchWriteItem" => *units,
+                _ => 0.0,
+            })
+            .sum::<f64>()
+            + 2.0 * counter.transact_items() as f64;
+        units.insert(event_type.to_owned(), written);
+    }
+    Ok(units)
+}

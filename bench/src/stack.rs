@@ -19,6 +19,8 @@ use std::sync::{Arc, Mutex};
 struct Counts {
     calls: BTreeMap<String, u64>,
     capacity: BTreeMap<String, f64>,
+    /// Items written in `TransactWriteItems` calls.
+    transact_items: u64,
 }
 
 /// Counts the requests an SDK client sends, by operation (`X-Amz-Target`, which both the
@@ -74,10 +76,18 @@ impl CallCounter {
         self.lock().capacity.clone()
     }
 
+    /// Items written in transactions (AWS bills each twice per KB; DynamoDB Local's figure for
+    /// a transaction is not that).
+    #[must_use]
+    pub fn transact_items(&self) -> u64 {
+        self.lock().transact_items
+    }
+
     pub fn reset(&self) {
         let mut counts = self.lock();
         counts.calls.clear();
         counts.capacity.clear();
+        counts.transact_items = 0;
     }
 }
 
@@ -170,6 +180,10 @@ impl Intercept for CallCounter {
         else {
             return Ok(());
         };
+        if operation == "TransactWriteItems" {
+            let items = body["TransactItems"].as_array().map_or(0, Vec::len);
+            self.lock().transact_items += u64::try_from(items).unwrap_or(0);
+        }
         let floor = if operation == "BatchGetItem" {
             batch_get_floor(&body)
         } else {
