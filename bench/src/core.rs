@@ -12,7 +12,7 @@ use shared::adapters::resolver::SystemResolver;
 use shared::delivery::{DeliverySettings, Pipeline};
 use shared::domain::retry::{DEFAULT_SCHEDULE, RetrySchedule};
 use shared::domain::target::TargetPolicy;
-use shared::model::delivery::DeliveryMessage;
+use shared::model::delivery::{DeliveryMessage, MAX_DELIVERIES_PER_MESSAGE, Target};
 use shared::model::{AccountId, EventId, SubscriptionId};
 use shared::model::{Event, SigningSecret, Subscription, now};
 use shared::ports::{EventStore, SubscriptionStore};
@@ -133,27 +133,31 @@ fn batches(messages: &[DeliveryMessage], round: &str) -> Vec<SqsEvent> {
         .collect()
 }
 
-/// Writes `events` events and returns one message per (event, subscription), interleaved so a
-/// batch goes to as many different URLs as there are.
+/// Writes `events` events and returns their messages as fan-out makes them: each event to every
+/// subscription, up to ten to a message.
 async fn messages(
     store: &MemoryStore,
     events: usize,
     subscriptions: &[SubscriptionId],
 ) -> Result<Vec<DeliveryMessage>, String> {
-    let mut messages = Vec::with_capacity(events * subscriptions.len());
+    let mut messages = Vec::with_capacity(events);
     for n in 0..events {
         let event = event(EventId::new(), ACCOUNT, n);
         store
             .publish(&event, None)
             .await
             .map_err(|e| e.to_string())?;
-        for subscription in subscriptions {
-            messages.push(DeliveryMessage::new(
-                ACCOUNT,
-                event.id,
-                *subscription,
-                false,
-            ));
+        for chunk in subscriptions.chunks(MAX_DELIVERIES_PER_MESSAGE) {
+            messages.push(DeliveryMessage {
+                targets: chunk
+                    .iter()
+                    .map(|id| Target {
+                        subscription_id: *id,
+                        version: None,
+                    })
+                    .collect(),
+                ..DeliveryMessage::new(ACCOUNT, event.id, chunk[0], false)
+            });
         }
     }
     Ok(messages)
@@ -232,7 +236,7 @@ pub async fn run(
 
     let events = deliveries.div_ceil(urls);
     let measured = messages(store, events, &subscriptions).await?;
-    let total = measured.len();
+    let total: usize = measured.iter().map(|m| m.targets.len()).sum();
     let work = batches(&measured, "measured");
     let me = std::process::id();
     let receiver_pid = receiver.pid().ok_or("the receiver has exited")?;

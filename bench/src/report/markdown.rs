@@ -55,7 +55,7 @@ pub fn markdown(report: &Report) -> String {
     if !report.delivery_core.is_empty() {
         let _ = writeln!(
             md,
-            "**Delivery core**: the `deliver` handler in-process (memory store and queue), SQS-shaped batches of {}, {} invocations in flight, signed POSTs over keep-alive HTTP/1.1 to receivers in another process that verify every signature; CPU from `/proc`.\n",
+            "**Delivery core**: the `deliver` handler in-process (memory store and queue), SQS-shaped batches of {} messages (each one event to up to 10 subscriptions, as `fanout` makes them), {} invocations in flight, signed POSTs over keep-alive HTTP/1.1 to receivers in another process that verify every signature; CPU from `/proc`.\n",
             crate::core::BATCH_SIZE,
             crate::core::CONCURRENCY
         );

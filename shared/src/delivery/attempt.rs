@@ -145,13 +145,15 @@ async fn read_contexts<S: DeliveryStore>(
 ) -> Result<Vec<DeliveryContext>, StoreError> {
     let mut unread: Vec<(AccountId, SubscriptionId)> = Vec::new();
     let mut events: Vec<(AccountId, EventId)> = Vec::new();
+    let mut cached: Vec<Option<SubscriptionState>> = Vec::with_capacity(deliveries.len());
     for delivery in deliveries {
         let key = delivery.key();
         let subscription = (key.account_id, key.subscription_id);
-        if cache.get(key.account_id, &delivery.target).is_none() && !unread.contains(&subscription)
-        {
+        let copy = cache.get(key.account_id, &delivery.target);
+        if copy.is_none() && !unread.contains(&subscription) {
             unread.push(subscription);
         }
+        cached.push(copy);
         if !events.contains(&(key.account_id, key.event_id)) {
             events.push((key.account_id, key.event_id));
         }
@@ -177,13 +179,15 @@ async fn read_contexts<S: DeliveryStore>(
     }
     Ok(deliveries
         .iter()
-        .map(|delivery| {
+        .zip(cached)
+        .map(|(delivery, cached)| {
             let key = delivery.key();
-            let state = read
-                .iter()
-                .find(|(k, _)| *k == (key.account_id, key.subscription_id))
-                .map(|(_, state)| state.clone())
-                .or_else(|| cache.get(key.account_id, &delivery.target))
+            let state = cached
+                .or_else(|| {
+                    read.iter()
+                        .find(|(k, _)| *k == (key.account_id, key.subscription_id))
+                        .map(|(_, state)| state.clone())
+                })
                 .unwrap_or_default();
             let event = events
                 .iter()
@@ -225,6 +229,7 @@ where
         ..
     } = delivery;
     let key = delivery.key();
+    let delivery_id = key.delivery_id();
     let account = &message.account_id;
     let recorded = |state: DeliveryState,
                     attempts: u32,
@@ -233,7 +238,7 @@ where
         account_id: *account,
         attempt,
         status: DeliveryStatus {
-            delivery_id: key.delivery_id(),
+            delivery_id: delivery_id.clone(),
             event_id: key.event_id,
             subscription_id: key.subscription_id,
             status: state,
@@ -311,7 +316,7 @@ where
     };
     let next_attempt_at = retry.map(|d| now().plus(d));
     let record = Attempt {
-        delivery_id: key.delivery_id(),
+        delivery_id: delivery_id.clone(),
         event_id: event.id,
         subscription_id: subscription.id,
         attempt,

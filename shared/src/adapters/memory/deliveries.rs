@@ -9,19 +9,22 @@ use crate::model::{AccountId, EventId, SubscriptionId};
 use crate::model::{Page, Subscription};
 use crate::ports::StoreResult;
 use crate::ports::delivery::{DeliveryStore, EventDeliveries, Recorded, SubscriptionState};
+use std::collections::BTreeMap;
+
+pub(super) type Outcomes = BTreeMap<(AccountId, EventId), Vec<(String, Vec<Recorded>)>>;
 
 /// The latest status of each delivery of an event, from its outcome records.
 fn statuses_of(
-    outcomes: &[(AccountId, String, Vec<Recorded>)],
+    outcomes: &Outcomes,
     account: &AccountId,
     event_id: &EventId,
 ) -> Vec<DeliveryStatus> {
     latest_statuses(
         outcomes
-            .iter()
-            .filter(|(a, _, _)| a == account)
-            .flat_map(|(_, _, records)| records)
-            .filter(|r| r.status.event_id == *event_id)
+            .get(&(*account, *event_id))
+            .into_iter()
+            .flatten()
+            .flat_map(|(_, records)| records)
             .map(|r| r.status.clone()),
     )
 }
@@ -106,9 +109,9 @@ impl DeliveryStore for MemoryStore {
                 None => groups.push((key, vec![record.clone()])),
             }
         }
-        for ((account, event_id), group) in groups {
-            let sk = keys::outcomes(event_id, crate::model::next_ulid());
-            state.outcomes.push((account, sk, group));
+        for (key, group) in groups {
+            let sk = keys::outcomes(key.1, crate::model::next_ulid());
+            state.outcomes.entry(key).or_default().push((sk, group));
         }
         Ok(())
     }
@@ -132,8 +135,9 @@ impl DeliveryStore for MemoryStore {
         let items = state
             .outcomes
             .iter()
-            .filter(|(a, _, _)| a == account)
-            .flat_map(|(_, sk, records)| {
+            .filter(|((a, _), _)| a == account)
+            .flat_map(|(_, writes)| writes)
+            .flat_map(|(sk, records)| {
                 let mut attempts: Vec<Attempt> = records
                     .iter()
                     .filter_map(|r| r.attempt.clone())

@@ -29,8 +29,8 @@ struct State {
     subscriptions: BTreeMap<(AccountId, SubscriptionId), Subscription>,
     events: BTreeMap<(AccountId, EventId), Event>,
     idempotency: HashMap<(AccountId, String), (EventId, i64)>,
-    /// Each write's records of one event, under the outcome item's sort key.
-    outcomes: Vec<(AccountId, String, Vec<crate::ports::delivery::Recorded>)>,
+    /// Each write's records of one event, under the outcome item's sort key, by event.
+    outcomes: deliveries::Outcomes,
     failing_since: HashMap<(AccountId, SubscriptionId), Timestamp>,
 }
 
