@@ -54,6 +54,19 @@ fn the_latest_bench_results_hold_every_phase() {
         assert!(functions.contains(&function), "no footprint of {function}");
     }
     assert!(report["cost"]["total_dollars"].as_f64().unwrap() > 0.0);
+    assert_eq!(
+        report["git_dirty"], false,
+        "the results were measured on uncommitted changes: commit, then run make bench"
+    );
+    for meter in ["burst_meter", "paced_meter"] {
+        assert!(
+            report["end_to_end"][meter]["deliver_invocations"]
+                .as_u64()
+                .unwrap()
+                > 0,
+            "{meter}: invocations counted"
+        );
+    }
     assert!(report["machine"]["cores"].as_u64().unwrap() >= 1);
     assert!(!report["targets"].as_array().unwrap().is_empty());
 }
