@@ -1,7 +1,7 @@
 //! Delivery records and failing marks in memory, grouped as the DynamoDB adapter groups them
 //! (one outcome record per event and write), so listings page alike.
 
-use super::{MemoryStore, page};
+use super::{MemoryStore, Outcomes, page};
 use crate::adapters::dynamodb::keys;
 use crate::model::Timestamp;
 use crate::model::delivery::{Attempt, DeliveryStatus, latest_statuses};
@@ -9,9 +9,6 @@ use crate::model::{AccountId, EventId, SubscriptionId};
 use crate::model::{Page, Subscription};
 use crate::ports::StoreResult;
 use crate::ports::delivery::{DeliveryStore, EventDeliveries, Recorded, SubscriptionState};
-use std::collections::BTreeMap;
-
-pub(super) type Outcomes = BTreeMap<(AccountId, EventId), Vec<(String, Vec<Recorded>)>>;
 
 /// The latest status of each delivery of an event, from its outcome records.
 fn statuses_of(

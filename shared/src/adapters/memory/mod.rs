@@ -19,6 +19,10 @@ pub use queue::MemoryQueue;
 pub use secret::FixedSecret;
 pub use sender::RecordingSender;
 
+/// Each write's records of one event (with the outcome item's sort key), by event.
+type Outcomes =
+    BTreeMap<(AccountId, EventId), Vec<(String, Vec<crate::ports::delivery::Recorded>)>>;
+
 #[derive(Default)]
 struct State {
     accounts: HashMap<AccountId, Account>,
@@ -30,7 +34,7 @@ struct State {
     events: BTreeMap<(AccountId, EventId), Event>,
     idempotency: HashMap<(AccountId, String), (EventId, i64)>,
     /// Each write's records of one event, under the outcome item's sort key, by event.
-    outcomes: deliveries::Outcomes,
+    outcomes: Outcomes,
     failing_since: HashMap<(AccountId, SubscriptionId), Timestamp>,
 }
 
