@@ -71,7 +71,14 @@ async fn disable_if_failing_too_long<S: DeliveryStore>(
     account: &AccountId,
     subscription_id: &SubscriptionId,
 ) -> Result<bool, PipelineError> {
-    let since = store.mark_failing(account, subscription_id, &now()).await?;
+    let since = store
+        .mark_failing(
+            account,
+            subscription_id,
+            &now(),
+            settings.schedule.failing_gap(),
+        )
+        .await?;
     let failing_for = u64::try_from(now().unix_millis() - since.unix_millis())
         .map(std::time::Duration::from_millis)
         .unwrap_or_default();

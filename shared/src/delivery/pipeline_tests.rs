@@ -192,7 +192,10 @@ async fn a_success_resets_the_failing_window() {
     assert_eq!(outcome.await.unwrap(), Disposition::Done);
     let later = crate::model::Timestamp::parse("2030-01-01T00:00:00.000Z").unwrap();
     assert_eq!(
-        p.store.mark_failing(&ACC_1, &SUB_1, &later).await.unwrap(),
+        p.store
+            .mark_failing(&ACC_1, &SUB_1, &later, Duration::from_secs(3600))
+            .await
+            .unwrap(),
         later
     );
 }

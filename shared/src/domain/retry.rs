@@ -116,6 +116,17 @@ impl RetrySchedule {
             .saturating_add(1)
     }
 
+    /// How long after a subscription's last failure its failing window restarts with the next
+    /// one: twice the longest wait (with `Retry-After` a wait may be doubled), at least an hour.
+    /// A failing endpoint with anything to deliver fails more often than that, so only a
+    /// success that went unseen, or silence, is bridged by a longer gap; then "every delivery
+    /// has failed since" is not known and the window starts afresh.
+    #[must_use]
+    pub fn failing_gap(&self) -> Duration {
+        let longest = self.waits.iter().max().copied().unwrap_or_default();
+        (longest * 2).max(Duration::from_secs(3600))
+    }
+
     /// The wait after failed attempt `attempt` (1-based), before jitter; `None` after the last.
     #[must_use]
     pub fn scheduled(&self, attempt: u32) -> Option<Duration> {
@@ -157,6 +168,15 @@ mod tests {
     use super::*;
 
     const S: fn(u64) -> Duration = Duration::from_secs;
+
+    #[test]
+    fn a_failing_window_bridges_twice_the_longest_wait_and_at_least_an_hour() {
+        assert_eq!(RetrySchedule::default().failing_gap(), S(20 * 3600));
+        assert_eq!(
+            RetrySchedule::parse("1s,1s").unwrap().failing_gap(),
+            S(3600)
+        );
+    }
 
     #[test]
     fn default_schedule_has_eight_attempts() {

@@ -130,13 +130,15 @@ pub struct DeliveryContext {
 
 /// What the delivery pipeline keeps: statuses, attempts, and subscription deactivation.
 pub trait DeliveryStore: Send + Sync {
-    /// Notes that a delivery to the subscription failed; returns since when its deliveries have
-    /// all been failing (this failure's time when it is the first).
+    /// Notes that a delivery to the subscription failed at `at`; returns since when its
+    /// deliveries have all been failing: this failure's time when it is the first, or when the
+    /// previous one is more than `gap` before it (the window restarts).
     fn mark_failing(
         &self,
         account: &AccountId,
         subscription_id: &SubscriptionId,
         at: &Timestamp,
+        gap: Duration,
     ) -> impl Future<Output = Result<Timestamp, StoreError>> + Send;
     /// Notes that a delivery to the subscription succeeded.
     fn mark_healthy(

@@ -167,7 +167,12 @@ async fn the_delivery_context_reads_what_was_written() {
     };
     store.publish(&event, None).await.unwrap();
     store
-        .mark_failing(&ACC_CTX, &SUB_CTX, &now())
+        .mark_failing(
+            &ACC_CTX,
+            &SUB_CTX,
+            &now(),
+            std::time::Duration::from_secs(3600),
+        )
         .await
         .unwrap();
     let attempt = Attempt {

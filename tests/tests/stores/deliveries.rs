@@ -144,18 +144,27 @@ pub(crate) async fn failing_marks_keep_their_first_time<S: Stores>(store: &S) {
     let acc = account();
     let hook = subscription(&acc, &["*"], true);
     store.create_subscription(&hook).await.unwrap();
+    let day = std::time::Duration::from_secs(86_400);
+    let mark = |when: &'static str| {
+        let hook = hook.id;
+        async move {
+            store
+                .mark_failing(&acc, &hook, &at(when), day)
+                .await
+                .unwrap()
+        }
+    };
     let first = at("2030-01-01T00:00:00.000Z");
+    assert_eq!(mark("2030-01-01T00:00:00.000Z").await, first);
     assert_eq!(
-        store.mark_failing(&acc, &hook.id, &first).await.unwrap(),
-        first
-    );
-    assert_eq!(
-        store
-            .mark_failing(&acc, &hook.id, &at("2030-01-01T01:00:00.000Z"))
-            .await
-            .unwrap(),
+        mark("2030-01-01T20:00:00.000Z").await,
         first,
         "failing since the first failure"
+    );
+    assert_eq!(
+        mark("2030-01-02T19:00:00.000Z").await,
+        first,
+        "each failure within a day of the one before continues the window"
     );
     let failing = || async {
         store
@@ -167,10 +176,12 @@ pub(crate) async fn failing_marks_keep_their_first_time<S: Stores>(store: &S) {
     assert!(failing().await);
     store.mark_healthy(&acc, &hook.id).await.unwrap();
     assert!(!failing().await);
-    let later = at("2030-01-02T00:00:00.000Z");
+    let later = at("2030-01-03T00:00:00.000Z");
+    assert_eq!(mark("2030-01-03T00:00:00.000Z").await, later);
+    // More than a day without a failure: a success may have gone unseen, the window restarts.
     assert_eq!(
-        store.mark_failing(&acc, &hook.id, &later).await.unwrap(),
-        later
+        mark("2030-01-04T00:00:01.000Z").await,
+        at("2030-01-04T00:00:01.000Z")
     );
 }
 

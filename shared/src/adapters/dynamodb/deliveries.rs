@@ -68,22 +68,49 @@ impl crate::ports::delivery::DeliveryStore for DynamoStore {
         account: &AccountId,
         subscription_id: &SubscriptionId,
         at: &Timestamp,
+        gap: std::time::Duration,
     ) -> StoreResult<Timestamp> {
-        let output = self
-            .client
-            .update_item()
-            .table_name(&self.data_table)
-            .key("pk", s(keys::account(account)))
-            .key("sk", s(keys::health(subscription_id)))
-            .update_expression(
-                "SET failing_since = if_not_exists(failing_since, :at), entity = :entity",
-            )
-            .expression_attribute_values(":at", s(at.to_string()))
-            .expression_attribute_values(":entity", s("subscription_health"))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
-            .send()
-            .await
-            .map_err(|e| store_error(&e))?;
+        let cutoff = Timestamp::from_unix_millis(
+            at.unix_millis() - i64::try_from(gap.as_millis()).unwrap_or(i64::MAX / 2),
+        )
+        .unwrap_or(*at);
+        let update = |restart: bool| {
+            let set = if restart {
+                "SET failing_since = :at, last_failure_at = :at, entity = :entity"
+            } else {
+                "SET failing_since = if_not_exists(failing_since, :at), last_failure_at = :at, entity = :entity"
+            };
+            let mut call = self
+                .client
+                .update_item()
+                .table_name(&self.data_table)
+                .key("pk", s(keys::account(account)))
+                .key("sk", s(keys::health(subscription_id)))
+                .update_expression(set)
+                .expression_attribute_values(":at", s(at.to_string()))
+                .expression_attribute_values(":entity", s("subscription_health"))
+                .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew);
+            if !restart {
+                // Times are stored as RFC 3339 UTC to the millisecond: they sort as text.
+                call = call
+                    .condition_expression(
+                        "attribute_not_exists(last_failure_at) OR last_failure_at >= :cutoff",
+                    )
+                    .expression_attribute_values(":cutoff", s(cutoff.to_string()));
+            }
+            call.send()
+        };
+        let output = match update(false).await {
+            Ok(output) => output,
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                update(true).await.map_err(|e| store_error(&e))?
+            }
+            Err(error) => return Err(store_error(&error)),
+        };
         Ok(output
             .attributes
             .and_then(|a| {

@@ -32,13 +32,20 @@ impl DeliveryStore for MemoryStore {
         account: &AccountId,
         subscription_id: &SubscriptionId,
         at: &Timestamp,
+        gap: std::time::Duration,
     ) -> StoreResult<Timestamp> {
         let mut state = self.lock();
-        let since = state
+        let mark = state
             .failing_since
             .entry((account.to_owned(), subscription_id.to_owned()))
-            .or_insert(*at);
-        Ok(*since)
+            .or_insert((*at, *at));
+        if at.unix_millis() - mark.1.unix_millis()
+            > i64::try_from(gap.as_millis()).unwrap_or(i64::MAX)
+        {
+            mark.0 = *at;
+        }
+        mark.1 = *at;
+        Ok(mark.0)
     }
 
     async fn mark_healthy(

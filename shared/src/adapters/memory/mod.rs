@@ -35,7 +35,8 @@ struct State {
     idempotency: HashMap<(AccountId, String), (EventId, i64)>,
     /// Each write's records of one event, under the outcome item's sort key, by event.
     outcomes: Outcomes,
-    failing_since: HashMap<(AccountId, SubscriptionId), Timestamp>,
+    /// Failing since, and the last failure.
+    failing_since: HashMap<(AccountId, SubscriptionId), (Timestamp, Timestamp)>,
 }
 
 /// All ports in memory.
