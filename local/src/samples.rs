@@ -132,6 +132,7 @@ where
             expires_at: None,
         }],
         disabled_reason: None,
+        headers: std::collections::BTreeMap::new(),
         created_at: created_at(),
         updated_at: created_at(),
     };

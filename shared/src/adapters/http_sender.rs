@@ -140,7 +140,7 @@ impl WebhookSender for HttpSender {
         }
         let mut builder = self.client.post(&request.url).body(request.body.clone());
         for (name, value) in &request.headers {
-            builder = builder.header(*name, value);
+            builder = builder.header(name.as_str(), value);
         }
         match builder.send().await {
             Err(error) => WebhookResponse {

@@ -13,10 +13,18 @@ use crate::model::{AccountId, EventId, SubscriptionId};
 use crate::model::{Event, EventBody, Subscription};
 use crate::ports::delivery::DeliveryQueue;
 use crate::ports::resolver::Resolver;
-use crate::ports::{Published, Stores};
+use crate::ports::{Idempotency, Published, Stores};
 
 /// How long an `Idempotency-Key` is remembered.
 pub const IDEMPOTENCY_SECONDS: i64 = 24 * 3600;
+
+/// What identifies a publish request for its `Idempotency-Key`: SHA-256 of its type and its
+/// payload as JSON (keys sorted, so the same object written in another order is the same).
+fn request_fingerprint(input: &NewEvent) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("{}\n{}", input.event_type, input.payload).as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
 
 impl<S, R, Q> Api<S, R, Q>
 where
@@ -54,10 +62,18 @@ where
         }
         reject_invalid(errors)?;
         let published = new_event(account, &input.event_type, &input.payload)?;
-        let key =
-            idempotency_key.map(|k| (k, chrono::Utc::now().timestamp() + IDEMPOTENCY_SECONDS));
+        let fingerprint = request_fingerprint(&input);
+        let key = idempotency_key.map(|key| Idempotency {
+            key,
+            expires_at: chrono::Utc::now().timestamp() + IDEMPOTENCY_SECONDS,
+            fingerprint: &fingerprint,
+        });
         match self.store.publish(&published, key).await? {
             Published::Created => Ok((EventAccepted::from(&published), false)),
+            Published::Reused => Err(ApiError::Validation(vec![FieldError::new(
+                "Idempotency-Key",
+                "was used in the last 24 hours with another request; use a new key",
+            )])),
             Published::Existing(id) => {
                 let first = self
                     .store

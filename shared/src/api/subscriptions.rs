@@ -1,5 +1,5 @@
-//! Subscriptions: their URL (checked against the target policy), event-type filters, secrets
-//! and rotation, and the test event.
+//! Subscriptions: their URL (checked against the target policy), event-type filters, custom
+//! headers, secrets and rotation, and the test event.
 
 use super::base::{Api, PageRequest, check_type_filter, new_event, reject_invalid};
 use super::wire::EventAccepted;
@@ -8,14 +8,15 @@ use super::wire::{
     SubscriptionWithSecret, WebhookTest,
 };
 use crate::api::error::{ApiError, ApiResult, FieldError};
-use crate::domain::event_type;
 use crate::domain::secrets;
 use crate::domain::target::TargetError;
+use crate::domain::{event_type, headers};
 use crate::model::{AccountId, SubscriptionId};
 use crate::model::{SigningSecret, Subscription, Timestamp, now};
 use crate::ports::delivery::DeliveryQueue;
 use crate::ports::resolver::Resolver;
 use crate::ports::{StoreError, Stores};
+use std::collections::BTreeMap;
 
 /// How long a rotated-out secret keeps signing beside the new one.
 pub const SECRET_OVERLAP_SECONDS: i64 = 24 * 3600;
@@ -42,6 +43,12 @@ fn check_event_types(filters: &[EventTypeFilter], errors: &mut Vec<FieldError>) 
         }
     }
     unique
+}
+
+fn check_headers(headers: Option<&BTreeMap<String, String>>, errors: &mut Vec<FieldError>) {
+    for (field, message) in headers.map(headers::problems).unwrap_or_default() {
+        errors.push(FieldError::new(field, message));
+    }
 }
 
 fn check_description(description: Option<&String>, errors: &mut Vec<FieldError>) {
@@ -88,6 +95,7 @@ where
         self.check_url(&input.url, &mut errors).await;
         let event_types = check_event_types(&input.event_types, &mut errors);
         check_description(input.description.as_ref(), &mut errors);
+        check_headers(input.headers.as_ref(), &mut errors);
         reject_invalid(errors)?;
         let at = now();
         let secret = secrets::new_webhook_secret();
@@ -104,6 +112,7 @@ where
                 expires_at: None,
             }],
             disabled_reason: None,
+            headers: input.headers.unwrap_or_default(),
             created_at: at,
             updated_at: at,
         };
@@ -172,6 +181,7 @@ where
             .as_ref()
             .map(|filters| check_event_types(filters, &mut errors));
         check_description(changes.description.as_ref(), &mut errors);
+        check_headers(changes.headers.as_ref(), &mut errors);
         reject_invalid(errors)?;
         let previous = self.subscription(account, id).await?;
         let mut updated = previous.clone();
@@ -183,6 +193,9 @@ where
         }
         if let Some(description) = changes.description {
             updated.description = Some(description);
+        }
+        if let Some(headers) = changes.headers {
+            updated.headers = headers;
         }
         if let Some(active) = changes.active {
             updated.active = active;

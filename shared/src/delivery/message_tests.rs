@@ -201,3 +201,59 @@ async fn the_cache_never_uses_a_subscription_older_than_the_message_names() {
         .collect();
     assert_eq!(urls, [read.url.clone(), read.url.clone(), url(7)]);
 }
+
+/// Written logs, for asserting what they never hold.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_subscriptions_own_headers_are_sent_and_never_logged() {
+    use tracing::instrument::WithSubscriber as _;
+    let (p, m) = setup(500, Duration::from_secs(3600), true).await;
+    let mut subscription = p
+        .store
+        .get_subscription(&ACC_1, &SUB_1)
+        .await
+        .unwrap()
+        .unwrap();
+    subscription.headers.insert(
+        "Authorization".into(),
+        "Bearer sekrit-receiver-token".into(),
+    );
+    p.store
+        .update_subscription(&subscription, &subscription.updated_at)
+        .await
+        .unwrap();
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = lambda_http::tracing::subscriber::fmt()
+        .json()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer(move || writer.clone())
+        .finish();
+    // A failure and a success: every log line of both paths, at DEBUG.
+    batch(&p, &m, 1).with_subscriber(subscriber).await;
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("\"batch\""), "the batch was logged: {logs}");
+    assert!(!logs.contains("sekrit"), "{logs}");
+    let sent = p.sender.requests.lock().unwrap()[0].clone();
+    assert!(
+        sent.headers
+            .iter()
+            .any(|(n, v)| n == "Authorization" && v == "Bearer sekrit-receiver-token")
+    );
+    assert!(
+        !format!("{sent:?}").contains("sekrit"),
+        "the request's Debug names headers only"
+    );
+}

@@ -45,15 +45,25 @@ pub(super) async fn send<W: WebhookSender, R: Resolver>(
         Ok(signature) => signature,
         Err(error) => return refused(format!("signing: {error}")),
     };
+    // The subscription's own headers first; the platform's (which they may not name) after.
+    let mut headers: Vec<(String, String)> = subscription
+        .headers
+        .iter()
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    headers.extend([
+        ("content-type".to_owned(), "application/json".to_owned()),
+        (
+            "user-agent".to_owned(),
+            format!("{} (+webhooks)", crate::PRODUCT),
+        ),
+        ("webhook-id".to_owned(), webhook_id),
+        ("webhook-timestamp".to_owned(), timestamp.to_string()),
+        ("webhook-signature".to_owned(), signature),
+    ]);
     let request = WebhookRequest {
         url: subscription.url.clone(),
-        headers: vec![
-            ("content-type", "application/json".to_owned()),
-            ("user-agent", format!("{} (+webhooks)", crate::PRODUCT)),
-            ("webhook-id", webhook_id),
-            ("webhook-timestamp", timestamp.to_string()),
-            ("webhook-signature", signature),
-        ],
+        headers,
         body,
     };
     sender.post(&request).await

@@ -1,10 +1,14 @@
 //! Event types (`noun.verb`, lowercase `[a-z0-9_]` segments) and the filters subscriptions use:
 //! an exact type, `noun.*`, or `*`.
 
+/// The longest event type or filter, in characters (all ASCII).
+pub const MAX_LEN: usize = 100;
 /// What an event type must be, as a validation message says it.
-pub const EVENT_TYPE_RULE: &str = "must be noun.verb (lowercase a-z, 0-9, _)";
+pub const EVENT_TYPE_RULE: &str =
+    "must be noun.verb (lowercase a-z, 0-9, _), at most 100 characters";
 /// What a subscription's filter must be, as a validation message says it.
-pub const FILTER_RULE: &str = "must be noun.verb (lowercase a-z, 0-9, _), noun.* or *";
+pub const FILTER_RULE: &str =
+    "must be noun.verb (lowercase a-z, 0-9, _), noun.* or *, at most 100 characters";
 
 /// Whether `text` is an event type an event can have: `noun.verb`.
 #[must_use]
@@ -13,13 +17,15 @@ pub fn is_event_type(text: &str) -> bool {
     let (Some(noun), Some(verb), None) = (parts.next(), parts.next(), parts.next()) else {
         return false;
     };
-    text.len() <= 100 && is_segment(noun) && is_segment(verb)
+    text.len() <= MAX_LEN && is_segment(noun) && is_segment(verb)
 }
 
 /// Whether `text` is a filter a subscription can list: an event type, `noun.*` or `*`.
 #[must_use]
 pub fn is_filter(text: &str) -> bool {
-    text == "*" || text.strip_suffix(".*").is_some_and(is_segment) || is_event_type(text)
+    text == "*"
+        || (text.len() <= MAX_LEN && text.strip_suffix(".*").is_some_and(is_segment))
+        || is_event_type(text)
 }
 
 /// The routing rule: the filters that match an event of type `noun.verb` are exactly
@@ -55,6 +61,16 @@ fn is_segment(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn filters_are_bounded_like_event_types() {
+        let noun = "n".repeat(MAX_LEN - 2);
+        assert!(is_filter(&format!("{noun}.*")), "100 characters");
+        assert!(!is_filter(&format!("{noun}n.*")), "101 characters");
+        assert!(!is_filter(&format!("{}.*", "u".repeat(100_000))));
+        assert!(is_event_type(&format!("{noun}.x")));
+        assert!(!is_event_type(&format!("{noun}.xy")));
+    }
 
     #[test]
     fn event_types() {

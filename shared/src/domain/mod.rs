@@ -1,6 +1,7 @@
 //! The rules of the product, free of I/O.
 
 pub mod event_type;
+pub mod headers;
 pub mod names;
 pub mod retry;
 pub mod secrets;

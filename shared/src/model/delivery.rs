@@ -288,6 +288,7 @@ mod tests {
                 active: n != 3,
                 secrets: vec![],
                 disabled_reason: None,
+                headers: std::collections::BTreeMap::new(),
                 created_at: at,
                 updated_at: at.plus(std::time::Duration::from_millis(u64::try_from(n).unwrap())),
             })

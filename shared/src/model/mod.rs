@@ -61,6 +61,10 @@ pub struct Subscription {
     pub secrets: Vec<SigningSecret>,
     #[serde(default)]
     pub disabled_reason: Option<String>,
+    /// Sent with every delivery, as set (see [`crate::domain::headers`]): credentials, never
+    /// logged, shown masked.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub headers: std::collections::BTreeMap<String, String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

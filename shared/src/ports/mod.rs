@@ -34,8 +34,19 @@ impl<T> Stores for T where
 #[derive(Debug, Clone, PartialEq)]
 pub enum Published {
     Created,
-    /// The key was used within its lifetime: the first event's id.
+    /// The key was used within its lifetime, for the same request: the first event's id.
     Existing(EventId),
+    /// The key was used within its lifetime for another request: nothing was written.
+    Reused,
+}
+
+/// An `Idempotency-Key` as `publish` keeps it: until when (Unix seconds), and a fingerprint of
+/// the request it came with, so a reuse with another request is told apart from a retry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Idempotency<'a> {
+    pub key: &'a str,
+    pub expires_at: i64,
+    pub fingerprint: &'a str,
 }
 
 pub trait AccountStore: Send + Sync {
@@ -143,7 +154,7 @@ pub trait EventStore: Send + Sync {
     fn publish(
         &self,
         event: &Event,
-        idempotency_key: Option<(&str, i64)>,
+        idempotency: Option<Idempotency<'_>>,
     ) -> impl Future<Output = StoreResult<Published>> + Send;
     fn get_event(
         &self,

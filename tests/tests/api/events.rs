@@ -36,6 +36,27 @@ async fn custom_events_with_idempotency_keys() {
     assert_eq!(again.headers["idempotent-replayed"], "true");
     let other = publish(None).await;
     assert_ne!(other.body["id"], first.body["id"]);
+    // Issue 18's D6: the key again with another body is refused, not answered with the first.
+    let reused = send(
+        &api,
+        request(
+            "POST",
+            "/api/v1/events",
+            &[
+                ("authorization", auth.as_str()),
+                ("content-type", "application/json"),
+                ("idempotency-key", "order-7"),
+            ],
+            Some(
+                json!({"type": "order.received", "payload": {"order": 8}})
+                    .to_string()
+                    .into_bytes(),
+            ),
+        ),
+    )
+    .await;
+    assert_problem(&reused, 422);
+    assert_eq!(reused.body["errors"][0]["field"], "Idempotency-Key");
     assert_eq!(api.store.events().len(), 2, "the replay created nothing");
 
     let id = first.body["id"].as_str().unwrap();

@@ -235,3 +235,97 @@ async fn subscription_urls_follow_the_target_policy() {
         assert_problem(&reply, 422);
     }
 }
+
+/// Issue 18's D5: a `noun.*` filter is held to the 100 characters every event type and filter
+/// has (a 100,000-character one was stored).
+#[tokio::test]
+async fn an_overlong_noun_filter_is_refused() {
+    let api = api();
+    let key = account(&api, "acme").await;
+    let create = |filter: String| {
+        call(
+            &api,
+            "POST",
+            "/api/v1/subscriptions",
+            &key,
+            Some(json!({"url": "https://hooks.example.com/in", "event_types": [filter]})),
+        )
+    };
+    let overlong = create(format!("{}.*", "u".repeat(100_000))).await;
+    assert_problem(&overlong, 422);
+    assert_eq!(overlong.body["errors"][0]["field"], "event_types[0]");
+    let longest = create(format!("{}.*", "u".repeat(98))).await;
+    assert_eq!(longest.status, 201, "{}", longest.body);
+}
+
+/// Custom headers: validated, shown masked everywhere, replaced whole by a PATCH.
+#[tokio::test]
+async fn custom_headers_are_checked_masked_and_replaced() {
+    let api = api();
+    let key = account(&api, "acme").await;
+    let create = |headers: serde_json::Value| {
+        call(
+            &api,
+            "POST",
+            "/api/v1/subscriptions",
+            &key,
+            Some(
+                json!({"url": "https://hooks.example.com/in", "event_types": ["*"], "headers": headers}),
+            ),
+        )
+    };
+    let refused = create(json!({"Host": "evil.example", "X-Ok": "1", "Bad Name": "x"})).await;
+    assert_problem(&refused, 422);
+    let mut fields: Vec<&str> = refused.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    fields.sort_unstable();
+    assert_eq!(fields, ["headers.Bad Name", "headers.Host"]);
+    assert_problem(&create(json!({"X-Newline": "a\r\nInjected: 1"})).await, 422);
+    assert_problem(&create(json!({"Webhook-Id": "forged"})).await, 422);
+
+    let created = create(json!({"Authorization": "Bearer 0123456789abcdef"})).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let masked = json!({"Authorization": "****cdef"});
+    assert_eq!(created.body["headers"], masked);
+    let id = created.body["id"].as_str().unwrap();
+    let path = format!("/api/v1/subscriptions/{id}");
+    assert_eq!(
+        call(&api, "GET", &path, &key, None).await.body["headers"],
+        masked
+    );
+    let listed = call(&api, "GET", "/api/v1/subscriptions", &key, None).await;
+    assert_eq!(listed.body["data"][0]["headers"], masked);
+    assert!(
+        !listed.body.to_string().contains("0123456789ab"),
+        "never shown whole"
+    );
+
+    let patched = call(
+        &api,
+        "PATCH",
+        &path,
+        &key,
+        Some(json!({"headers": {"X-Tenant": "acme"}})),
+    )
+    .await;
+    assert_eq!(
+        patched.body["headers"],
+        json!({"X-Tenant": "****"}),
+        "replaced whole"
+    );
+    let cleared = call(&api, "PATCH", &path, &key, Some(json!({"headers": {}}))).await;
+    assert_eq!(cleared.body["headers"], json!({}));
+    let unchanged = call(
+        &api,
+        "PATCH",
+        &path,
+        &key,
+        Some(json!({"description": "crm"})),
+    )
+    .await;
+    assert_eq!(unchanged.body["headers"], json!({}), "left as it was");
+}

@@ -193,3 +193,47 @@ async fn the_sender_never_connects_to_addresses_the_policy_refuses() {
     assert_eq!(response.status, Some(302));
     assert_eq!(response.error.as_deref(), Some("redirect"));
 }
+
+/// A subscription's own headers (issue 15: a receiver's token) arrive with every delivery beside
+/// the signature, and the API shows them masked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_subscriptions_own_headers_arrive_with_each_delivery() {
+    let world = world("e2e-headers").await;
+    let key = account(&world.api, "acme").await;
+    let body = json!({
+        "url": world.receiver.url("/token"),
+        "event_types": ["order.received"],
+        "headers": {"Authorization": "Bearer receiver-token-0001", "X-Tenant": "acme"},
+    });
+    let created = call(
+        &world.api,
+        "POST",
+        "/api/v1/subscriptions",
+        &key,
+        Some(body),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(
+        created.body["headers"],
+        json!({"Authorization": "****0001", "X-Tenant": "****"})
+    );
+    let secret = created.body["secret"].as_str().unwrap().to_owned();
+    call(
+        &world.api,
+        "POST",
+        "/api/v1/events",
+        &key,
+        Some(json!({"type": "order.received", "payload": {"order": 9}})),
+    )
+    .await;
+    eventually("the delivery", WAIT, || async {
+        world.receiver.received("/token").into_iter().next()
+    })
+    .await;
+    let received = &world.receiver.received("/token")[0];
+    let header = |name: &str| received.headers.get(name).map(String::as_str);
+    assert_eq!(header("authorization"), Some("Bearer receiver-token-0001"));
+    assert_eq!(header("x-tenant"), Some("acme"));
+    verify(received, &secret);
+}

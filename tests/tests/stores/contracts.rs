@@ -2,7 +2,7 @@
 
 use crate::support::{account, at, event, subscription, user};
 use shared::model::{Account, AccountId, EventId, SubscriptionId, now};
-use shared::ports::{Published, StoreError, Stores};
+use shared::ports::{Idempotency, Published, StoreError, Stores};
 use std::collections::BTreeSet;
 
 const LATER: &str = "2030-01-01T00:00:00.000Z";
@@ -237,18 +237,27 @@ pub(crate) async fn subscriptions_are_listed_by_matching_filter<S: Stores>(store
 pub(crate) async fn idempotency_keys_return_the_first_event<S: Stores>(store: &S) {
     let acc = account();
     let until = chrono::Utc::now().timestamp() + 3600;
+    let key = |fingerprint: &'static str| {
+        Some(Idempotency {
+            key: "key-1",
+            expires_at: until,
+            fingerprint,
+        })
+    };
     let first = event(&acc, "order.placed");
     assert_eq!(
-        store.publish(&first, Some(("key-1", until))).await.unwrap(),
+        store.publish(&first, key("same")).await.unwrap(),
         Published::Created
     );
     let second = event(&acc, "order.placed");
     assert_eq!(
-        store
-            .publish(&second, Some(("key-1", until)))
-            .await
-            .unwrap(),
+        store.publish(&second, key("same")).await.unwrap(),
         Published::Existing(first.id)
+    );
+    assert_eq!(
+        store.publish(&second, key("another")).await.unwrap(),
+        Published::Reused,
+        "the key with another request"
     );
     assert_eq!(store.get_event(&acc, &second.id).await.unwrap(), None);
     assert_eq!(
@@ -258,7 +267,7 @@ pub(crate) async fn idempotency_keys_return_the_first_event<S: Stores>(store: &S
     let elsewhere = account();
     assert_eq!(
         store
-            .publish(&event(&elsewhere, "order.placed"), Some(("key-1", until)))
+            .publish(&event(&elsewhere, "order.placed"), key("another"))
             .await
             .unwrap(),
         Published::Created

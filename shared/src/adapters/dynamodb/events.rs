@@ -6,7 +6,7 @@ use super::keys;
 use super::store::DynamoStore;
 use crate::model::{AccountId, EventId};
 use crate::model::{Event, Page, decode_cursor};
-use crate::ports::{EventStore, Published, StoreError, StoreResult};
+use crate::ports::{EventStore, Idempotency, Published, StoreError, StoreResult};
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use std::collections::HashMap;
 
@@ -14,11 +14,20 @@ impl EventStore for DynamoStore {
     async fn publish(
         &self,
         event: &Event,
-        idempotency_key: Option<(&str, i64)>,
+        idempotency: Option<Idempotency<'_>>,
     ) -> StoreResult<Published> {
         let mut items = vec![self.outbox_put(event)?];
-        if let Some((key, expires_at)) = idempotency_key {
-            let record = serde_json::json!({"event_id": event.id, "expires_at": expires_at});
+        if let Some(Idempotency {
+            key,
+            expires_at,
+            fingerprint,
+        }) = idempotency
+        {
+            let record = serde_json::json!({
+                "event_id": event.id,
+                "expires_at": expires_at,
+                "fingerprint": fingerprint,
+            });
             let record = item(
                 &record,
                 keys::account(event.account_id),
@@ -40,22 +49,24 @@ impl EventStore for DynamoStore {
         match self.transact(items, |_| StoreError::Conflict).await {
             Ok(()) => Ok(Published::Created),
             Err(StoreError::Conflict) => {
-                let Some((key, _)) = idempotency_key else {
+                let Some(idempotency) = idempotency else {
                     return Err(StoreError::Conflict);
                 };
                 let existing = self
                     .get(
                         &self.data_table,
                         keys::account(event.account_id),
-                        keys::idempotency(key),
+                        keys::idempotency(idempotency.key),
                     )
-                    .await?;
-                existing
-                    .and_then(|i| {
-                        i.get("event_id")
-                            .and_then(|v| v.as_s().ok())
-                            .and_then(|text| EventId::parse(text))
-                    })
+                    .await?
+                    .ok_or(StoreError::Conflict)?;
+                let text = |name: &str| existing.get(name).and_then(|v| v.as_s().ok());
+                // A key kept before fingerprints were has none: taken as the same request.
+                if text("fingerprint").is_some_and(|f| f != idempotency.fingerprint) {
+                    return Ok(Published::Reused);
+                }
+                text("event_id")
+                    .and_then(|id| EventId::parse(id))
                     .map(Published::Existing)
                     .ok_or(StoreError::Conflict)
             }

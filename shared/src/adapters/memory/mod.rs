@@ -32,7 +32,8 @@ struct State {
     photos: HashMap<(AccountId, String), u64>,
     subscriptions: BTreeMap<(AccountId, SubscriptionId), Subscription>,
     events: BTreeMap<(AccountId, EventId), Event>,
-    idempotency: HashMap<(AccountId, String), (EventId, i64)>,
+    /// The event, until when, and the request's fingerprint.
+    idempotency: HashMap<(AccountId, String), (EventId, i64, String)>,
     /// Each write's records of one event, under the outcome item's sort key, by event.
     outcomes: Outcomes,
     /// Failing since, and the last failure.

@@ -6,8 +6,8 @@ use crate::model::Timestamp;
 use crate::model::{Account, Event, Page, Photo, Subscription, User};
 use crate::model::{AccountId, EventId, SubscriptionId, UserId};
 use crate::ports::{
-    AccountStore, EventStore, PhotoStore, Published, StoreError, StoreResult, SubscriptionStore,
-    UserStore,
+    AccountStore, EventStore, Idempotency, PhotoStore, Published, StoreError, StoreResult,
+    SubscriptionStore, UserStore,
 };
 
 impl AccountStore for MemoryStore {
@@ -230,18 +230,29 @@ impl EventStore for MemoryStore {
     async fn publish(
         &self,
         event: &Event,
-        idempotency_key: Option<(&str, i64)>,
+        idempotency: Option<Idempotency<'_>>,
     ) -> StoreResult<Published> {
         let mut state = self.lock();
-        if let Some((key, expires_at)) = idempotency_key {
-            let slot = (event.account_id, key.to_owned());
+        if let Some(idempotency) = idempotency {
+            let slot = (event.account_id, idempotency.key.to_owned());
             let now = chrono::Utc::now().timestamp();
-            if let Some((existing, until)) = state.idempotency.get(&slot)
+            if let Some((existing, until, fingerprint)) = state.idempotency.get(&slot)
                 && *until > now
             {
-                return Ok(Published::Existing(*existing));
+                return Ok(if fingerprint == idempotency.fingerprint {
+                    Published::Existing(*existing)
+                } else {
+                    Published::Reused
+                });
             }
-            state.idempotency.insert(slot, (event.id, expires_at));
+            state.idempotency.insert(
+                slot,
+                (
+                    event.id,
+                    idempotency.expires_at,
+                    idempotency.fingerprint.to_owned(),
+                ),
+            );
         }
         state
             .events

@@ -1,9 +1,11 @@
 //! Subscriptions, their secrets, and the test event.
 
+use crate::domain::headers;
 use crate::model::Subscription;
 use crate::model::SubscriptionId;
 use crate::model::Timestamp;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 /// What a subscription listens to: an event type (`noun.verb`), `noun.*`, or `*`.
@@ -24,6 +26,10 @@ pub struct NewSubscription {
     pub description: Option<String>,
     /// Defaults to `true`.
     pub active: Option<bool>,
+    /// Sent with every delivery (e.g. `{"Authorization": "Bearer …"}`): at most 10, names of
+    /// HTTP token characters (not hop-by-hop, `Content-*`, `Host`, `User-Agent` or `webhook-*`),
+    /// values of 1 to 1024 visible ASCII characters, 4096 bytes in all. Shown masked.
+    pub headers: Option<BTreeMap<String, String>>,
 }
 
 /// The fields to change; the others keep their values.
@@ -38,6 +44,8 @@ pub struct SubscriptionChanges {
     pub description: Option<String>,
     /// `true` re-enables a disabled subscription and clears its `disabled_reason`.
     pub active: Option<bool>,
+    /// Replaces every custom header (`{}` removes them all); rules as on create.
+    pub headers: Option<BTreeMap<String, String>>,
 }
 
 /// A subscription as the API shows it: everything but its secrets.
@@ -51,6 +59,9 @@ pub struct SubscriptionOut {
     pub active: bool,
     /// Why the platform disabled it (e.g. the receiver answered 410 Gone).
     pub disabled_reason: Option<String>,
+    /// The custom headers, values masked (`****` and the last 4 characters of a value of 12 or
+    /// more).
+    pub headers: BTreeMap<String, String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -64,6 +75,11 @@ impl From<&Subscription> for SubscriptionOut {
             description: subscription.description.clone(),
             active: subscription.active,
             disabled_reason: subscription.disabled_reason.clone(),
+            headers: subscription
+                .headers
+                .iter()
+                .map(|(name, value)| (name.clone(), headers::masked(value)))
+                .collect(),
             created_at: subscription.created_at,
             updated_at: subscription.updated_at,
         }
