@@ -76,6 +76,10 @@ where
             StatusCode::ACCEPTED,
             &api.test_subscription(&account()?, &subscription()?).await?,
         ),
+        Operation::TestAllSubscriptions => json(
+            StatusCode::ACCEPTED,
+            &api.test_all_subscriptions(&account()?).await?,
+        ),
         Operation::ListAttempts => ok(&api
             .list_attempts(&account()?, &subscription()?, page(request)?)
             .await?),

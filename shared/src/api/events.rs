@@ -12,6 +12,7 @@ use crate::model::delivery::{Attempt, DeliveryMessage, DeliveryState};
 use crate::model::{AccountId, EventId, SubscriptionId};
 use crate::model::{Event, EventBody, Subscription};
 use crate::ports::delivery::DeliveryQueue;
+use crate::ports::recipients::recipients;
 use crate::ports::resolver::Resolver;
 use crate::ports::{Idempotency, Published, Stores};
 
@@ -120,19 +121,7 @@ where
                 next_attempt_at: d.next_attempt_at,
             })
             .collect();
-        let targets = match &event.subscription_id {
-            Some(id) => self
-                .store
-                .get_subscription(&event.account_id, id)
-                .await?
-                .into_iter()
-                .collect(),
-            None => {
-                self.store
-                    .matching_subscriptions(&event.account_id, &event.event_type)
-                    .await?
-            }
-        };
+        let targets = recipients(&self.store, event).await?;
         // Fan-out matched the subscriptions active when it ran, right after the event was
         // written: one created later never gets this event.
         for subscription in targets
@@ -178,19 +167,7 @@ where
                     .ok_or(ApiError::NotFound("subscription"))?;
                 vec![self.subscription(account, &id).await?]
             }
-            None => match &event.subscription_id {
-                Some(only) => self
-                    .store
-                    .get_subscription(account, only)
-                    .await?
-                    .into_iter()
-                    .collect(),
-                None => {
-                    self.store
-                        .matching_subscriptions(account, &event.event_type)
-                        .await?
-                }
-            },
+            None => recipients(&self.store, &event).await?,
         };
         let messages = DeliveryMessage::for_subscriptions(&event, &subscriptions, true);
         let queue = self

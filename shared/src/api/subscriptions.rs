@@ -5,7 +5,7 @@ use super::base::{Api, PageRequest, check_type_filter, new_event, reject_invalid
 use super::wire::EventAccepted;
 use super::wire::{
     EventTypeFilter, NewSubscription, PageOut, SecretOut, SubscriptionChanges, SubscriptionOut,
-    SubscriptionWithSecret, WebhookTest,
+    SubscriptionWithSecret, TestSent, WebhookTest,
 };
 use crate::api::error::{ApiError, ApiResult, FieldError};
 use crate::domain::secrets;
@@ -14,9 +14,13 @@ use crate::domain::{event_type, headers};
 use crate::model::{AccountId, SubscriptionId};
 use crate::model::{SigningSecret, Subscription, Timestamp, now};
 use crate::ports::delivery::DeliveryQueue;
+use crate::ports::recipients::{TEST_EVENT_TYPE, recipients};
 use crate::ports::resolver::Resolver;
 use crate::ports::{StoreError, Stores};
 use std::collections::BTreeMap;
+
+/// What a `webhook.test` event says.
+const TEST_MESSAGE: &str = "This is a test event.";
 
 /// How long a rotated-out secret keeps signing beside the new one.
 pub const SECRET_OVERLAP_SECONDS: i64 = 24 * 3600;
@@ -310,12 +314,35 @@ where
     ) -> ApiResult<EventAccepted> {
         let subscription = self.subscription(account, id).await?;
         let data = WebhookTest {
-            subscription_id: subscription.id,
-            message: "This is a test event.",
+            subscription_id: Some(subscription.id),
+            message: TEST_MESSAGE,
         };
-        let mut test = new_event(account, "webhook.test", &data)?;
+        let mut test = new_event(account, TEST_EVENT_TYPE, &data)?;
         test.subscription_id = Some(subscription.id);
         self.store.publish(&test, None).await?;
         Ok(EventAccepted::from(&test))
+    }
+
+    /// Sends one `webhook.test` event to every active subscription of the account, whatever
+    /// its event types (the fan-out reads them again: one created meanwhile gets it too).
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub async fn test_all_subscriptions(&self, account: &AccountId) -> ApiResult<TestSent> {
+        let data = WebhookTest {
+            subscription_id: None,
+            message: TEST_MESSAGE,
+        };
+        let test = new_event(account, TEST_EVENT_TYPE, &data)?;
+        let subscriptions = recipients(&self.store, &test)
+            .await?
+            .iter()
+            .filter(|s| s.active)
+            .count();
+        self.store.publish(&test, None).await?;
+        Ok(TestSent {
+            event: EventAccepted::from(&test),
+            subscriptions,
+        })
     }
 }

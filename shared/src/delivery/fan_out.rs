@@ -6,9 +6,10 @@ use crate::model::Event;
 use crate::model::delivery::DeliveryMessage;
 use crate::ports::SubscriptionStore;
 use crate::ports::delivery::{DeliveryQueue, DeliveryStore};
+use crate::ports::recipients::recipients;
 
-/// Enqueues a delivery to each matching active subscription of `event` (only the named one for
-/// a `webhook.test`), several to a message, and returns how many deliveries.
+/// Enqueues a delivery to each active subscription `event` goes to (see
+/// [`crate::ports::recipients`]), several to a message, and returns how many deliveries.
 ///
 /// # Errors
 /// The store or the queue failed; nothing is lost, as the stream record will be retried.
@@ -33,18 +34,9 @@ pub async fn messages_for<S>(
 where
     S: DeliveryStore + SubscriptionStore,
 {
-    let subscriptions = match &event.subscription_id {
-        Some(id) => store
-            .get_subscription(&event.account_id, id)
-            .await?
-            .into_iter()
-            .collect(),
-        None => {
-            store
-                .matching_subscriptions(&event.account_id, &event.event_type)
-                .await?
-        }
-    };
+    // Boxed: the store's futures are deep, and inlined into the handler's they overflow the
+    // compiler's layout query limit.
+    let subscriptions = Box::pin(recipients(store, event)).await?;
     Ok(DeliveryMessage::for_subscriptions(
         event,
         &subscriptions,

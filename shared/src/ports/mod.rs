@@ -10,6 +10,7 @@ use std::future::Future;
 
 pub mod delivery;
 mod error;
+pub mod recipients;
 pub mod resolver;
 
 pub use error::{StoreError, StoreResult};

@@ -135,3 +135,59 @@ async fn an_event_lists_the_deliveries_it_has_not_later_subscriptions() {
     assert_eq!(deliveries[0]["subscription_id"], before.body["id"]);
     assert_eq!(deliveries[0]["status"], "pending");
 }
+
+/// Issue 15's broadcast test: one `webhook.test` event to every active subscription whatever its
+/// event types; the answer says to how many; fan-out sends it to exactly those.
+#[tokio::test]
+async fn one_call_tests_every_active_subscription() {
+    let api = api();
+    let key = account(&api, "acme").await;
+    let mut active = Vec::new();
+    for (path, types, on) in [
+        ("users", json!(["user.*"]), true),
+        ("orders", json!(["order.received"]), true),
+        ("paused", json!(["*"]), false),
+    ] {
+        let created = call(
+            &api,
+            "POST",
+            "/api/v1/subscriptions",
+            &key,
+            Some(json!({"url": format!("https://hooks.example.com/{path}"), "event_types": types, "active": on})),
+        )
+        .await;
+        if on {
+            active.push(created.body["id"].as_str().unwrap().to_owned());
+        }
+    }
+    let sent = call(&api, "POST", "/api/v1/subscriptions/test", &key, None).await;
+    assert_eq!(sent.status, 202, "{}", sent.body);
+    assert_eq!(sent.body["type"], "webhook.test");
+    assert_eq!(sent.body["subscriptions"], 2);
+    let event = api
+        .store
+        .events()
+        .into_iter()
+        .find(|e| e.event_type == "webhook.test")
+        .unwrap();
+    assert_eq!(event.subscription_id, None);
+    assert_eq!(event.data, json!({"message": "This is a test event."}));
+    let queue = shared::adapters::memory::MemoryQueue::default();
+    let count = shared::delivery::fan_out(&api.store, &queue, &event)
+        .await
+        .unwrap();
+    assert_eq!(count, 2);
+    let mut to: Vec<String> = queue
+        .sent
+        .lock()
+        .unwrap()
+        .iter()
+        .flat_map(|m| m.targets.iter().map(|t| t.subscription_id.to_string()))
+        .collect();
+    to.sort();
+    active.sort();
+    assert_eq!(to, active, "the active ones, whatever their types");
+    let other = account(&api, "globex").await;
+    let none = call(&api, "POST", "/api/v1/subscriptions/test", &other, None).await;
+    assert_eq!(none.body["subscriptions"], 0);
+}

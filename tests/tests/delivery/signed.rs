@@ -237,3 +237,32 @@ async fn a_subscriptions_own_headers_arrive_with_each_delivery() {
     assert_eq!(header("x-tenant"), Some("acme"));
     verify(received, &secret);
 }
+
+/// The broadcast test reaches every active subscription, whatever its event types, signed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_broadcast_test_reaches_every_active_subscription() {
+    let world = world("e2e-broadcast").await;
+    let key = account(&world.api, "acme").await;
+    let (_, users_secret) = subscribe(&world, &key, "/b-users", json!(["user.*"]), true).await;
+    let (_, orders_secret) =
+        subscribe(&world, &key, "/b-orders", json!(["order.received"]), true).await;
+    subscribe(&world, &key, "/b-paused", json!(["*"]), false).await;
+    let sent = call(&world.api, "POST", "/api/v1/subscriptions/test", &key, None).await;
+    assert_eq!(sent.status, 202, "{}", sent.body);
+    assert_eq!(sent.body["subscriptions"], 2);
+    eventually("both tested", WAIT, || async {
+        (!world.receiver.received("/b-users").is_empty()
+            && !world.receiver.received("/b-orders").is_empty())
+        .then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    for (path, secret) in [("/b-users", &users_secret), ("/b-orders", &orders_secret)] {
+        let received = world.receiver.received(path);
+        assert_eq!(received.len(), 1, "{path}");
+        assert_eq!(body(&received[0])["type"], "webhook.test");
+        assert_eq!(body(&received[0])["id"], sent.body["id"]);
+        verify(&received[0], secret);
+    }
+    assert!(world.receiver.received("/b-paused").is_empty());
+}

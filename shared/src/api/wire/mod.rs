@@ -16,7 +16,7 @@ pub use events::{
 pub use photos::{LikeOut, PhotoLiked, PhotoOut};
 pub use subscriptions::{
     EventTypeFilter, NewSubscription, SecretOut, SubscriptionChanges, SubscriptionOut,
-    SubscriptionWithSecret, WebhookTest,
+    SubscriptionWithSecret, TestSent, WebhookTest,
 };
 pub use users::{NewUser, UserChanges, UserOut};
 

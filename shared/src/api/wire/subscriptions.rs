@@ -108,6 +108,17 @@ pub struct SecretOut {
 /// The data of a `webhook.test` event.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct WebhookTest {
-    pub subscription_id: SubscriptionId,
+    /// The subscription tested; absent when every subscription of the account was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscription_id: Option<SubscriptionId>,
     pub message: &'static str,
+}
+
+/// A test event sent to every active subscription.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TestSent {
+    #[serde(flatten)]
+    pub event: super::events::EventAccepted,
+    /// The active subscriptions it goes to: the deliveries `fanout` queues.
+    pub subscriptions: usize,
 }

@@ -184,9 +184,16 @@ pub fn describe(operation: Operation, schemas: &mut Schemas) -> Doc {
         )
         .returns(schema::<EventAccepted>(s))
         .errors(&[404]),
+        O::TestAllSubscriptions => doc(
+            "testAllSubscriptions",
+            "Sends one webhook.test event to every active subscription, whatever its event types",
+            202,
+            "Queued: the event, and to how many subscriptions it goes",
+        )
+        .returns(schema::<TestSent>(s)),
         O::ListAttempts => doc(
             "listAttempts",
-            "A subscription's delivery attempts, newest first",
+            "A subscription's delivery attempts, newest event first",
             200,
             "A page of attempts",
         )
