@@ -6,12 +6,18 @@ use aws_lambda_events::event::dynamodb::EventRecord;
 use aws_lambda_events::event::streams::DynamoDbBatchItemFailure;
 use aws_lambda_events::event::streams::DynamoDbEventResponse;
 use lambda_runtime::{Error, LambdaEvent};
+use shared::delivery::TypeSightings;
 use shared::delivery::{PipelineError, messages_for};
-use shared::ports::SubscriptionStore;
 use shared::ports::delivery::{DeliveryQueue, DeliveryStore};
+use shared::ports::{EventTypeStore, SubscriptionStore};
 
 /// The environment variables this function needs (`template.yaml` must set each).
 pub const ENVIRONMENT: &[&str] = shared::wiring::config::FanoutConfig::VARS;
+
+/// The event types this container noted for the catalog, and when (one per container, like
+/// `deliver`'s subscription cache).
+static SIGHTINGS: std::sync::LazyLock<TypeSightings> =
+    std::sync::LazyLock::new(TypeSightings::default);
 
 /// Handles one stream batch; failures are reported per record, never for the whole batch.
 ///
@@ -23,7 +29,7 @@ pub async fn handle<S, Q>(
     event: LambdaEvent<DynamoDbEvent>,
 ) -> Result<DynamoDbEventResponse, Error>
 where
-    S: DeliveryStore + SubscriptionStore,
+    S: DeliveryStore + SubscriptionStore + EventTypeStore,
     Q: DeliveryQueue,
 {
     Ok(fan_out_records(store, queue, &event.payload.records).await)
@@ -40,17 +46,18 @@ pub fn is_event_insert(record: &EventRecord) -> bool {
 /// `SendMessageBatch`). At the first record that fails (or, when the send fails, at the first
 /// event), that record and every later one are reported in `batchItemFailures` (Lambda retries
 /// from the lowest), so order holds and nothing is skipped; a delivery sent twice this way is
-/// not made twice. Records that are not event inserts are passed over.
+/// not made twice. Records that are not event inserts are passed over. The types of the events
+/// sent are noted in the account's catalog (see `shared::delivery::catalog`).
 pub async fn fan_out_records<S, Q>(
     store: &S,
     queue: &Q,
     records: &[EventRecord],
 ) -> DynamoDbEventResponse
 where
-    S: DeliveryStore + SubscriptionStore,
+    S: DeliveryStore + SubscriptionStore + EventTypeStore,
     Q: DeliveryQueue,
 {
-    let mut messages = Vec::new();
+    let (mut messages, mut sent) = (Vec::new(), Vec::new());
     let (mut events, mut first_event, mut failed_at) = (0_usize, None, None);
     for (index, record) in records.iter().enumerate() {
         if !is_event_insert(record) {
@@ -67,6 +74,7 @@ where
                 first_event.get_or_insert(index);
                 events += 1;
                 messages.extend(made);
+                sent.push(event);
             }
             Err(error) => {
                 tracing::error!(%error, sequence = ?record.change.sequence_number, "fan-out failed; the stream will retry from here");
@@ -79,7 +87,9 @@ where
     if let Err(error) = queue.send(&messages).await {
         tracing::error!(%error, "enqueueing the batch's deliveries failed; the stream will retry from its first event");
         failed_at = first_event.or(failed_at);
+        sent.clear();
     }
+    let noted = SIGHTINGS.note(store, &sent).await;
     let mut response = DynamoDbEventResponse::default();
     for failed in failed_at.map_or(&records[..0], |i| &records[i..]) {
         let mut failure = DynamoDbBatchItemFailure::default();
@@ -94,6 +104,7 @@ where
         events,
         messages = messages.len(),
         deliveries,
+        types_noted = noted,
         failed = response.batch_item_failures.len(),
         "fanned out"
     );

@@ -104,6 +104,7 @@ where
                 page(request)?,
             )
             .await?),
+        Operation::ListEventTypes => ok(&api.list_event_types(&account()?, page(request)?).await?),
         Operation::GetEvent => ok(&api.get_event(&account()?, &event()?).await?),
         Operation::ResendEvent => {
             let input = if has_body(request) {

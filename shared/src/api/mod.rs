@@ -5,6 +5,7 @@ mod accounts;
 pub mod admin_key;
 pub mod auth;
 mod base;
+pub mod catalog;
 pub mod error;
 mod events;
 mod photos;

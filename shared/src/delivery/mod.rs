@@ -3,6 +3,7 @@
 //!
 //! - [`fan_out`]: an event → its delivery messages;
 //! - [`attempt`]: a batch of deliveries → one read, the POSTs, one write, an outcome each;
+//! - [`catalog`]: the event types fan-out sees, noted for the account's catalog;
 //! - [`cache`]: the subscriptions a warm container read lately, and how stale they may be;
 //! - `summary`: the batch's one log line;
 //! - [`follow_up`]: what an outcome entails for the subscription (healthy, failing, disabled);
@@ -12,6 +13,7 @@
 pub mod attempt;
 pub mod batch;
 pub mod cache;
+pub mod catalog;
 pub mod fan_out;
 mod follow_up;
 mod plan;
@@ -21,11 +23,15 @@ mod summary;
 pub use attempt::{deliver, deliver_all};
 pub use batch::Pipeline;
 pub use cache::SubscriptionCache;
+pub use catalog::TypeSightings;
 pub use fan_out::{fan_out, messages_for};
 pub use plan::{Delivery, DeliverySettings, Disposition, PipelineError};
 
 #[cfg(all(test, feature = "test-util"))]
 mod backoff_tests;
+
+#[cfg(all(test, feature = "test-util"))]
+mod catalog_tests;
 
 #[cfg(all(test, feature = "test-util"))]
 mod message_tests;

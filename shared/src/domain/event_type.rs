@@ -10,6 +10,24 @@ pub const EVENT_TYPE_RULE: &str =
 pub const FILTER_RULE: &str =
     "must be noun.verb (lowercase a-z, 0-9, _), noun.* or *, at most 100 characters";
 
+/// The type of the test events (to one subscription, or to all).
+pub const TEST_EVENT_TYPE: &str = "webhook.test";
+
+/// The types the platform emits itself (the catalog describes each).
+pub const BUILT_IN: &[&str] = &[
+    "user.created",
+    "user.updated",
+    "user.deleted",
+    "photo.liked",
+    TEST_EVENT_TYPE,
+];
+
+/// Whether `event_type` is one the platform emits itself.
+#[must_use]
+pub fn is_built_in(event_type: &str) -> bool {
+    BUILT_IN.contains(&event_type)
+}
+
 /// Whether `text` is an event type an event can have: `noun.verb`.
 #[must_use]
 pub fn is_event_type(text: &str) -> bool {

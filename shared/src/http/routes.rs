@@ -63,6 +63,7 @@ pub enum Operation {
     ListEvents,
     GetEvent,
     ResendEvent,
+    ListEventTypes,
 }
 
 /// One route: `{name}` in the path is a path parameter.
@@ -123,6 +124,7 @@ pub const ROUTES: &[Route] = &[
     r(O::ListEvents, "GET", "/api/v1/events", Subscriptions, Account),
     r(O::GetEvent, "GET", "/api/v1/events/{id}", Subscriptions, Account),
     r(O::ResendEvent, "POST", "/api/v1/events/{id}/resend", Subscriptions, Account),
+    r(O::ListEventTypes, "GET", "/api/v1/event-types", Subscriptions, Account),
 ];
 
 /// The routes `function` serves.

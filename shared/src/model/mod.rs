@@ -104,6 +104,16 @@ impl Event {
     }
 }
 
+/// An event type an account's events had, with when it was first and last seen (by fan-out,
+/// `last_seen` to within a minute: see `delivery::catalog`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeenEventType {
+    pub account_id: AccountId,
+    pub event_type: String,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+}
+
 /// An event as the API shows it, and the body of every webhook: `{"id","type","created_at","data"}`.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[schema(as = Event)]

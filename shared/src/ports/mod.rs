@@ -3,8 +3,8 @@
 //! memory, for handler tests.
 
 use crate::model::{
-    Account, AccountId, Event, EventId, Page, Photo, Subscription, SubscriptionId, Timestamp, User,
-    UserId,
+    Account, AccountId, Event, EventId, Page, Photo, SeenEventType, Subscription, SubscriptionId,
+    Timestamp, User, UserId,
 };
 use std::future::Future;
 
@@ -17,7 +17,13 @@ pub use error::{StoreError, StoreResult};
 
 /// Every store port at once: what the HTTP API's use-cases are generic over.
 pub trait Stores:
-    AccountStore + UserStore + PhotoStore + SubscriptionStore + EventStore + delivery::DeliveryStore
+    AccountStore
+    + UserStore
+    + PhotoStore
+    + SubscriptionStore
+    + EventStore
+    + EventTypeStore
+    + delivery::DeliveryStore
 {
 }
 
@@ -27,6 +33,7 @@ impl<T> Stores for T where
         + PhotoStore
         + SubscriptionStore
         + EventStore
+        + EventTypeStore
         + delivery::DeliveryStore
 {
 }
@@ -170,6 +177,22 @@ pub trait EventStore: Send + Sync {
         limit: usize,
         cursor: Option<&str>,
     ) -> impl Future<Output = StoreResult<Page<Event>>> + Send;
+}
+
+/// The event types each account's events had (the catalog's custom part).
+pub trait EventTypeStore: Send + Sync {
+    /// Records that events of `seen.event_type` were seen from `seen.first_seen` to
+    /// `seen.last_seen`: a new type is added; a known one keeps its first sighting and moves its
+    /// last one forward (never back).
+    fn note_event_type(&self, seen: &SeenEventType)
+    -> impl Future<Output = StoreResult<()>> + Send;
+    /// The account's types, by name.
+    fn list_event_types(
+        &self,
+        account: &AccountId,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = StoreResult<Page<SeenEventType>>> + Send;
 }
 
 #[derive(Debug, Clone, thiserror::Error)]

@@ -6,8 +6,7 @@ use super::delivery::DeliveryStore;
 use super::{StoreResult, SubscriptionStore};
 use crate::model::{AccountId, Event, Subscription};
 
-/// The type of the test events (to one subscription, or to all).
-pub const TEST_EVENT_TYPE: &str = "webhook.test";
+pub use crate::domain::event_type::TEST_EVENT_TYPE;
 
 /// Subscriptions read per page when every one is wanted.
 const PAGE: usize = 100;

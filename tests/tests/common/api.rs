@@ -175,13 +175,7 @@ pub async fn account<S: AnyStore, R: Resolver, Q: DeliveryQueue>(
 /// the bridge.
 pub fn http_functions<S, R, Q>(api: std::sync::Arc<Api<S, R, Q>>) -> devstack::invoke::InProcess
 where
-    S: shared::ports::AccountStore
-        + shared::ports::UserStore
-        + shared::ports::PhotoStore
-        + shared::ports::SubscriptionStore
-        + shared::ports::EventStore
-        + shared::ports::delivery::DeliveryStore
-        + 'static,
+    S: shared::ports::Stores + 'static,
     R: Resolver + 'static,
     Q: DeliveryQueue + 'static,
 {

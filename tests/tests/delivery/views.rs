@@ -227,3 +227,31 @@ async fn the_delivery_context_reads_what_was_written() {
     store.mark_healthy(&ACC_CTX, &SUB_CTX).await.unwrap();
     assert!(!subscriptions(vec![ACC_CTX]).await[0].failing);
 }
+
+/// A published type reaches the catalog through the stream and `fanout` on the local stack.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_published_type_reaches_the_catalog_through_fanout() {
+    let world = world("e2e-catalog").await;
+    let key = account(&world.api, "acme").await;
+    let published = call(
+        &world.api,
+        "POST",
+        "/api/v1/events",
+        &key,
+        Some(json!({"type": "invoice.paid", "payload": {"total": 12}})),
+    )
+    .await;
+    assert_eq!(published.status, 202, "{}", published.body);
+    let entry = eventually("invoice.paid in the catalog", WAIT, || async {
+        let listed = call(&world.api, "GET", "/api/v1/event-types", &key, None).await;
+        listed.body["data"]
+            .as_array()?
+            .iter()
+            .find(|t| t["type"] == "invoice.paid")
+            .cloned()
+    })
+    .await;
+    assert_eq!(entry["builtin"], false);
+    assert_eq!(entry["first_seen"], published.body["created_at"]);
+    assert_eq!(entry["last_seen"], published.body["created_at"]);
+}

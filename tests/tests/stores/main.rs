@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod catalog;
 #[path = "../common/mod.rs"]
 mod common;
 mod contracts;
@@ -30,6 +31,7 @@ macro_rules! on_both_stores {
 }
 
 on_both_stores!(
+    catalog::event_types_keep_their_first_sighting_and_move_forward,
     contracts::accounts_are_found_by_key_hash_only,
     contracts::usernames_are_unique_per_account_and_changes_are_checked,
     contracts::users_are_paged_in_id_order_and_cursors_are_checked,

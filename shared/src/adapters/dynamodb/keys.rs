@@ -58,6 +58,14 @@ pub fn idempotency(key: &str) -> String {
     format!("IDEM#{key}")
 }
 
+pub const EVENT_TYPE_PREFIX: &str = "ETYPE#";
+
+/// An event type an account's events had (data table).
+#[must_use]
+pub fn event_type(event_type: &str) -> String {
+    format!("{EVENT_TYPE_PREFIX}{event_type}")
+}
+
 pub const EVENT_PREFIX: &str = "EVT#";
 
 /// An event's sort key (events table).
@@ -105,6 +113,8 @@ mod tests {
         assert_eq!(health("sub_1"), "HEALTH#sub_1");
         assert_eq!(idempotency("k-1"), "IDEM#k-1");
         assert_eq!(event("evt_1"), "EVT#evt_1");
+        assert_eq!(event_type("order.received"), "ETYPE#order.received");
+        assert!(event_type("a.b").starts_with(EVENT_TYPE_PREFIX));
         assert!(event("evt_1").starts_with(EVENT_PREFIX));
         assert_eq!(outcomes("evt_1", "01K0"), "OUT#evt_1#01K0");
         assert!(outcomes("evt_1", "01K0").starts_with(&outcomes_of_event("evt_1")));

@@ -26,6 +26,7 @@ mod accounts;
 mod calls;
 mod codec;
 mod deliveries;
+mod event_types;
 mod events;
 pub mod keys;
 mod outcomes;

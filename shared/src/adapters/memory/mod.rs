@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
 mod deliveries;
+mod event_types;
 mod queue;
 mod secret;
 mod sender;
@@ -36,6 +37,8 @@ struct State {
     idempotency: HashMap<(AccountId, String), (EventId, i64, String)>,
     /// Each write's records of one event, under the outcome item's sort key, by event.
     outcomes: Outcomes,
+    /// The event types seen, by account and name.
+    event_types: BTreeMap<(AccountId, String), crate::model::SeenEventType>,
     /// Failing since, and the last failure.
     failing_since: HashMap<(AccountId, SubscriptionId), (Timestamp, Timestamp)>,
 }

@@ -4,12 +4,14 @@
 //! cannot drift from what the API reads and writes.
 
 mod accounts;
+mod event_types;
 mod events;
 mod photos;
 mod subscriptions;
 mod users;
 
 pub use accounts::{AccountWithKey, NewAccount};
+pub use event_types::EventTypeOut;
 pub use events::{
     DeliveryOut, EventAccepted, EventWithDeliveries, NewEvent, Redriven, ResendRequest, Resent,
 };

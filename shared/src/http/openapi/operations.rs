@@ -215,6 +215,14 @@ pub fn describe(operation: Operation, schemas: &mut Schemas) -> Doc {
         O::ListEvents => doc("listEvents", "Lists events, newest first", 200, "A page of events")
             .returns(page::<EventBody>(s))
             .query(&[Query::Page, Query::EventType("type")]),
+        O::ListEventTypes => doc(
+            "listEventTypes",
+            "Lists the event types: the platform's own (description, JSON Schema of data, example) on the first page, then those the account published (first and last seen)",
+            200,
+            "A page of event types",
+        )
+        .returns(page::<EventTypeOut>(s))
+        .query(&[Query::Page]),
         O::GetEvent => doc("getEvent", "Reads an event with its deliveries", 200, "The event")
             .returns(schema::<EventWithDeliveries>(s))
             .errors(&[404]),
