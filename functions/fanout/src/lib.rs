@@ -1,13 +1,17 @@
 //! `fanout`: the DynamoDB Streams handler on the events table. Each new event becomes SQS
-//! messages to its matching active subscriptions, up to ten to a message.
+//! messages to its matching active subscriptions, up to ten to a message; each replay part, one
+//! message per event to its subscription.
 
 use aws_lambda_events::event::dynamodb::Event as DynamoDbEvent;
 use aws_lambda_events::event::dynamodb::EventRecord;
 use aws_lambda_events::event::streams::DynamoDbBatchItemFailure;
 use aws_lambda_events::event::streams::DynamoDbEventResponse;
 use lambda_runtime::{Error, LambdaEvent};
+use shared::adapters::dynamodb;
 use shared::delivery::TypeSightings;
-use shared::delivery::{PipelineError, messages_for};
+use shared::delivery::{PipelineError, messages_for, replay};
+use shared::model::{Event, ReplayPart};
+use shared::ports::StoreError;
 use shared::ports::delivery::{DeliveryQueue, DeliveryStore};
 use shared::ports::{EventTypeStore, SubscriptionStore};
 
@@ -35,18 +39,39 @@ where
     Ok(fan_out_records(store, queue, &event.payload.records).await)
 }
 
-/// Whether a stream record is the insert of an event item (the outbox row).
+/// What a stream record of the events table brings fan-out.
+pub enum Insert {
+    /// A new event (the outbox row): to each subscription it goes to.
+    Event(Event),
+    /// A part of a replay: each of its events again, to one subscription.
+    ReplayPart(ReplayPart),
+}
+
+/// The insert a stream record is, if fan-out handles it.
 #[must_use]
-pub fn is_event_insert(record: &EventRecord) -> bool {
-    record.event_name == "INSERT"
-        && matches!(record.change.new_image.get("entity"), Some(serde_dynamo::AttributeValue::S(s)) if s == "event")
+pub fn insert_of(record: &EventRecord) -> Option<Result<Insert, StoreError>> {
+    let Some(serde_dynamo::AttributeValue::S(entity)) = record.change.new_image.get("entity")
+    else {
+        return None;
+    };
+    if record.event_name != "INSERT" {
+        return None;
+    }
+    let image = || record.change.new_image.clone();
+    match entity.as_str() {
+        "event" => Some(dynamodb::event_from_item(image()).map(Insert::Event)),
+        dynamodb::REPLAY_PART_ENTITY => {
+            Some(dynamodb::replay_part_from_item(image()).map(Insert::ReplayPart))
+        }
+        _ => None,
+    }
 }
 
 /// Fans out a stream batch in order: the messages of every event, sent together (ten to a
 /// `SendMessageBatch`). At the first record that fails (or, when the send fails, at the first
 /// event), that record and every later one are reported in `batchItemFailures` (Lambda retries
 /// from the lowest), so order holds and nothing is skipped; a delivery sent twice this way is
-/// not made twice. Records that are not event inserts are passed over. The types of the events
+/// not made twice. Records that are neither event nor replay-part inserts are passed over. The types of the events
 /// sent are noted in the account's catalog (see `shared::delivery::catalog`).
 pub async fn fan_out_records<S, Q>(
     store: &S,
@@ -60,21 +85,21 @@ where
     let (mut messages, mut sent) = (Vec::new(), Vec::new());
     let (mut events, mut first_event, mut failed_at) = (0_usize, None, None);
     for (index, record) in records.iter().enumerate() {
-        if !is_event_insert(record) {
-            continue;
-        }
-        let made =
-            match shared::adapters::dynamodb::event_from_item(record.change.new_image.clone()) {
-                Ok(event) => messages_for(store, &event).await.map(|m| (event, m)),
-                Err(error) => Err(PipelineError::Store(error)),
-            };
+        let made = match insert_of(record) {
+            None => continue,
+            Some(Ok(Insert::Event(event))) => {
+                messages_for(store, &event).await.map(|m| (Some(event), m))
+            }
+            Some(Ok(Insert::ReplayPart(part))) => Ok((None, replay::messages_of(&part))),
+            Some(Err(error)) => Err(PipelineError::Store(error)),
+        };
         match made {
             Ok((event, made)) => {
-                tracing::debug!(event_id = %event.id, event_type = %event.event_type, messages = made.len(), "fanned out");
+                tracing::debug!(sequence = ?record.change.sequence_number, messages = made.len(), "fanned out");
                 first_event.get_or_insert(index);
                 events += 1;
                 messages.extend(made);
-                sent.push(event);
+                sent.extend(event);
             }
             Err(error) => {
                 tracing::error!(%error, sequence = ?record.change.sequence_number, "fan-out failed; the stream will retry from here");

@@ -80,6 +80,11 @@ where
             StatusCode::ACCEPTED,
             &api.test_all_subscriptions(&account()?).await?,
         ),
+        Operation::ReplaySubscription => json(
+            StatusCode::ACCEPTED,
+            &api.replay(&account()?, &subscription()?, json_body(request)?)
+                .await?,
+        ),
         Operation::ListAttempts => ok(&api
             .list_attempts(&account()?, &subscription()?, page(request)?)
             .await?),

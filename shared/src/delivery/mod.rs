@@ -7,6 +7,7 @@
 //! - [`cache`]: the subscriptions a warm container read lately, and how stale they may be;
 //! - `summary`: the batch's one log line;
 //! - [`follow_up`]: what an outcome entails for the subscription (healthy, failing, disabled);
+//! - [`replay`]: a replay part → one forced delivery per event;
 //! - [`send`]: the signed request;
 //! - [`batch`]: an SQS batch → attempts, backoff within SQS's limits, batch item failures.
 
@@ -17,6 +18,7 @@ pub mod catalog;
 pub mod fan_out;
 mod follow_up;
 mod plan;
+pub mod replay;
 mod send;
 mod summary;
 

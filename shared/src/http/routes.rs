@@ -64,6 +64,7 @@ pub enum Operation {
     GetEvent,
     ResendEvent,
     ListEventTypes,
+    ReplaySubscription,
 }
 
 /// One route: `{name}` in the path is a path parameter.
@@ -120,6 +121,7 @@ pub const ROUTES: &[Route] = &[
     r(O::RotateSecret, "POST", "/api/v1/subscriptions/{id}/secret/rotate", Subscriptions, Account),
     r(O::TestSubscription, "POST", "/api/v1/subscriptions/{id}/test", Subscriptions, Account),
     r(O::TestAllSubscriptions, "POST", "/api/v1/subscriptions/test", Subscriptions, Account),
+    r(O::ReplaySubscription, "POST", "/api/v1/subscriptions/{id}/replay", Subscriptions, Account),
     r(O::PublishEvent, "POST", "/api/v1/events", Subscriptions, Account),
     r(O::ListEvents, "GET", "/api/v1/events", Subscriptions, Account),
     r(O::GetEvent, "GET", "/api/v1/events/{id}", Subscriptions, Account),

@@ -5,9 +5,11 @@ use serde::{Deserialize, Serialize};
 
 pub mod delivery;
 mod ids;
+mod replay;
 mod time;
 
 pub use ids::{AccountId, EventId, IdError, SubscriptionId, UserId, next_ulid};
+pub use replay::{EventHead, Replay, ReplayPart};
 pub use time::{Timestamp, TimestampError};
 
 /// Now (see [`Timestamp`]).

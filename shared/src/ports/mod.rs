@@ -3,8 +3,8 @@
 //! memory, for handler tests.
 
 use crate::model::{
-    Account, AccountId, Event, EventId, Page, Photo, SeenEventType, Subscription, SubscriptionId,
-    Timestamp, User, UserId,
+    Account, AccountId, Event, EventHead, EventId, Page, Photo, Replay, ReplayPart, SeenEventType,
+    Subscription, SubscriptionId, Timestamp, User, UserId,
 };
 use std::future::Future;
 
@@ -177,6 +177,23 @@ pub trait EventStore: Send + Sync {
         limit: usize,
         cursor: Option<&str>,
     ) -> impl Future<Output = StoreResult<Page<Event>>> + Send;
+    /// The account's events whose id was made from `since` to `until` (their `created_at`),
+    /// oldest first, without their data; those `keep` accepts, at most `limit`.
+    fn event_heads(
+        &self,
+        account: &AccountId,
+        since: Timestamp,
+        until: Timestamp,
+        keep: &(dyn Fn(&EventHead) -> bool + Sync),
+        limit: usize,
+    ) -> impl Future<Output = StoreResult<Vec<EventHead>>> + Send;
+    /// Writes `replay` and its `parts` (whose stream records fan-out turns into deliveries),
+    /// atomically. When a replay of that id exists, writes nothing and returns it.
+    fn start_replay(
+        &self,
+        replay: &Replay,
+        parts: &[ReplayPart],
+    ) -> impl Future<Output = StoreResult<Option<Replay>>> + Send;
 }
 
 /// The event types each account's events had (the catalog's custom part).

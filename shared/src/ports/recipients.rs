@@ -4,9 +4,21 @@
 
 use super::delivery::DeliveryStore;
 use super::{StoreResult, SubscriptionStore};
-use crate::model::{AccountId, Event, Subscription};
+use crate::domain::event_type::any_matches;
+use crate::model::{AccountId, Event, EventHead, Subscription};
 
 pub use crate::domain::event_type::TEST_EVENT_TYPE;
+
+/// Whether an event goes to `subscription` (active or not): the rule of [`recipients`], for one
+/// event and one subscription.
+#[must_use]
+pub fn goes_to(event: &EventHead, subscription: &Subscription) -> bool {
+    match event.subscription_id {
+        Some(id) => id == subscription.id,
+        None if event.event_type == TEST_EVENT_TYPE => true,
+        None => any_matches(&subscription.event_types, &event.event_type),
+    }
+}
 
 /// Subscriptions read per page when every one is wanted.
 const PAGE: usize = 100;

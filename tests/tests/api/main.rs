@@ -7,6 +7,7 @@ mod catalog;
 #[path = "../common/mod.rs"]
 mod common;
 mod events;
+mod replays;
 mod subscriptions;
 mod support;
 mod users;

@@ -255,3 +255,66 @@ async fn a_published_type_reaches_the_catalog_through_fanout() {
     assert_eq!(entry["first_seen"], published.body["created_at"]);
     assert_eq!(entry["last_seen"], published.body["created_at"]);
 }
+
+/// A replay delivers each event of its window once more, through the stream and `fanout`, and
+/// the same window asked again delivers nothing more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_replay_delivers_its_window_once_more() {
+    let world = world("e2e-replay").await;
+    let key = account(&world.api, "acme").await;
+    let (subscription, secret) =
+        subscribe(&world, &key, "/replayed", json!(["order.*"]), true).await;
+    let since = shared::model::now().to_string();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let sent = call(
+            &world.api,
+            "POST",
+            "/api/v1/events",
+            &key,
+            Some(json!({"type": "order.received", "payload": {"n": n}})),
+        )
+        .await;
+        ids.push(sent.body["id"].as_str().unwrap().to_owned());
+    }
+    eventually("the first deliveries", WAIT, || async {
+        (world.receiver.received("/replayed").len() == 3).then_some(())
+    })
+    .await;
+    let path = format!("/api/v1/subscriptions/{subscription}/replay");
+    let replay = call(
+        &world.api,
+        "POST",
+        &path,
+        &key,
+        Some(json!({"since": since})),
+    )
+    .await;
+    assert_eq!(replay.status, 202, "{}", replay.body);
+    assert_eq!(replay.body["events"], 3);
+    eventually("each event once more", WAIT, || async {
+        (world.receiver.received("/replayed").len() == 6).then_some(())
+    })
+    .await;
+    let again = call(
+        &world.api,
+        "POST",
+        &path,
+        &key,
+        Some(json!({"since": since})),
+    )
+    .await;
+    assert_eq!(again.body["repeated"], true, "{}", again.body);
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let received = world.receiver.received("/replayed");
+    assert_eq!(received.len(), 6, "the repeated replay queued nothing");
+    for id in &ids {
+        let copies = received
+            .iter()
+            .filter(|r| body(r)["id"] == id.as_str())
+            .count();
+        assert_eq!(copies, 2, "{id}");
+    }
+    received.iter().for_each(|r| verify(r, &secret));
+}

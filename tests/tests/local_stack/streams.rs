@@ -65,7 +65,10 @@ async fn an_sdk_write_reaches_fanout_through_the_stream_and_the_template_filter(
     );
     assert_eq!(first["dynamodb"]["StreamViewType"], "NEW_IMAGE");
     let typed: DynamoDbEvent = serde_json::from_value(seen.lock().unwrap()[0].clone()).unwrap();
-    assert!(fanout::is_event_insert(&typed.records[0]));
+    assert!(
+        fanout::insert_of(&typed.records[0]).is_some(),
+        "an insert fan-out handles"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -110,7 +110,7 @@ fn event_sources_report_batch_item_failures_and_are_bounded() {
                     assert_eq!(pattern["eventName"], json!(["INSERT"]));
                     assert_eq!(
                         pattern["dynamodb"]["NewImage"]["entity"]["S"],
-                        json!(["event"])
+                        json!(["event", "replay_part"])
                     );
                 }
                 "SQS" => {

@@ -1,4 +1,5 @@
-//! Events (the outbox items) and idempotency keys, and listing events (by type: filtered).
+//! Events (the outbox items) and idempotency keys, listing events (by type: filtered), and
+//! replays (`replays.rs`).
 
 use super::calls::store_error;
 use super::codec::{event_from_item, item, page_of, s};
@@ -6,6 +7,7 @@ use super::keys;
 use super::store::DynamoStore;
 use crate::model::{AccountId, EventId};
 use crate::model::{Event, Page, decode_cursor};
+use crate::model::{EventHead, Replay, ReplayPart, Timestamp};
 use crate::ports::{EventStore, Idempotency, Published, StoreError, StoreResult};
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use std::collections::HashMap;
@@ -130,5 +132,24 @@ impl EventStore for DynamoStore {
             }
         }
         page_of(items, limit, event_from_item)
+    }
+
+    async fn event_heads(
+        &self,
+        account: &AccountId,
+        since: Timestamp,
+        until: Timestamp,
+        keep: &(dyn Fn(&EventHead) -> bool + Sync),
+        limit: usize,
+    ) -> StoreResult<Vec<EventHead>> {
+        self.window_heads(account, since, until, keep, limit).await
+    }
+
+    async fn start_replay(
+        &self,
+        replay: &Replay,
+        parts: &[ReplayPart],
+    ) -> StoreResult<Option<Replay>> {
+        self.write_replay(replay, parts).await
     }
 }

@@ -66,6 +66,18 @@ pub fn event_type(event_type: &str) -> String {
     format!("{EVENT_TYPE_PREFIX}{event_type}")
 }
 
+/// A replay (events table): the request, then its parts, which fan-out reads from the stream.
+#[must_use]
+pub fn replay(replay_id: &str) -> String {
+    format!("RPL#{replay_id}")
+}
+
+/// One part of a replay's events.
+#[must_use]
+pub fn replay_part(replay_id: &str, part: u32) -> String {
+    format!("RPL#{replay_id}#{part:04}")
+}
+
 pub const EVENT_PREFIX: &str = "EVT#";
 
 /// An event's sort key (events table).
@@ -114,6 +126,8 @@ mod tests {
         assert_eq!(idempotency("k-1"), "IDEM#k-1");
         assert_eq!(event("evt_1"), "EVT#evt_1");
         assert_eq!(event_type("order.received"), "ETYPE#order.received");
+        assert_eq!(replay("rpl_1"), "RPL#rpl_1");
+        assert_eq!(replay_part("rpl_1", 7), "RPL#rpl_1#0007");
         assert!(event_type("a.b").starts_with(EVENT_TYPE_PREFIX));
         assert!(event("evt_1").starts_with(EVENT_PREFIX));
         assert_eq!(outcomes("evt_1", "01K0"), "OUT#evt_1#01K0");

@@ -37,6 +37,9 @@ struct State {
     idempotency: HashMap<(AccountId, String), (EventId, i64, String)>,
     /// Each write's records of one event, under the outcome item's sort key, by event.
     outcomes: Outcomes,
+    /// Replays by account and id, and every part written, in order.
+    replays: HashMap<(AccountId, String), crate::model::Replay>,
+    replay_parts: Vec<crate::model::ReplayPart>,
     /// The event types seen, by account and name.
     event_types: BTreeMap<(AccountId, String), crate::model::SeenEventType>,
     /// Failing since, and the last failure.
@@ -59,6 +62,13 @@ impl MemoryStore {
         self.state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Every replay part written, oldest first (for assertions: on DynamoDB, fan-out reads them
+    /// from the stream).
+    #[must_use]
+    pub fn replay_parts(&self) -> Vec<crate::model::ReplayPart> {
+        self.lock().replay_parts.clone()
     }
 
     /// Every event written, oldest first (for assertions).

@@ -5,6 +5,7 @@ use crate::adapters::dynamodb::keys;
 use crate::model::Timestamp;
 use crate::model::{Account, Event, Page, Photo, Subscription, User};
 use crate::model::{AccountId, EventId, SubscriptionId, UserId};
+use crate::model::{EventHead, Replay, ReplayPart};
 use crate::ports::{
     AccountStore, EventStore, Idempotency, PhotoStore, Published, StoreError, StoreResult,
     SubscriptionStore, UserStore,
@@ -282,5 +283,45 @@ impl EventStore for MemoryStore {
             .filter(|((a, _), e)| a == account && event_type.is_none_or(|t| e.event_type == t))
             .map(|((_, id), e)| (keys::event(id), e.clone()));
         page(items, keys::EVENT_PREFIX, limit, cursor, true)
+    }
+
+    async fn event_heads(
+        &self,
+        account: &AccountId,
+        since: Timestamp,
+        until: Timestamp,
+        keep: &(dyn Fn(&EventHead) -> bool + Sync),
+        limit: usize,
+    ) -> StoreResult<Vec<EventHead>> {
+        let ms = |at: Timestamp| u64::try_from(at.unix_millis()).unwrap_or_default();
+        let from = (*account, EventId::from_parts(ms(since), 0));
+        let to = (*account, EventId::from_parts(ms(until), u128::MAX));
+        let state = self.lock();
+        Ok(state
+            .events
+            .range(from..=to)
+            .map(|(_, e)| EventHead {
+                id: e.id,
+                event_type: e.event_type.clone(),
+                subscription_id: e.subscription_id,
+            })
+            .filter(|head| keep(head))
+            .take(limit)
+            .collect())
+    }
+
+    async fn start_replay(
+        &self,
+        replay: &Replay,
+        parts: &[ReplayPart],
+    ) -> StoreResult<Option<Replay>> {
+        let mut state = self.lock();
+        let key = (replay.account_id, replay.id.clone());
+        if let Some(existing) = state.replays.get(&key) {
+            return Ok(Some(existing.clone()));
+        }
+        state.replays.insert(key, replay.clone());
+        state.replay_parts.extend_from_slice(parts);
+        Ok(None)
     }
 }

@@ -7,6 +7,7 @@ mod accounts;
 mod event_types;
 mod events;
 mod photos;
+mod replays;
 mod subscriptions;
 mod users;
 
@@ -16,6 +17,7 @@ pub use events::{
     DeliveryOut, EventAccepted, EventWithDeliveries, NewEvent, Redriven, ResendRequest, Resent,
 };
 pub use photos::{LikeOut, PhotoLiked, PhotoOut};
+pub use replays::{ReplayOut, ReplayRequest};
 pub use subscriptions::{
     EventTypeFilter, NewSubscription, SecretOut, SubscriptionChanges, SubscriptionOut,
     SubscriptionWithSecret, TestSent, WebhookTest,

@@ -191,6 +191,15 @@ pub fn describe(operation: Operation, schemas: &mut Schemas) -> Doc {
             "Queued: the event, and to how many subscriptions it goes",
         )
         .returns(schema::<TestSent>(s)),
+        O::ReplaySubscription => doc(
+            "replaySubscription",
+            "Queues every stored event from since to until (default now) that the subscription gets for one more delivery, off the request path; the same window again queues nothing",
+            202,
+            "The replay: how many events it queues, and whether it was asked before",
+        )
+        .takes(schema::<ReplayRequest>(s), true)
+        .returns(schema::<ReplayOut>(s))
+        .errors(&[404, 409, 422]),
         O::ListAttempts => doc(
             "listAttempts",
             "A subscription's delivery attempts, newest event first",
