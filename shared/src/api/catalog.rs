@@ -6,6 +6,7 @@ use super::base::{Api, PageRequest};
 use super::wire::{EventTypeOut, PageOut, PhotoLiked, UserOut, WebhookTest};
 use crate::api::error::ApiResult;
 use crate::domain::event_type::is_built_in;
+use crate::model::operational::{SUBSCRIPTION_DISABLED, SubscriptionDisabled};
 use crate::model::{AccountId, SeenEventType, SubscriptionId, Timestamp, UserId};
 use crate::ports::Stores;
 use crate::ports::delivery::DeliveryQueue;
@@ -64,6 +65,19 @@ pub const BUILT_IN: &[BuiltIn] = &[
             example(&WebhookTest {
                 subscription_id: Some(SubscriptionId::from_parts(SAMPLE_MS, 2)),
                 message: "This is a test event.",
+            })
+        },
+    },
+    BuiltIn {
+        event_type: SUBSCRIPTION_DISABLED,
+        description: "The platform turned one of the account's subscriptions off: its endpoint answered 410 Gone, or every delivery failed for too long (5 days by default). Turn it on again with PATCH {\"active\": true}.",
+        schema: json_schema::<SubscriptionDisabled>,
+        example: || {
+            example(&SubscriptionDisabled {
+                subscription_id: SubscriptionId::from_parts(SAMPLE_MS, 2),
+                url: "https://hooks.example.com/in".into(),
+                reason: "the endpoint answered 410 Gone".into(),
+                disabled_at: sample_time(),
             })
         },
     },

@@ -340,6 +340,7 @@ where
         record: Some(recorded(outcome, attempt, next_attempt_at, Some(record))),
         sent: Some(SentAttempt {
             subscription_id: subscription.id,
+            url: subscription.url.clone(),
             delivered,
             gone,
             was_failing: context.failing,

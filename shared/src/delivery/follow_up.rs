@@ -2,11 +2,12 @@
 //! subscription (healthy again, failing, disabled).
 
 use super::cache::SubscriptionCache;
-use super::plan::Planned;
 use super::plan::{DeliverySettings, Disposition, PipelineError};
+use super::plan::{Planned, SentAttempt};
+use crate::model::AccountId;
 use crate::model::delivery::DeliveryState;
 use crate::model::now;
-use crate::model::{AccountId, SubscriptionId};
+use crate::model::operational::SubscriptionDisabled;
 use crate::ports::delivery::DeliveryStore;
 
 /// After the batch's write: the log line, and what the outcome entails for the subscription.
@@ -43,17 +44,17 @@ pub(super) async fn follow_up<S: DeliveryStore>(
             cache.set_failing(*account, sent.subscription_id, false);
         }
     } else if sent.gone {
-        store
-            .deactivate(
-                account,
-                &sent.subscription_id,
-                "the endpoint answered 410 Gone",
-            )
-            .await?;
+        disable(
+            store,
+            account,
+            &sent,
+            "the endpoint answered 410 Gone".into(),
+        )
+        .await?;
         cache.forget(*account, sent.subscription_id);
     } else {
         cache.set_failing(*account, sent.subscription_id, true);
-        if disable_if_failing_too_long(store, settings, account, &sent.subscription_id).await? {
+        if disable_if_failing_too_long(store, settings, account, &sent).await? {
             cache.forget(*account, sent.subscription_id);
         }
         if record.status.status == DeliveryState::Failed {
@@ -63,14 +64,36 @@ pub(super) async fn follow_up<S: DeliveryStore>(
     Ok(plan.disposition)
 }
 
+/// Turns the subscription off with `reason`, emitting its `subscription.disabled` event (once,
+/// whoever gets there first); whether this call did.
+async fn disable<S: DeliveryStore>(
+    store: &S,
+    account: &AccountId,
+    sent: &SentAttempt,
+    reason: String,
+) -> Result<bool, PipelineError> {
+    let disabled = SubscriptionDisabled {
+        subscription_id: sent.subscription_id,
+        url: sent.url.clone(),
+        reason,
+        disabled_at: now(),
+    };
+    let done = store.deactivate(account, &disabled).await?;
+    if done {
+        tracing::warn!(subscription_id = %sent.subscription_id, reason = %disabled.reason, "subscription disabled");
+    }
+    Ok(done)
+}
+
 /// Deactivates a subscription whose deliveries have all failed for longer than the window;
-/// whether it did.
+/// whether it is off.
 async fn disable_if_failing_too_long<S: DeliveryStore>(
     store: &S,
     settings: &DeliverySettings,
     account: &AccountId,
-    subscription_id: &SubscriptionId,
+    sent: &SentAttempt,
 ) -> Result<bool, PipelineError> {
+    let subscription_id = &sent.subscription_id;
     let since = store
         .mark_failing(
             account,
@@ -84,8 +107,7 @@ async fn disable_if_failing_too_long<S: DeliveryStore>(
         .unwrap_or_default();
     if failing_for > settings.disable_after {
         let reason = format!("every delivery has failed since {since}");
-        store.deactivate(account, subscription_id, &reason).await?;
-        tracing::warn!(%subscription_id, %since, "subscription disabled after failing for too long");
+        disable(store, account, sent, reason).await?;
         return Ok(true);
     }
     Ok(false)

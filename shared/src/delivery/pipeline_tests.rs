@@ -175,7 +175,18 @@ async fn failing_longer_than_the_window_disables_the_subscription() {
         .unwrap()
         .unwrap();
     assert!(!sub.active);
-    assert!(sub.disabled_reason.unwrap().contains("failed since"));
+    let reason = sub.disabled_reason.unwrap();
+    assert!(reason.contains("failed since"));
+    let told: Vec<_> = p
+        .store
+        .events()
+        .into_iter()
+        .filter(|e| e.event_type == "subscription.disabled")
+        .collect();
+    assert_eq!(told.len(), 1, "its operational event, once");
+    assert_eq!(told[0].data["subscription_id"], SUB_1.to_string());
+    assert_eq!(told[0].data["reason"], reason.as_str());
+    assert_eq!(told[0].data["url"], sub.url.as_str());
 }
 
 #[tokio::test]

@@ -68,6 +68,8 @@ pub(super) struct Planned<'a> {
 /// What a POST came to.
 pub(super) struct SentAttempt {
     pub(super) subscription_id: SubscriptionId,
+    /// Where it was sent (what a `subscription.disabled` event names).
+    pub(super) url: String,
     pub(super) delivered: bool,
     pub(super) gone: bool,
     /// Whether the subscription was marked failing when the batch was read.

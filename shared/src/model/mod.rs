@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod delivery;
 mod ids;
+pub mod operational;
 mod replay;
 mod time;
 

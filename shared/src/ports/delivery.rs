@@ -3,6 +3,7 @@
 
 use super::error::StoreError;
 use crate::model::delivery::{Attempt, DeliveryMessage, DeliveryStatus};
+use crate::model::operational::SubscriptionDisabled;
 use crate::model::{AccountId, Event, EventId, Page, Subscription, SubscriptionId, Timestamp};
 use serde::Serialize;
 use std::future::Future;
@@ -188,13 +189,14 @@ pub trait DeliveryStore: Send + Sync {
         limit: usize,
         cursor: Option<&str>,
     ) -> impl Future<Output = Result<Page<Attempt>, StoreError>> + Send;
-    /// Sets `active = false` with a reason (no-op when the subscription is gone).
+    /// Sets `active = false` with the reason and writes the `subscription.disabled` event that
+    /// says so, atomically, when the subscription is active; whether it did (not when it is gone
+    /// or already inactive, so two containers disabling it emit one event).
     fn deactivate(
         &self,
         account: &AccountId,
-        subscription_id: &SubscriptionId,
-        reason: &str,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+        disabled: &SubscriptionDisabled,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 /// A signed POST to send. Its `Debug` names the headers without their values (a signature, a

@@ -21,7 +21,8 @@ async fn built_in_types_come_with_a_schema_their_events_satisfy() {
             "user.updated",
             "user.deleted",
             "photo.liked",
-            "webhook.test"
+            "webhook.test",
+            "subscription.disabled"
         ]
     );
     for entry in &data {

@@ -186,6 +186,8 @@ async fn gone_deactivates_the_subscription() {
     let world = world("e2e-gone").await;
     let key = account(&world.api, "acme").await;
     let (subscription, _) = subscribe(&world, &key, "/gone", json!(["*"]), true).await;
+    let (_, ops_secret) =
+        subscribe(&world, &key, "/ops", json!(["subscription.disabled"]), true).await;
     world.receiver.always("/gone", 410);
     call(
         &world.api,
@@ -208,11 +210,24 @@ async fn gone_deactivates_the_subscription() {
     })
     .await;
     assert!(fetched["disabled_reason"].as_str().unwrap().contains("410"));
+    // Issue 15, item 7: the account's subscriptions to subscription.disabled hear of it.
+    let told = eventually("the operational event", WAIT, || async {
+        world.receiver.received("/ops").first().cloned()
+    })
+    .await;
+    verify(&told, &ops_secret);
+    let told = body(&told);
+    assert_eq!(told["type"], "subscription.disabled");
+    assert_eq!(told["data"]["subscription_id"], subscription.as_str());
+    assert_eq!(told["data"]["url"], world.receiver.url("/gone"));
+    assert_eq!(told["data"]["reason"], fetched["disabled_reason"]);
+    tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(
         world.receiver.received("/gone").len(),
         1,
-        "410 is not retried"
+        "410 is not retried, and the disabled subscription is not told"
     );
+    assert_eq!(world.receiver.received("/ops").len(), 1, "one event");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

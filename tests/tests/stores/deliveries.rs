@@ -4,6 +4,7 @@
 use crate::support::{account, at, event, subscription};
 use shared::model::AccountId;
 use shared::model::delivery::{Attempt, DeliveryState, DeliveryStatus, delivery_id};
+use shared::model::operational::SubscriptionDisabled;
 use shared::model::{EventId, SubscriptionId};
 use shared::ports::Stores;
 use shared::ports::delivery::Recorded;
@@ -185,13 +186,21 @@ pub(crate) async fn failing_marks_keep_their_first_time<S: Stores>(store: &S) {
     );
 }
 
-pub(crate) async fn deactivation_is_recorded_and_a_missing_subscription_is_no_error<S: Stores>(
+pub(crate) async fn deactivation_is_recorded_with_its_event_once_and_a_missing_subscription_is_no_error<
+    S: Stores,
+>(
     store: &S,
 ) {
     let acc = account();
     let hook = subscription(&acc, &["*"], true);
     store.create_subscription(&hook).await.unwrap();
-    store.deactivate(&acc, &hook.id, "gone").await.unwrap();
+    let disabled = |id| SubscriptionDisabled {
+        subscription_id: id,
+        url: "https://hooks.example.com/in".into(),
+        reason: "gone".into(),
+        disabled_at: at("2026-12-03T12:00:00.000Z"),
+    };
+    assert!(store.deactivate(&acc, &disabled(hook.id)).await.unwrap());
     let stored = store
         .get_subscription(&acc, &hook.id)
         .await
@@ -199,16 +208,30 @@ pub(crate) async fn deactivation_is_recorded_and_a_missing_subscription_is_no_er
         .unwrap();
     assert!(!stored.active);
     assert_eq!(stored.disabled_reason.as_deref(), Some("gone"));
-    store
-        .deactivate(&acc, &subscription(&acc, &["*"], true).id, "gone")
-        .await
-        .unwrap();
+    let events = store.list_events(&acc, None, 10, None).await.unwrap().items;
+    assert_eq!(events.len(), 1, "the change and its event together");
+    assert_eq!(events[0].event_type, "subscription.disabled");
+    assert_eq!(events[0].data["subscription_id"], hook.id.to_string());
+    assert_eq!(events[0].data["reason"], "gone");
+    assert!(
+        !store.deactivate(&acc, &disabled(hook.id)).await.unwrap(),
+        "already inactive: no second event"
+    );
+    let never_stored = subscription(&acc, &["*"], true).id;
+    assert!(
+        !store
+            .deactivate(&acc, &disabled(never_stored))
+            .await
+            .unwrap()
+    );
     assert_eq!(
         store
-            .get_subscription(&acc, &SubscriptionId::new())
+            .list_events(&acc, None, 10, None)
             .await
-            .unwrap(),
-        None
+            .unwrap()
+            .items
+            .len(),
+        1
     );
 }
 

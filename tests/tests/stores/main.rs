@@ -45,6 +45,6 @@ on_both_stores!(
     deliveries::matching_subscriptions_include_inactive_ones,
     deliveries::recorded_deliveries_are_read_back,
     deliveries::failing_marks_keep_their_first_time,
-    deliveries::deactivation_is_recorded_and_a_missing_subscription_is_no_error,
+    deliveries::deactivation_is_recorded_with_its_event_once_and_a_missing_subscription_is_no_error,
     deliveries::one_write_records_many_deliveries_and_writes_never_overwrite,
 );

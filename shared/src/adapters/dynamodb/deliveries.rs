@@ -1,7 +1,7 @@
 //! Delivery records (one outcome item per event and write, see `outcomes`), the failing mark
 //! (TTL 30 days), and what `deliver` reads for a batch.
 
-use super::calls::{store_error, written};
+use super::calls::store_error;
 use super::codec::{Item, TTL_ATTRIBUTE};
 use super::codec::{event_from_item, record, s};
 use super::keys;
@@ -9,11 +9,12 @@ use super::outcomes;
 use super::store::DynamoStore;
 use super::subscriptions::matching_filter;
 use crate::model::delivery::{Attempt, DeliveryStatus, latest_statuses};
+use crate::model::operational::SubscriptionDisabled;
 use crate::model::{AccountId, EventId, SubscriptionId};
 use crate::model::{Page, Subscription, Timestamp, decode_cursor, encode_cursor};
 use crate::ports::delivery::{EventDeliveries, Recorded, SubscriptionState};
 use crate::ports::{StoreError, StoreResult};
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 
 /// How long delivery statuses and attempts are kept.
 pub const ATTEMPT_RETENTION_SECONDS: i64 = 30 * 24 * 3600;
@@ -321,23 +322,29 @@ impl crate::ports::delivery::DeliveryStore for DynamoStore {
     async fn deactivate(
         &self,
         account: &AccountId,
-        subscription_id: &SubscriptionId,
-        reason: &str,
-    ) -> StoreResult<()> {
-        let result = self
-            .client
-            .update_item()
+        disabled: &SubscriptionDisabled,
+    ) -> StoreResult<bool> {
+        let update = Update::builder()
             .table_name(&self.data_table)
             .key("pk", s(keys::account(account)))
-            .key("sk", s(keys::subscription(subscription_id)))
+            .key("sk", s(keys::subscription(disabled.subscription_id)))
             .update_expression("SET active = :false, disabled_reason = :reason, updated_at = :now")
-            .condition_expression("attribute_exists(pk)")
+            // Gone, or inactive already (another container, or its owner): nothing to say.
+            .condition_expression("attribute_exists(pk) AND active = :true")
             .expression_attribute_values(":false", AttributeValue::Bool(false))
-            .expression_attribute_values(":reason", s(reason))
-            .expression_attribute_values(":now", s(crate::model::now().to_string()))
-            .send()
-            .await;
-        // A subscription deleted meanwhile has nothing left to deactivate.
-        written(result).map(|_| ())
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .expression_attribute_values(":reason", s(disabled.reason.clone()))
+            .expression_attribute_values(":now", s(disabled.disabled_at.to_string()))
+            .build()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let items = vec![
+            TransactWriteItem::builder().update(update).build(),
+            self.outbox_put(&disabled.event(*account))?,
+        ];
+        match self.transact(items, |_| StoreError::Conflict).await {
+            Ok(()) => Ok(true),
+            Err(StoreError::Conflict) => Ok(false),
+            Err(other) => Err(other),
+        }
     }
 }

@@ -5,6 +5,7 @@ use super::{MemoryStore, Outcomes, page};
 use crate::adapters::dynamodb::keys;
 use crate::model::Timestamp;
 use crate::model::delivery::{Attempt, DeliveryStatus, latest_statuses};
+use crate::model::operational::SubscriptionDisabled;
 use crate::model::{AccountId, EventId, SubscriptionId};
 use crate::model::{Page, Subscription};
 use crate::ports::StoreResult;
@@ -156,18 +157,18 @@ impl DeliveryStore for MemoryStore {
     async fn deactivate(
         &self,
         account: &AccountId,
-        subscription_id: &SubscriptionId,
-        reason: &str,
-    ) -> StoreResult<()> {
+        disabled: &SubscriptionDisabled,
+    ) -> StoreResult<bool> {
         let mut state = self.lock();
-        if let Some(subscription) = state
-            .subscriptions
-            .get_mut(&(account.to_owned(), subscription_id.to_owned()))
-        {
-            subscription.active = false;
-            subscription.disabled_reason = Some(reason.to_owned());
-            subscription.updated_at = crate::model::now();
-        }
-        Ok(())
+        let key = (*account, disabled.subscription_id);
+        let Some(subscription) = state.subscriptions.get_mut(&key).filter(|s| s.active) else {
+            return Ok(false);
+        };
+        subscription.active = false;
+        subscription.disabled_reason = Some(disabled.reason.clone());
+        subscription.updated_at = disabled.disabled_at;
+        let event = disabled.event(*account);
+        state.events.insert((*account, event.id), event);
+        Ok(true)
     }
 }
