@@ -36,6 +36,7 @@ impl Publisher {
             resolver: SystemResolver,
             targets: crate::core::loopback()?,
             admin_key: AdminKey::None,
+            key_uses: shared::domain::throttle::Throttle::new(shared::api::KEY_USE_EVERY),
         });
         let function = InProcess::new().with_http_handler("subscriptions", move |request| {
             let api = Arc::clone(&api);
@@ -98,6 +99,7 @@ pub async fn resource_event_units(
         resolver: SystemResolver,
         targets: crate::core::loopback()?,
         admin_key: AdminKey::None,
+        key_uses: shared::domain::throttle::Throttle::new(shared::api::KEY_USE_EVERY),
     });
     let function = InProcess::new().with_http_handler("resources", move |request| {
         let api = Arc::clone(&api);

@@ -8,7 +8,7 @@
 //! state and their order does not matter.
 
 use shared::model::{Account, Event, SigningSecret, Subscription, User, now};
-use shared::model::{AccountId, EventId, SubscriptionId, UserId};
+use shared::model::{AccountId, ApiKey, ApiKeyId, EventId, SubscriptionId, UserId};
 use shared::ports::{
     AccountStore, EventStore, PhotoStore, StoreError, SubscriptionStore, UserStore,
 };
@@ -18,6 +18,8 @@ pub const ADMIN_KEY: &str = "local-admin-key-used-by-the-sample-events";
 /// The API key in every account-scoped sample event.
 pub const API_KEY: &str = "rhk_sample-events-local-only-not-a-real-key-0000";
 pub const ACCOUNT_ID: &str = "acc_01KSAMP1E00000000000000000";
+/// The id of the sample account's key.
+pub const API_KEY_ID: &str = "key_01KSAMP1E00000000000000000";
 pub const USER_ID: &str = "usr_01KSAMP1E00000000000000001";
 pub const USERNAME: &str = "sample-user";
 pub const PHOTO_ID: &str = "photo-1";
@@ -72,12 +74,18 @@ where
         id: account_id,
         name: "samples".into(),
         created_at: created_at(),
+        disabled: false,
     };
-    ignore_conflict(
-        store
-            .create_account(&account, &shared::domain::secrets::api_key_hash(API_KEY))
-            .await,
-    )?;
+    let key = ApiKey {
+        id: ApiKeyId::parse(API_KEY_ID).ok_or_else(ids)?,
+        account_id,
+        name: "samples".into(),
+        prefix: API_KEY.chars().take(12).collect(),
+        key_hash: shared::domain::secrets::api_key_hash(API_KEY),
+        created_at: created_at(),
+        last_used_at: None,
+    };
+    ignore_conflict(store.create_account(&account, &key).await)?;
     if store.get_user(&account_id, &user_id).await?.is_none() {
         let user = User {
             id: user_id,

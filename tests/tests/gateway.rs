@@ -69,7 +69,7 @@ async fn bodies_over_api_gateways_limit_are_refused() {
 }
 
 #[tokio::test]
-async fn the_authorizer_runs_first_and_the_functions_trust_its_context() {
+async fn the_authorizer_runs_first_and_the_functions_check_account_keys_again() {
     use devstack::invoke::Invoker;
     let base = start_gateway().await;
     let client = reqwest::Client::new();
@@ -106,23 +106,56 @@ async fn the_authorizer_runs_first_and_the_functions_trust_its_context() {
     let response = get(account["api_key"].as_str()).await.unwrap();
     assert_eq!(response.status(), 200);
 
-    // A function given an authorizer context and no header serves that context's account.
-    let invoker = common::api::http_functions(Arc::new(common::api::api()));
-    let event = serde_json::json!({
-        "version": "2.0", "routeKey": "GET /api/v1/users", "rawPath": "/api/v1/users",
-        "rawQueryString": "", "headers": {},
-        "requestContext": {
-            "http": {"method": "GET", "path": "/api/v1/users", "protocol": "HTTP/1.1",
-                     "sourceIp": "127.0.0.1", "userAgent": "test"},
-            "authorizer": {"lambda": {"caller": "account", "account_id": "acc_01KSAMP1E0000000000000VCHD"}},
-            "requestId": "r", "routeKey": "GET /api/v1/users", "stage": "$default",
-            "timeEpoch": 0
-        },
-        "isBase64Encoded": false
-    });
-    let answer = invoker.invoke("resources", event.clone()).await.unwrap();
+    // A function given an authorizer context looks an account key up again (a revoked key is
+    // refused at once, whatever the gateway cached): the header must hold a key of that account.
+    let api = Arc::new(common::api::api());
+    let key = common::api::account(&api, "vouched").await;
+    let owner = {
+        common::api::call(&api, "POST", "/api/v1/subscriptions/test", &key, None).await;
+        api.store.events()[0].account_id.to_string()
+    };
+    let invoker = common::api::http_functions(Arc::clone(&api));
+    let event = |account: &str, header: Option<&str>| {
+        let headers = header.map_or_else(
+            || serde_json::json!({}),
+            |key| serde_json::json!({"authorization": format!("Bearer {key}")}),
+        );
+        serde_json::json!({
+            "version": "2.0", "routeKey": "GET /api/v1/users", "rawPath": "/api/v1/users",
+            "rawQueryString": "", "headers": headers,
+            "requestContext": {
+                "http": {"method": "GET", "path": "/api/v1/users", "protocol": "HTTP/1.1",
+                         "sourceIp": "127.0.0.1", "userAgent": "test"},
+                "authorizer": {"lambda": {"caller": "account", "account_id": account}},
+                "requestId": "r", "routeKey": "GET /api/v1/users", "stage": "$default",
+                "timeEpoch": 0
+            },
+            "isBase64Encoded": false
+        })
+    };
+    let answer = invoker
+        .invoke("resources", event(&owner, Some(&key)))
+        .await
+        .unwrap();
     assert_eq!(answer["statusCode"], 200, "{answer}");
-    let mut unvouched = event;
+    let answer = invoker
+        .invoke("resources", event(&owner, None))
+        .await
+        .unwrap();
+    assert_eq!(
+        answer["statusCode"], 401,
+        "vouched for, but no key: {answer}"
+    );
+    let stranger = "acc_01KSAMP1E0000000000000VCHD";
+    let answer = invoker
+        .invoke("resources", event(stranger, Some(&key)))
+        .await
+        .unwrap();
+    assert_eq!(
+        answer["statusCode"], 401,
+        "a key of another account: {answer}"
+    );
+    let mut unvouched = event(&owner, None);
     unvouched["requestContext"]
         .as_object_mut()
         .unwrap()

@@ -95,11 +95,18 @@ mod tests {
             id: shared::model::AccountId::from_parts(1_700_000_000_000, 1),
             name: "one".into(),
             created_at: shared::model::now(),
+            disabled: false,
         };
-        store
-            .create_account(&account, &secrets::api_key_hash(key))
-            .await
-            .unwrap();
+        let key = shared::model::ApiKey {
+            id: shared::model::ApiKeyId::from_parts(1_700_000_000_000, 1),
+            account_id: account.id,
+            name: "one".into(),
+            prefix: key.chars().take(12).collect(),
+            key_hash: secrets::api_key_hash(key),
+            created_at: account.created_at,
+            last_used_at: None,
+        };
+        store.create_account(&account, &key).await.unwrap();
         store
     }
 

@@ -8,7 +8,7 @@ use shared::http::{
     Function, Operation, grant, has_body, header, json, json_body, no_content, ok, page, query,
     route,
 };
-use shared::model::{EventId, SubscriptionId};
+use shared::model::{AccountId, ApiKeyId, EventId, SubscriptionId};
 use shared::ports::Stores;
 use shared::ports::delivery::DeliveryQueue;
 use shared::ports::resolver::Resolver;
@@ -44,6 +44,20 @@ where
             StatusCode::CREATED,
             &api.create_account(json_body(request)?).await?,
         ),
+        Operation::UpdateAccount => {
+            let id = matched.id::<AccountId>("id", "account")?;
+            ok(&api.update_account(&id, json_body(request)?).await?)
+        }
+        Operation::CreateApiKey => json(
+            StatusCode::CREATED,
+            &api.create_api_key(&account()?, json_body(request)?).await?,
+        ),
+        Operation::ListApiKeys => ok(&api.list_api_keys(&account()?, page(request)?).await?),
+        Operation::RevokeApiKey => {
+            let id = matched.id::<ApiKeyId>("id", "API key")?;
+            api.revoke_api_key(&account()?, &id).await?;
+            no_content()
+        }
         Operation::RedriveDeadLetters => {
             json(StatusCode::ACCEPTED, &api.redrive_dead_letters().await?)
         }

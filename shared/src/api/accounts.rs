@@ -5,8 +5,8 @@ use super::base::Api;
 use super::wire::{AccountWithKey, NewAccount};
 use crate::api::error::{ApiError, ApiResult};
 use crate::domain::secrets;
-use crate::model::AccountId;
 use crate::model::{Account, now};
+use crate::model::{AccountId, ApiKey, ApiKeyId, KeyOwner};
 use crate::ports::Stores;
 use crate::ports::delivery::DeliveryQueue;
 use crate::ports::resolver::Resolver;
@@ -27,22 +27,47 @@ where
             return Err(ApiError::Unauthorized);
         }
         let admin_key = self.admin_key.get().await?;
-        super::auth::authenticate(&self.store, admin_key, authorization).await
+        let (caller, key) =
+            super::auth::authenticate_key(&self.store, admin_key, authorization).await?;
+        if let Some(KeyOwner {
+            account_id,
+            key_id: Some(key_id),
+        }) = key
+        {
+            self.note_key_use(&account_id, key_id).await;
+        }
+        Ok(caller)
     }
 
-    /// The caller of a request: the one API Gateway's authorizer vouched for, else (a direct
-    /// invocation) the one its `Authorization` header names.
+    /// Notes a key's use, once a minute per container at most; a failure is logged only.
+    async fn note_key_use(&self, account: &AccountId, key: ApiKeyId) {
+        if !self.key_uses.due(&key) {
+            return;
+        }
+        match self.store.note_key_use(account, &key, now()).await {
+            Ok(()) => self.key_uses.done(key),
+            Err(error) => tracing::warn!(%error, "noting an API key's use failed"),
+        }
+    }
+
+    /// The caller of a request. The admin API Gateway's authorizer vouched for is taken as is;
+    /// an account key is looked up again (a revoked key or a disabled account is refused at
+    /// once, whatever the gateway cached), and must be the account vouched for, if any.
     ///
     /// # Errors
-    /// As [`Api::authenticate`] when nothing vouched for the caller.
+    /// As [`Api::authenticate`].
     pub async fn identify(
         &self,
         vouched: Option<Caller>,
         authorization: Option<&str>,
     ) -> ApiResult<Caller> {
+        if vouched == Some(Caller::Admin) {
+            return Ok(Caller::Admin);
+        }
+        let caller = self.authenticate(authorization).await?;
         match vouched {
-            Some(caller) => Ok(caller),
-            None => self.authenticate(authorization).await,
+            Some(vouched) if vouched != caller => Err(ApiError::Unauthorized),
+            _ => Ok(caller),
         }
     }
 
@@ -59,11 +84,10 @@ where
             id: AccountId::new(),
             name,
             created_at: now(),
+            disabled: false,
         };
-        let key = secrets::new_api_key();
-        self.store
-            .create_account(&account, &secrets::api_key_hash(&key))
-            .await?;
+        let (key, stored) = new_key(account.id, "default".into());
+        self.store.create_account(&account, &stored).await?;
         Ok(AccountWithKey {
             id: account.id,
             name: account.name,
@@ -72,3 +96,21 @@ where
         })
     }
 }
+
+/// A new key of the account: the key itself (shown once) and what is kept of it.
+pub(crate) fn new_key(account: AccountId, name: String) -> (String, ApiKey) {
+    let key = secrets::new_api_key();
+    let stored = ApiKey {
+        id: ApiKeyId::new(),
+        account_id: account,
+        name,
+        prefix: key.chars().take(KEY_PREFIX_CHARS).collect(),
+        key_hash: secrets::api_key_hash(&key),
+        created_at: now(),
+        last_used_at: None,
+    };
+    (key, stored)
+}
+
+/// How much of a key its listing shows: `rhk_` and 8 characters (48 of its 256 random bits).
+const KEY_PREFIX_CHARS: usize = 12;

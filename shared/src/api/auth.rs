@@ -1,14 +1,15 @@
 //! Who is calling. On AWS the HTTP API's Lambda authorizer (`functions/authorizer`) checks the
-//! bearer key once, API Gateway caches its answer per key, and every API function reads the
-//! caller from the authorizer context it passes along; the key itself is only ever compared
-//! hashed (accounts) or in constant time (the admin key). A request that reaches a function
-//! without that context (a direct invocation: `sam local invoke`, `cargo lambda invoke`) is
-//! authenticated from its `Authorization` header by the same rule
+//! bearer key first and API Gateway caches its answer per key for minutes; so that a revoked key
+//! or a disabled account is refused at once, every API function looks an account key up again
+//! (one read) and takes the caller from that; the admin key is taken from the authorizer's
+//! context. The key itself is only ever compared hashed (accounts) or in constant time (the admin
+//! key). A request without that context (a direct invocation: `sam local invoke`, `cargo lambda
+//! invoke`) is authenticated from its `Authorization` header by the same rule
 //! ([`crate::http::grant`] reads the context of a request).
 
 use crate::api::error::{ApiError, ApiResult};
 use crate::domain::secrets;
-use crate::model::AccountId;
+use crate::model::{AccountId, KeyOwner};
 use crate::ports::AccountStore;
 use serde_json::{Map, Value};
 
@@ -49,12 +50,24 @@ pub async fn authenticate(
     admin_key: Option<&str>,
     authorization: Option<&str>,
 ) -> ApiResult<Caller> {
+    Ok(authenticate_key(store, admin_key, authorization).await?.0)
+}
+
+/// As [`authenticate`], with the account key that matched (none for the admin).
+///
+/// # Errors
+/// As [`authenticate`].
+pub async fn authenticate_key(
+    store: &impl AccountStore,
+    admin_key: Option<&str>,
+    authorization: Option<&str>,
+) -> ApiResult<(Caller, Option<KeyOwner>)> {
     let key = bearer_key(authorization).ok_or(ApiError::Unauthorized)?;
     if admin_key.is_some_and(|admin| secrets::secrets_equal(admin, key)) {
-        return Ok(Caller::Admin);
+        return Ok((Caller::Admin, None));
     }
     match store.account_for_key(&secrets::api_key_hash(key)).await? {
-        Some(account) => Ok(Caller::Account(account)),
+        Some(owner) => Ok((Caller::Account(owner.account_id), Some(owner))),
         None => Err(ApiError::Unauthorized),
     }
 }

@@ -19,7 +19,12 @@ pub struct Api<S, R, Q> {
     pub targets: TargetPolicy,
     /// The deployment's admin key; `AdminKey::None` disables the admin routes.
     pub admin_key: super::admin_key::AdminKey,
+    /// When this container last noted each API key's use.
+    pub key_uses: crate::domain::throttle::Throttle<crate::model::ApiKeyId>,
 }
+
+/// How often a container notes an API key's use.
+pub const KEY_USE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// `?limit=&cursor=` of a listing.
 #[derive(Debug, Clone, Default)]

@@ -3,6 +3,7 @@
 
 mod accounts;
 pub mod admin_key;
+mod api_keys;
 pub mod auth;
 mod base;
 pub mod catalog;
@@ -16,7 +17,7 @@ pub mod wire;
 
 pub use admin_key::AdminKey;
 pub use auth::Caller;
-pub use base::{Api, DEFAULT_PAGE, MAX_PAGE, PageRequest};
+pub use base::{Api, DEFAULT_PAGE, KEY_USE_EVERY, MAX_PAGE, PageRequest};
 pub use events::IDEMPOTENCY_SECONDS;
 pub use replays::MAX_REPLAY_EVENTS;
 pub use subscriptions::SECRET_OVERLAP_SECONDS;

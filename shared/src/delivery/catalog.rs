@@ -6,25 +6,21 @@
 //! stream of one type costs one write a minute per container, not one per event.
 
 use crate::domain::event_type::is_built_in;
+use crate::domain::throttle::Throttle;
 use crate::model::{AccountId, Event, SeenEventType, Timestamp};
 use crate::ports::EventTypeStore;
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::collections::BTreeMap;
+use std::time::Duration;
 
 /// How often a container notes a type it keeps seeing.
 pub const NOTE_EVERY: Duration = Duration::from_secs(60);
-
-/// Types remembered at most; past it the memory starts afresh (more writes, never fewer).
-const CAPACITY: usize = 10_000;
 
 type Key = (AccountId, String);
 
 /// When this container last noted each type.
 #[derive(Debug)]
 pub struct TypeSightings {
-    every: Duration,
-    noted: Mutex<HashMap<Key, Instant>>,
+    noted: Throttle<Key>,
 }
 
 impl Default for TypeSightings {
@@ -38,15 +34,8 @@ impl TypeSightings {
     #[must_use]
     pub fn new(every: Duration) -> Self {
         Self {
-            every,
-            noted: Mutex::new(HashMap::new()),
+            noted: Throttle::new(every),
         }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Instant>> {
-        self.noted
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Notes the types of `events` that are due, one write per type; returns how many were
@@ -54,22 +43,19 @@ impl TypeSightings {
     /// not worth holding back deliveries for.
     pub async fn note<S: EventTypeStore>(&self, store: &S, events: &[Event]) -> usize {
         let mut due: BTreeMap<Key, (Timestamp, Timestamp)> = BTreeMap::new();
-        {
-            let noted = self.lock();
-            for event in events {
-                if is_built_in(&event.event_type) {
-                    continue;
-                }
-                let key = (event.account_id, event.event_type.clone());
-                if noted.get(&key).is_some_and(|at| at.elapsed() < self.every) {
-                    continue;
-                }
-                let span = due
-                    .entry(key)
-                    .or_insert((event.created_at, event.created_at));
-                span.0 = span.0.min(event.created_at);
-                span.1 = span.1.max(event.created_at);
+        for event in events {
+            if is_built_in(&event.event_type) {
+                continue;
             }
+            let key = (event.account_id, event.event_type.clone());
+            if !self.noted.due(&key) {
+                continue;
+            }
+            let span = due
+                .entry(key)
+                .or_insert((event.created_at, event.created_at));
+            span.0 = span.0.min(event.created_at);
+            span.1 = span.1.max(event.created_at);
         }
         let mut written = 0;
         for ((account_id, event_type), (first_seen, last_seen)) in due {
@@ -81,11 +67,7 @@ impl TypeSightings {
             };
             match store.note_event_type(&seen).await {
                 Ok(()) => {
-                    let mut noted = self.lock();
-                    if noted.len() >= CAPACITY {
-                        noted.clear();
-                    }
-                    noted.insert((seen.account_id, seen.event_type), Instant::now());
+                    self.noted.done((seen.account_id, seen.event_type));
                     written += 1;
                 }
                 Err(error) => {

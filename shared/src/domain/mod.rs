@@ -7,3 +7,4 @@ pub mod retry;
 pub mod secrets;
 pub mod signature;
 pub mod target;
+pub mod throttle;

@@ -18,6 +18,9 @@ pub fn fill_random(buffer: &mut [u8]) {
     }
 }
 
+/// Keys an account may hold at once (disabling an account marks them all in one transaction).
+pub const MAX_API_KEYS: usize = 20;
+
 /// A new account API key: `rhk_` + 32 random bytes, base64url.
 #[must_use]
 pub fn new_api_key() -> String {

@@ -65,6 +65,10 @@ pub enum Operation {
     ResendEvent,
     ListEventTypes,
     ReplaySubscription,
+    UpdateAccount,
+    CreateApiKey,
+    ListApiKeys,
+    RevokeApiKey,
 }
 
 /// One route: `{name}` in the path is a path parameter.
@@ -110,6 +114,10 @@ pub const ROUTES: &[Route] = &[
     r(O::GetPhoto, "GET", "/api/v1/photos/{photo_id}", Resources, Account),
     r(O::OpenApi, "GET", "/api/v1/openapi.json", Subscriptions, Open),
     r(O::CreateAccount, "POST", "/api/v1/accounts", Subscriptions, Admin),
+    r(O::UpdateAccount, "PATCH", "/api/v1/accounts/{id}", Subscriptions, Admin),
+    r(O::CreateApiKey, "POST", "/api/v1/api-keys", Subscriptions, Account),
+    r(O::ListApiKeys, "GET", "/api/v1/api-keys", Subscriptions, Account),
+    r(O::RevokeApiKey, "DELETE", "/api/v1/api-keys/{id}", Subscriptions, Account),
     r(O::RedriveDeadLetters, "POST", "/api/v1/admin/dlq/redrive", Subscriptions, Admin),
     r(O::CreateSubscription, "POST", "/api/v1/subscriptions", Subscriptions, Account),
     r(O::ListSubscriptions, "GET", "/api/v1/subscriptions", Subscriptions, Account),

@@ -161,6 +161,12 @@ prefixed_id!(
     "evt_",
     "^evt_[0-7][0-9A-HJKMNP-TV-Z]{25}$"
 );
+prefixed_id!(
+    /// An account's API key (its id, not the key): `key_…`.
+    ApiKeyId,
+    "key_",
+    "^key_[0-7][0-9A-HJKMNP-TV-Z]{25}$"
+);
 
 #[cfg(test)]
 mod tests {

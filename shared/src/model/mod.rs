@@ -3,13 +3,15 @@
 
 use serde::{Deserialize, Serialize};
 
+mod api_key;
 pub mod delivery;
 mod ids;
 pub mod operational;
 mod replay;
 mod time;
 
-pub use ids::{AccountId, EventId, IdError, SubscriptionId, UserId, next_ulid};
+pub use api_key::{ApiKey, KeyOwner};
+pub use ids::{AccountId, ApiKeyId, EventId, IdError, SubscriptionId, UserId, next_ulid};
 pub use replay::{EventHead, Replay, ReplayPart};
 pub use time::{Timestamp, TimestampError};
 
@@ -24,6 +26,9 @@ pub struct Account {
     pub id: AccountId,
     pub name: String,
     pub created_at: Timestamp,
+    /// Set by the admin: none of the account's keys is accepted.
+    #[serde(default)]
+    pub disabled: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

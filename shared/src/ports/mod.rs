@@ -3,8 +3,8 @@
 //! memory, for handler tests.
 
 use crate::model::{
-    Account, AccountId, Event, EventHead, EventId, Page, Photo, Replay, ReplayPart, SeenEventType,
-    Subscription, SubscriptionId, Timestamp, User, UserId,
+    Account, AccountId, ApiKey, ApiKeyId, Event, EventHead, EventId, KeyOwner, Page, Photo, Replay,
+    ReplayPart, SeenEventType, Subscription, SubscriptionId, Timestamp, User, UserId,
 };
 use std::future::Future;
 
@@ -58,16 +58,46 @@ pub struct Idempotency<'a> {
 }
 
 pub trait AccountStore: Send + Sync {
+    /// Creates the account with its first key.
     fn create_account(
         &self,
         account: &Account,
-        key_hash: &str,
+        key: &ApiKey,
     ) -> impl Future<Output = StoreResult<()>> + Send;
-    /// The account an API key (by hash) belongs to.
+    /// The owner of an API key (by hash), unless the key was revoked or its account disabled.
     fn account_for_key(
         &self,
         key_hash: &str,
-    ) -> impl Future<Output = StoreResult<Option<AccountId>>> + Send;
+    ) -> impl Future<Output = StoreResult<Option<KeyOwner>>> + Send;
+    /// Adds a key to an existing account.
+    fn create_api_key(&self, key: &ApiKey) -> impl Future<Output = StoreResult<()>> + Send;
+    /// The account's keys, oldest first.
+    fn list_api_keys(
+        &self,
+        account: &AccountId,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = StoreResult<Page<ApiKey>>> + Send;
+    /// Deletes a key: refused from the next request on. `NotFound` when there is none.
+    fn revoke_api_key(
+        &self,
+        account: &AccountId,
+        id: &ApiKeyId,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Notes that a key was used at `at` (no error when it is gone).
+    fn note_key_use(
+        &self,
+        account: &AccountId,
+        id: &ApiKeyId,
+        at: Timestamp,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Disables or enables the account and every key of it; the account as it is now.
+    /// `NotFound` when there is none.
+    fn set_account_disabled(
+        &self,
+        account: &AccountId,
+        disabled: bool,
+    ) -> impl Future<Output = StoreResult<Account>> + Send;
 }
 
 pub trait UserStore: Send + Sync {

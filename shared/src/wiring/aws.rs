@@ -71,6 +71,7 @@ pub async fn api(
         resolver: SystemResolver,
         targets: config.targets,
         admin_key,
+        key_uses: crate::domain::throttle::Throttle::new(crate::api::KEY_USE_EVERY),
     })
 }
 

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod accounts;
+mod api_keys;
 mod catalog;
 #[path = "../common/mod.rs"]
 mod common;

@@ -50,6 +50,7 @@ pub fn with_store<S, Q>(store: S, queue: Q) -> Api<S, FixedDns, Q> {
         ),
         targets: TargetPolicy::default(),
         admin_key: shared::api::AdminKey::Known(ADMIN_KEY.to_owned()),
+        key_uses: shared::domain::throttle::Throttle::new(shared::api::KEY_USE_EVERY),
     }
 }
 

@@ -1,5 +1,6 @@
 //! The contracts of the account, user, photo, subscription and event stores.
 
+use crate::keys::api_key;
 use crate::support::{account, at, event, subscription, user};
 use shared::model::{Account, AccountId, EventId, SubscriptionId, now};
 use shared::ports::{Idempotency, Published, StoreError, Stores};
@@ -12,12 +13,19 @@ pub(crate) async fn accounts_are_found_by_key_hash_only<S: Stores>(store: &S) {
         id: account(),
         name: "acme".into(),
         created_at: now(),
+        disabled: false,
     };
-    store.create_account(&acme, "hash-of-acme").await.unwrap();
-    assert_eq!(
-        store.account_for_key("hash-of-acme").await.unwrap(),
-        Some(acme.id)
-    );
+    store
+        .create_account(&acme, &api_key(&acme.id, "hash-of-acme", 1))
+        .await
+        .unwrap();
+    let found = store
+        .account_for_key("hash-of-acme")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.account_id, acme.id);
+    assert!(found.key_id.is_some());
     assert_eq!(store.account_for_key("hash-of-nobody").await.unwrap(), None);
 }
 

@@ -9,6 +9,7 @@ mod catalog;
 mod common;
 mod contracts;
 mod deliveries;
+mod keys;
 mod replays;
 mod support;
 
@@ -35,6 +36,7 @@ on_both_stores!(
     catalog::event_types_keep_their_first_sighting_and_move_forward,
     replays::a_window_lists_its_events_oldest_first_and_a_replay_is_written_once,
     contracts::accounts_are_found_by_key_hash_only,
+    keys::keys_are_revoked_and_accounts_disabled_at_once,
     contracts::usernames_are_unique_per_account_and_changes_are_checked,
     contracts::users_are_paged_in_id_order_and_cursors_are_checked,
     contracts::likes_move_only_from_the_expected_count,

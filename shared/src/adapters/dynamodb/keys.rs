@@ -21,6 +21,14 @@ pub fn api_key(key_hash: &str) -> String {
 /// The sort key of an API key's item.
 pub const API_KEY_SK: &str = "KEY";
 
+pub const API_KEY_RECORD_PREFIX: &str = "APIKEY#";
+
+/// An API key's record in its account (name, prefix, hash, last use), by key id.
+#[must_use]
+pub fn api_key_record(id: impl Display) -> String {
+    format!("{API_KEY_RECORD_PREFIX}{id}")
+}
+
 pub const USER_PREFIX: &str = "USER#";
 
 #[must_use]
@@ -116,6 +124,8 @@ mod tests {
     fn formats_are_the_stored_ones() {
         assert_eq!(account("acc_1"), "ACC#acc_1");
         assert_eq!(api_key("ab12"), "KEY#ab12");
+        assert_eq!(api_key_record("key_1"), "APIKEY#key_1");
+        assert!(api_key_record("key_1").starts_with(API_KEY_RECORD_PREFIX));
         assert_eq!(user("usr_1"), "USER#usr_1");
         assert!(user("usr_1").starts_with(USER_PREFIX));
         assert_eq!(username("Adam12"), "USERNAME#adam12");

@@ -9,6 +9,7 @@ use crate::ports::{StoreError, StoreResult};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
+mod accounts;
 mod deliveries;
 mod event_types;
 mod queue;
@@ -27,7 +28,9 @@ type Outcomes =
 #[derive(Default)]
 struct State {
     accounts: HashMap<AccountId, Account>,
-    keys: HashMap<String, AccountId>,
+    /// Each key hash's account and key.
+    keys: HashMap<String, (AccountId, crate::model::ApiKeyId)>,
+    api_keys: BTreeMap<(AccountId, crate::model::ApiKeyId), crate::model::ApiKey>,
     users: BTreeMap<(AccountId, UserId), User>,
     usernames: HashMap<(AccountId, String), UserId>,
     photos: HashMap<(AccountId, String), u64>,

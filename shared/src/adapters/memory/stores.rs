@@ -1,28 +1,15 @@
-//! Accounts, users, photos, subscriptions and events in memory.
+//! Users, photos, subscriptions and events in memory.
 
 use super::{MemoryStore, page};
 use crate::adapters::dynamodb::keys;
 use crate::model::Timestamp;
-use crate::model::{Account, Event, Page, Photo, Subscription, User};
 use crate::model::{AccountId, EventId, SubscriptionId, UserId};
+use crate::model::{Event, Page, Photo, Subscription, User};
 use crate::model::{EventHead, Replay, ReplayPart};
 use crate::ports::{
-    AccountStore, EventStore, Idempotency, PhotoStore, Published, StoreError, StoreResult,
-    SubscriptionStore, UserStore,
+    EventStore, Idempotency, PhotoStore, Published, StoreError, StoreResult, SubscriptionStore,
+    UserStore,
 };
-
-impl AccountStore for MemoryStore {
-    async fn create_account(&self, account: &Account, key_hash: &str) -> StoreResult<()> {
-        let mut state = self.lock();
-        state.accounts.insert(account.id, account.clone());
-        state.keys.insert(key_hash.to_owned(), account.id);
-        Ok(())
-    }
-
-    async fn account_for_key(&self, key_hash: &str) -> StoreResult<Option<AccountId>> {
-        Ok(self.lock().keys.get(key_hash).cloned())
-    }
-}
 
 impl UserStore for MemoryStore {
     async fn create_user(

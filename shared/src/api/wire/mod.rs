@@ -11,7 +11,9 @@ mod replays;
 mod subscriptions;
 mod users;
 
-pub use accounts::{AccountWithKey, NewAccount};
+pub use accounts::{
+    AccountChanges, AccountOut, AccountWithKey, ApiKeyOut, ApiKeyWithSecret, NewAccount, NewApiKey,
+};
 pub use event_types::EventTypeOut;
 pub use events::{
     DeliveryOut, EventAccepted, EventWithDeliveries, NewEvent, Redriven, ResendRequest, Resent,

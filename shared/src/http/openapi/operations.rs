@@ -94,6 +94,39 @@ pub fn describe(operation: Operation, schemas: &mut Schemas) -> Doc {
         .takes(schema::<NewAccount>(s), true)
         .returns(schema::<AccountWithKey>(s))
         .errors(&[422]),
+        O::UpdateAccount => doc(
+            "updateAccount",
+            "Disables or enables an account (admin key only): while disabled none of its keys is accepted",
+            200,
+            "The account",
+        )
+        .takes(schema::<AccountChanges>(s), true)
+        .returns(schema::<AccountOut>(s))
+        .errors(&[404, 409, 422]),
+        O::CreateApiKey => doc(
+            "createApiKey",
+            "Creates another API key of the account; the key is shown once",
+            201,
+            "Created",
+        )
+        .takes(schema::<NewApiKey>(s), true)
+        .returns(schema::<ApiKeyWithSecret>(s))
+        .errors(&[409, 422]),
+        O::ListApiKeys => doc(
+            "listApiKeys",
+            "Lists the account's API keys, oldest first (prefix, name, created, last used; never the key)",
+            200,
+            "A page of API keys",
+        )
+        .returns(page::<ApiKeyOut>(s))
+        .query(&[Query::Page]),
+        O::RevokeApiKey => doc(
+            "revokeApiKey",
+            "Revokes an API key: refused from the next request on (not the account's last key)",
+            204,
+            "Revoked",
+        )
+        .errors(&[404, 409]),
         O::RedriveDeadLetters => doc(
             "redriveDeadLetters",
             "Moves deliveries from the dead-letter queue back onto the delivery queue (admin key only)",
