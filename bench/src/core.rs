@@ -89,6 +89,7 @@ pub fn subscription(
             expires_at: None,
         }],
         disabled_reason: None,
+        verification: None,
         headers: std::collections::BTreeMap::new(),
         created_at: at,
         updated_at: at,

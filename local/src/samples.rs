@@ -140,6 +140,7 @@ where
             expires_at: None,
         }],
         disabled_reason: None,
+        verification: None,
         headers: std::collections::BTreeMap::new(),
         created_at: created_at(),
         updated_at: created_at(),

@@ -86,6 +86,11 @@ where
         }
         Operation::GetSecret => ok(&api.get_secret(&account()?, &subscription()?).await?),
         Operation::RotateSecret => ok(&api.rotate_secret(&account()?, &subscription()?).await?),
+        Operation::VerifySubscription => json(
+            StatusCode::ACCEPTED,
+            &api.verify_subscription(&account()?, &subscription()?)
+                .await?,
+        ),
         Operation::TestSubscription => json(
             StatusCode::ACCEPTED,
             &api.test_subscription(&account()?, &subscription()?).await?,

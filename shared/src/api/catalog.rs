@@ -6,7 +6,9 @@ use super::base::{Api, PageRequest};
 use super::wire::{EventTypeOut, PageOut, PhotoLiked, UserOut, WebhookTest};
 use crate::api::error::ApiResult;
 use crate::domain::event_type::is_built_in;
-use crate::model::operational::{SUBSCRIPTION_DISABLED, SubscriptionDisabled};
+use crate::model::operational::{
+    SUBSCRIPTION_DISABLED, SubscriptionDisabled, WEBHOOK_VERIFICATION, WebhookVerification,
+};
 use crate::model::{AccountId, SeenEventType, SubscriptionId, Timestamp, UserId};
 use crate::ports::Stores;
 use crate::ports::delivery::DeliveryQueue;
@@ -65,6 +67,17 @@ pub const BUILT_IN: &[BuiltIn] = &[
             example(&WebhookTest {
                 subscription_id: Some(SubscriptionId::from_parts(SAMPLE_MS, 2)),
                 message: "This is a test event.",
+            })
+        },
+    },
+    BuiltIn {
+        event_type: WEBHOOK_VERIFICATION,
+        description: "Asks a subscription created with verify (or POST /api/v1/subscriptions/{id}/verify) to prove intent: answer it 2xx with data.challenge as the body, or {\"challenge\": …}, and the subscription becomes active.",
+        schema: json_schema::<WebhookVerification>,
+        example: || {
+            example(&WebhookVerification {
+                subscription_id: SubscriptionId::from_parts(SAMPLE_MS, 2),
+                challenge: "ch_Qm9vdHN0cmFwcGVkIGNoYWxsZW5nZSBleGFtcGxl".into(),
             })
         },
     },

@@ -13,6 +13,7 @@ mod photos;
 mod replays;
 mod subscriptions;
 mod users;
+mod verification;
 pub mod wire;
 
 pub use admin_key::AdminKey;

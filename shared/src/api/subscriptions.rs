@@ -2,6 +2,7 @@
 //! headers, secrets and rotation, and the test event.
 
 use super::base::{Api, PageRequest, check_type_filter, new_event, reject_invalid};
+use super::verification::start_verification;
 use super::wire::EventAccepted;
 use super::wire::{
     EventTypeFilter, NewSubscription, PageOut, SecretOut, SubscriptionChanges, SubscriptionOut,
@@ -103,7 +104,7 @@ where
         reject_invalid(errors)?;
         let at = now();
         let secret = secrets::new_webhook_secret();
-        let subscription = Subscription {
+        let mut subscription = Subscription {
             id: SubscriptionId::new(),
             account_id: account.to_owned(),
             url: input.url,
@@ -116,11 +117,20 @@ where
                 expires_at: None,
             }],
             disabled_reason: None,
+            verification: None,
             headers: input.headers.unwrap_or_default(),
             created_at: at,
             updated_at: at,
         };
+        let verification = input
+            .verify
+            .unwrap_or(false)
+            .then(|| start_verification(&mut subscription));
         self.store.create_subscription(&subscription).await?;
+        // Saved first: were this write to fail, the subscription waits, and a verify call asks again.
+        if let Some(event) = verification {
+            self.store.publish(&event, None).await?;
+        }
         Ok(SubscriptionWithSecret {
             subscription: SubscriptionOut::from(&subscription),
             secret,
@@ -202,7 +212,13 @@ where
             updated.headers = headers;
         }
         if let Some(active) = changes.active {
+            if active && updated.verification.is_some() {
+                return Err(ApiError::Conflict(
+                    "the subscription waits for its receiver to prove intent: it becomes active when it echoes the challenge (POST …/verify sends a new one)".into(),
+                ));
+            }
             updated.active = active;
+            updated.verification = None;
             if active {
                 updated.disabled_reason = None;
             }
@@ -213,7 +229,7 @@ where
         Ok(SubscriptionOut::from(&updated))
     }
 
-    async fn save_subscription(
+    pub(super) async fn save_subscription(
         &self,
         subscription: &Subscription,
         expected_updated_at: &Timestamp,

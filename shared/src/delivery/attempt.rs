@@ -8,6 +8,7 @@ use super::plan::{Delivery, DeliverySettings, Disposition, PipelineError, Planne
 use super::send::send;
 use super::summary::Summary;
 use crate::model::delivery::{Attempt, DeliveryMessage, DeliveryState, DeliveryStatus};
+use crate::model::operational::echoes;
 use crate::model::{AccountId, EventId, SubscriptionId, Timestamp, now};
 use crate::ports::delivery::{
     DeliveryContext, DeliveryStore, Recorded, SubscriptionState, WebhookSender,
@@ -264,9 +265,14 @@ where
     if context.event.is_none() {
         context.event = store.get_event(account, &message.event_id).await?;
     }
-    let (Some(subscription), Some(event)) =
-        (context.subscription.filter(|s| s.active), context.event)
-    else {
+    // An inactive subscription gets nothing, but the event that verifies its intent.
+    let ready = match (context.subscription, context.event) {
+        (Some(subscription), Some(event)) if subscription.takes(&event) => {
+            Some((subscription, event))
+        }
+        _ => None,
+    };
+    let Some((subscription, event)) = ready else {
         return Ok(Planned {
             delivery,
             record: Some(recorded(
@@ -296,7 +302,13 @@ where
     let response = send(sender, resolver, settings, &subscription, &event).await;
     let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     let attempted_at = now();
-    let delivered = response.status.is_some_and(|s| (200..300).contains(&s));
+    let answered = response.status.is_some_and(|s| (200..300).contains(&s));
+    // A verification is delivered when the receiver echoes its challenge.
+    let challenge = subscription.challenge_of(&event).map(str::to_owned);
+    let echoed = challenge
+        .as_deref()
+        .is_none_or(|c| response.body.as_deref().is_some_and(|b| echoes(b, c)));
+    let delivered = answered && echoed;
     let gone = response.status == Some(410);
     let retry = if delivered || gone {
         None
@@ -322,7 +334,9 @@ where
         attempt,
         attempted_at,
         status_code: response.status,
-        error: response.error,
+        error: response.error.or_else(|| {
+            (answered && !echoed).then(|| "the response did not echo the challenge".to_owned())
+        }),
         duration_ms,
         // A success keeps its status code and duration; the excerpt is kept to tell why an
         // attempt failed.
@@ -341,6 +355,7 @@ where
         sent: Some(SentAttempt {
             subscription_id: subscription.id,
             url: subscription.url.clone(),
+            challenge,
             delivered,
             gone,
             was_failing: context.failing,

@@ -116,6 +116,7 @@ mod tests {
                 active: true,
                 secrets: vec![],
                 disabled_reason: None,
+                verification: None,
                 headers: std::collections::BTreeMap::new(),
                 created_at: at,
                 updated_at: at,

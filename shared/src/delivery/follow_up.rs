@@ -38,6 +38,15 @@ pub(super) async fn follow_up<S: DeliveryStore>(
     let Some(sent) = plan.sent else {
         return Ok(plan.disposition);
     };
+    if let (true, Some(challenge)) = (sent.delivered, &sent.challenge) {
+        if store
+            .mark_verified(account, &sent.subscription_id, challenge)
+            .await?
+        {
+            tracing::info!(subscription_id = %sent.subscription_id, "subscription verified");
+        }
+        cache.forget(*account, sent.subscription_id);
+    }
     if sent.delivered {
         if sent.was_failing {
             store.mark_healthy(account, &sent.subscription_id).await?;
@@ -55,6 +64,19 @@ pub(super) async fn follow_up<S: DeliveryStore>(
     } else {
         cache.set_failing(*account, sent.subscription_id, true);
         if disable_if_failing_too_long(store, settings, account, &sent).await? {
+            cache.forget(*account, sent.subscription_id);
+        }
+        if sent.challenge.is_some() && record.status.status == DeliveryState::Failed {
+            let why = attempt
+                .and_then(|a| a.error.clone())
+                .or_else(|| {
+                    attempt
+                        .and_then(|a| a.status_code)
+                        .map(|c| format!("it answered {c}"))
+                })
+                .unwrap_or_default();
+            let reason = format!("the receiver did not prove intent: {why}");
+            disable(store, account, &sent, reason).await?;
             cache.forget(*account, sent.subscription_id);
         }
         if record.status.status == DeliveryState::Failed {

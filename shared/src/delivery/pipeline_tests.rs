@@ -51,6 +51,7 @@ pub(super) async fn setup(
             expires_at: None,
         }],
         disabled_reason: None,
+        verification: None,
         headers: std::collections::BTreeMap::new(),
         created_at: now(),
         updated_at: now(),

@@ -70,6 +70,8 @@ pub(super) struct SentAttempt {
     pub(super) subscription_id: SubscriptionId,
     /// Where it was sent (what a `subscription.disabled` event names).
     pub(super) url: String,
+    /// The challenge, when this was the subscription's intent verification.
+    pub(super) challenge: Option<String>,
     pub(super) delivered: bool,
     pub(super) gone: bool,
     /// Whether the subscription was marked failing when the batch was read.

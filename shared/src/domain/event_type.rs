@@ -20,6 +20,7 @@ pub const BUILT_IN: &[&str] = &[
     "user.deleted",
     "photo.liked",
     TEST_EVENT_TYPE,
+    crate::model::operational::WEBHOOK_VERIFICATION,
     crate::model::operational::SUBSCRIPTION_DISABLED,
 ];
 

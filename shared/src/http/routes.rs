@@ -69,6 +69,7 @@ pub enum Operation {
     CreateApiKey,
     ListApiKeys,
     RevokeApiKey,
+    VerifySubscription,
 }
 
 /// One route: `{name}` in the path is a path parameter.
@@ -128,6 +129,7 @@ pub const ROUTES: &[Route] = &[
     r(O::ListAttempts, "GET", "/api/v1/subscriptions/{id}/attempts", Subscriptions, Account),
     r(O::RotateSecret, "POST", "/api/v1/subscriptions/{id}/secret/rotate", Subscriptions, Account),
     r(O::TestSubscription, "POST", "/api/v1/subscriptions/{id}/test", Subscriptions, Account),
+    r(O::VerifySubscription, "POST", "/api/v1/subscriptions/{id}/verify", Subscriptions, Account),
     r(O::TestAllSubscriptions, "POST", "/api/v1/subscriptions/test", Subscriptions, Account),
     r(O::ReplaySubscription, "POST", "/api/v1/subscriptions/{id}/replay", Subscriptions, Account),
     r(O::PublishEvent, "POST", "/api/v1/events", Subscriptions, Account),

@@ -105,7 +105,7 @@ impl DeliveryMessage {
     ) -> Vec<Self> {
         let targets: Vec<Target> = subscriptions
             .iter()
-            .filter(|s| s.active)
+            .filter(|s| s.takes(event))
             .map(|s| Target {
                 subscription_id: s.id,
                 version: Some(s.updated_at),
@@ -288,6 +288,7 @@ mod tests {
                 active: n != 3,
                 secrets: vec![],
                 disabled_reason: None,
+                verification: None,
                 headers: std::collections::BTreeMap::new(),
                 created_at: at,
                 updated_at: at.plus(std::time::Duration::from_millis(u64::try_from(n).unwrap())),

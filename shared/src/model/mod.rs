@@ -69,6 +69,9 @@ pub struct Subscription {
     pub secrets: Vec<SigningSecret>,
     #[serde(default)]
     pub disabled_reason: Option<String>,
+    /// Set while the subscription waits for its receiver to prove intent (it is then inactive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<Verification>,
     /// Sent with every delivery, as set (see [`crate::domain::headers`]): credentials, never
     /// logged, shown masked.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
@@ -77,7 +80,26 @@ pub struct Subscription {
     pub updated_at: Timestamp,
 }
 
+/// An intent verification under way: the challenge the receiver must echo.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verification {
+    pub challenge: String,
+    pub requested_at: Timestamp,
+}
+
 impl Subscription {
+    /// `pending_verification`, `active` or `disabled`.
+    #[must_use]
+    pub fn status(&self) -> &'static str {
+        if self.verification.is_some() {
+            "pending_verification"
+        } else if self.active {
+            "active"
+        } else {
+            "disabled"
+        }
+    }
+
     /// The secret new deliveries are signed with first.
     #[must_use]
     pub fn current_secret(&self) -> Option<&str> {

@@ -189,9 +189,18 @@ pub trait DeliveryStore: Send + Sync {
         limit: usize,
         cursor: Option<&str>,
     ) -> impl Future<Output = Result<Page<Attempt>, StoreError>> + Send;
-    /// Sets `active = false` with the reason and writes the `subscription.disabled` event that
-    /// says so, atomically, when the subscription is active; whether it did (not when it is gone
-    /// or already inactive, so two containers disabling it emit one event).
+    /// Activates a subscription that waits for `challenge` (its receiver echoed it); whether it
+    /// did (not when it waits for another challenge, was verified already, or is gone).
+    fn mark_verified(
+        &self,
+        account: &AccountId,
+        subscription_id: &SubscriptionId,
+        challenge: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Sets `active = false` with the reason (ending any verification) and writes the
+    /// `subscription.disabled` event that says so, atomically, when the subscription is active or
+    /// waits for verification; whether it did (not when it is gone or already off, so two
+    /// containers disabling it emit one event).
     fn deactivate(
         &self,
         account: &AccountId,

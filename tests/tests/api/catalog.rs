@@ -22,6 +22,7 @@ async fn built_in_types_come_with_a_schema_their_events_satisfy() {
             "user.deleted",
             "photo.liked",
             "webhook.test",
+            "webhook.verification",
             "subscription.disabled"
         ]
     );

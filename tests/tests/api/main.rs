@@ -12,3 +12,4 @@ mod replays;
 mod subscriptions;
 mod support;
 mod users;
+mod verification;

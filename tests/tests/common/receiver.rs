@@ -23,6 +23,9 @@ struct State {
     always: HashMap<String, u16>,
     /// Waits before answering, per path, in order.
     delays: HashMap<String, VecDeque<std::time::Duration>>,
+    /// Paths that answer a request carrying `data.challenge` with that challenge (REST Hooks
+    /// intent verification); others answer `ok`.
+    echoing: std::collections::HashSet<String>,
 }
 
 #[derive(Clone)]
@@ -65,8 +68,18 @@ impl Receiver {
                                     .await
                                     .map(|b| b.to_bytes().to_vec())
                                     .unwrap_or_default();
-                                let (status, delay) = {
+                                let (status, delay, answer) = {
                                     let mut state = state.lock().unwrap();
+                                    let answer = state
+                                        .echoing
+                                        .contains(&path)
+                                        .then(|| {
+                                            serde_json::from_slice::<serde_json::Value>(&body)
+                                                .ok()?["data"]["challenge"]
+                                                .as_str()
+                                                .map(str::to_owned)
+                                        })
+                                        .flatten();
                                     state.received.push(Received {
                                         path: path.clone(),
                                         headers,
@@ -81,13 +94,14 @@ impl Receiver {
                                             .or_else(|| state.always.get(&path).copied())
                                             .unwrap_or(200),
                                         delay,
+                                        answer,
                                     )
                                 };
                                 if let Some(delay) = delay {
                                     tokio::time::sleep(delay).await;
                                 }
-                                let mut response =
-                                    hyper::Response::new(Full::new(Bytes::from_static(b"ok")));
+                                let answer = answer.map_or(Bytes::from_static(b"ok"), Bytes::from);
+                                let mut response = hyper::Response::new(Full::new(answer));
                                 *response.status_mut() =
                                     hyper::StatusCode::from_u16(status).unwrap();
                                 Ok::<_, std::convert::Infallible>(response)
@@ -101,6 +115,11 @@ impl Receiver {
             }
         });
         Self { base, state }
+    }
+
+    /// Answers verification requests to `path` with their challenge.
+    pub fn echo_challenges(&self, path: &str) {
+        self.state.lock().unwrap().echoing.insert(path.to_owned());
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -111,6 +111,7 @@ async fn one_event_fans_out_to_1000_subscriptions() {
             active: true,
             secrets: vec![],
             disabled_reason: None,
+            verification: None,
             headers: std::collections::BTreeMap::new(),
             created_at: at,
             updated_at: at,

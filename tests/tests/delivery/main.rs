@@ -9,4 +9,5 @@ mod load;
 mod retries;
 mod signed;
 mod support;
+mod verification;
 mod views;

@@ -153,6 +153,7 @@ async fn the_delivery_context_reads_what_was_written() {
         active: true,
         secrets: Vec::new(),
         disabled_reason: None,
+        verification: None,
         headers: std::collections::BTreeMap::new(),
         created_at: now(),
         updated_at: now(),

@@ -63,6 +63,7 @@ pub(crate) fn subscription(account: &AccountId, filters: &[&str], active: bool) 
             expires_at: None,
         }],
         disabled_reason: None,
+        verification: None,
         headers: std::collections::BTreeMap::new(),
         created_at: at,
         updated_at: at,

@@ -1,7 +1,7 @@
 //! Delivery records (one outcome item per event and write, see `outcomes`), the failing mark
 //! (TTL 30 days), and what `deliver` reads for a batch.
 
-use super::calls::store_error;
+use super::calls::{store_error, written};
 use super::codec::{Item, TTL_ATTRIBUTE};
 use super::codec::{event_from_item, record, s};
 use super::keys;
@@ -319,6 +319,28 @@ impl crate::ports::delivery::DeliveryStore for DynamoStore {
         })
     }
 
+    async fn mark_verified(
+        &self,
+        account: &AccountId,
+        subscription_id: &SubscriptionId,
+        challenge: &str,
+    ) -> StoreResult<bool> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.data_table)
+            .key("pk", s(keys::account(account)))
+            .key("sk", s(keys::subscription(subscription_id)))
+            .update_expression("SET active = :true, updated_at = :now REMOVE verification")
+            .condition_expression("verification.challenge = :challenge")
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .expression_attribute_values(":now", s(crate::model::now().to_string()))
+            .expression_attribute_values(":challenge", s(challenge))
+            .send()
+            .await;
+        written(result)
+    }
+
     async fn deactivate(
         &self,
         account: &AccountId,
@@ -328,9 +350,13 @@ impl crate::ports::delivery::DeliveryStore for DynamoStore {
             .table_name(&self.data_table)
             .key("pk", s(keys::account(account)))
             .key("sk", s(keys::subscription(disabled.subscription_id)))
-            .update_expression("SET active = :false, disabled_reason = :reason, updated_at = :now")
-            // Gone, or inactive already (another container, or its owner): nothing to say.
-            .condition_expression("attribute_exists(pk) AND active = :true")
+            .update_expression(
+                "SET active = :false, disabled_reason = :reason, updated_at = :now REMOVE verification",
+            )
+            // Gone, or off already (another container, or its owner): nothing to say.
+            .condition_expression(
+                "attribute_exists(pk) AND (active = :true OR attribute_exists(verification))",
+            )
             .expression_attribute_values(":false", AttributeValue::Bool(false))
             .expression_attribute_values(":true", AttributeValue::Bool(true))
             .expression_attribute_values(":reason", s(disabled.reason.clone()))

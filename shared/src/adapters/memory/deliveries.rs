@@ -154,6 +154,30 @@ impl DeliveryStore for MemoryStore {
         page(items, keys::OUTCOMES_PREFIX, limit, cursor, true)
     }
 
+    async fn mark_verified(
+        &self,
+        account: &AccountId,
+        subscription_id: &SubscriptionId,
+        challenge: &str,
+    ) -> StoreResult<bool> {
+        let mut state = self.lock();
+        let Some(subscription) = state
+            .subscriptions
+            .get_mut(&(*account, *subscription_id))
+            .filter(|s| {
+                s.verification
+                    .as_ref()
+                    .is_some_and(|v| v.challenge == challenge)
+            })
+        else {
+            return Ok(false);
+        };
+        subscription.active = true;
+        subscription.verification = None;
+        subscription.updated_at = crate::model::now();
+        Ok(true)
+    }
+
     async fn deactivate(
         &self,
         account: &AccountId,
@@ -161,10 +185,15 @@ impl DeliveryStore for MemoryStore {
     ) -> StoreResult<bool> {
         let mut state = self.lock();
         let key = (*account, disabled.subscription_id);
-        let Some(subscription) = state.subscriptions.get_mut(&key).filter(|s| s.active) else {
+        let Some(subscription) = state
+            .subscriptions
+            .get_mut(&key)
+            .filter(|s| s.active || s.verification.is_some())
+        else {
             return Ok(false);
         };
         subscription.active = false;
+        subscription.verification = None;
         subscription.disabled_reason = Some(disabled.reason.clone());
         subscription.updated_at = disabled.disabled_at;
         let event = disabled.event(*account);

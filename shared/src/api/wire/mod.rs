@@ -22,7 +22,7 @@ pub use photos::{LikeOut, PhotoLiked, PhotoOut};
 pub use replays::{ReplayOut, ReplayRequest};
 pub use subscriptions::{
     EventTypeFilter, NewSubscription, SecretOut, SubscriptionChanges, SubscriptionOut,
-    SubscriptionWithSecret, TestSent, WebhookTest,
+    SubscriptionWithSecret, TestSent, VerificationSent, WebhookTest,
 };
 pub use users::{NewUser, UserChanges, UserOut};
 

@@ -26,6 +26,10 @@ pub struct NewSubscription {
     pub description: Option<String>,
     /// Defaults to `true`.
     pub active: Option<bool>,
+    /// `true`: REST Hooks intent verification. The subscription starts `pending_verification`
+    /// and gets a signed `webhook.verification` event with a `challenge`; once the receiver
+    /// answers it 2xx with the challenge as the body (or `{"challenge": …}`) it becomes active.
+    pub verify: Option<bool>,
     /// Sent with every delivery (e.g. `{"Authorization": "Bearer …"}`): at most 10, names of
     /// HTTP token characters (not hop-by-hop, `Content-*`, `Host`, `User-Agent` or `webhook-*`),
     /// values of 1 to 1024 visible ASCII characters, 4096 bytes in all. Shown masked.
@@ -57,6 +61,10 @@ pub struct SubscriptionOut {
     pub event_types: Vec<String>,
     pub description: Option<String>,
     pub active: bool,
+    /// `pending_verification` (waiting for its receiver to echo the challenge), `active` or
+    /// `disabled`.
+    #[schema(pattern = "^(pending_verification|active|disabled)$")]
+    pub status: &'static str,
     /// Why the platform disabled it (e.g. the receiver answered 410 Gone).
     pub disabled_reason: Option<String>,
     /// The custom headers, values masked (`****` and the last 4 characters of a value of 12 or
@@ -74,6 +82,7 @@ impl From<&Subscription> for SubscriptionOut {
             event_types: subscription.event_types.clone(),
             description: subscription.description.clone(),
             active: subscription.active,
+            status: subscription.status(),
             disabled_reason: subscription.disabled_reason.clone(),
             headers: subscription
                 .headers
@@ -93,6 +102,16 @@ pub struct SubscriptionWithSecret {
     pub subscription: SubscriptionOut,
     /// `whsec_` + base64 of the key.
     pub secret: String,
+}
+
+/// An intent verification was sent.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VerificationSent {
+    pub subscription_id: SubscriptionId,
+    /// `pending_verification` until the receiver echoes the challenge.
+    pub status: &'static str,
+    /// The `webhook.verification` event that carries the challenge.
+    pub event_id: crate::model::EventId,
 }
 
 /// The current signing secret.

@@ -209,6 +209,14 @@ pub fn describe(operation: Operation, schemas: &mut Schemas) -> Doc {
         )
         .returns(schema::<SecretOut>(s))
         .errors(&[404, 409]),
+        O::VerifySubscription => doc(
+            "verifySubscription",
+            "Asks the receiver to prove intent again: a webhook.verification event with a new challenge; the subscription is pending_verification, and gets nothing else, until the receiver echoes it",
+            202,
+            "Sent",
+        )
+        .returns(schema::<VerificationSent>(s))
+        .errors(&[404, 409]),
         O::TestSubscription => doc(
             "testSubscription",
             "Sends a webhook.test event to this subscription only",
