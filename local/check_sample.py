@@ -25,6 +25,10 @@ def verdict(file, answer):
         want = (expected["authorized"], expected.get("caller"))
         ok = got == want
         detail = f"isAuthorized {got[0]}, caller {got[1]}" + ("" if ok else f", expected {want}")
+    elif "answer" in expected:
+        got = {k: answer.get(k) for k in expected["answer"]}
+        ok = got == expected["answer"]
+        detail = f"answer {got}" + ("" if ok else f", expected {expected['answer']}")
     elif "status" in expected:
         got = answer.get("statusCode")
         ok = got == expected["status"]

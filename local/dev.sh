@@ -65,7 +65,9 @@ target/debug/devstack seed --prefix dev- --receiver-url "${SAMPLE_RECEIVER_URL:-
 setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$LAMBDA_PORT" --concurrency 4 \
   --env-file "$state/functions.env" > "$state/watch.log" 2>&1 < /dev/null &
 pids+=($!)
-setsid target/debug/devstack serve --prefix dev- \
+# SAMPLE_EVENTS=on make dev: the sample event generator's schedule runs (once a minute), as the
+# template's SampleEvents parameter turns it on when deployed.
+setsid target/debug/devstack serve --prefix dev- --param "SampleEvents=${SAMPLE_EVENTS:-off}" \
   --invoke-url "http://127.0.0.1:$LAMBDA_PORT" --port "$API_PORT" > "$state/devstack.log" 2>&1 < /dev/null &
 pids+=($!)
 

@@ -10,4 +10,5 @@ pub mod provision;
 pub mod resolve;
 pub mod sam_env;
 pub mod samples;
+pub mod schedule;
 pub mod template;

@@ -171,9 +171,19 @@ async fn run(args: Args) -> Result<(), String> {
                 "gateway ready on http://{address} ({} routes)",
                 routes.len()
             );
+            let scheduled = devstack::schedule::schedules(&stack.template, &args.parameters)?;
+            for s in &scheduled {
+                println!(
+                    "schedule      -> {} every {} s",
+                    s.function,
+                    s.every.as_secs()
+                );
+            }
+            let schedules = tokio::spawn(devstack::schedule::run(scheduled, Arc::clone(&invoker)));
             let gateway = tokio::spawn(devstack::gateway::serve(listener, routes, invoker));
             shutdown_signal().await;
             gateway.abort();
+            schedules.abort();
             Ok(())
         }
         "seed" => {

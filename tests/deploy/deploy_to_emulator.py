@@ -200,12 +200,13 @@ class EmulatedDeployment(unittest.TestCase):
         self.assertEqual(len(apis), 1)
         paths = next(iter(apis.values()))["Properties"]["Body"]["paths"]
         routes = sum(len([m for m in methods if not m.startswith("x-")]) for methods in paths.values())
-        self.assertEqual(routes, 32)
+        self.assertEqual(routes, 34)
         stages = [r for r in self.expanded["Resources"].values() if r["Type"] == "AWS::ApiGatewayV2::Stage"]
         self.assertEqual([s["Properties"]["StageName"] for s in stages], ["$default"])
-        # Each route may invoke its function, and the API its authorizer (created on moto).
+        # Each route may invoke its function, the API its authorizer, and EventBridge the sample
+        # generator (created on moto).
         permissions = [k for k, r in self.expanded["Resources"].items() if r["Type"] == "AWS::Lambda::Permission"]
-        self.assertEqual(len(permissions), 33)
+        self.assertEqual(len(permissions), 36)
         for logical_id in permissions:
             self.assertIn(logical_id, self.resources)
 
@@ -242,7 +243,7 @@ class EmulatedDeployment(unittest.TestCase):
 
         stacks, _ = SamLocalStackProvider.get_stacks(os.path.join(ROOT, "template.yaml"))
         checked = auth_per_resource(stacks)
-        self.assertEqual(len(checked), 32, "one entry per HttpApi route")
+        self.assertEqual(len(checked), 34, "one entry per HttpApi route")
         self.assertEqual([name for name, authenticated in checked if not authenticated], [])
 
     def test_alarms_and_outputs_as_expanded(self):

@@ -70,7 +70,17 @@ async fn functions(stack: &Stack) -> InProcess {
             .await
             .unwrap(),
     );
+    let sampler = Arc::new(
+        shared::wiring::samples::store(
+            shared::wiring::samples::SamplesConfig::load(&environment(stack, "samples")).unwrap(),
+        )
+        .await,
+    );
     InProcess::new()
+        .with_handler("samples", move |event| {
+            let store = Arc::clone(&sampler);
+            async move { ::samples::handle(&*store, event).await }
+        })
         .with_handler("authorizer", move |event| {
             let authorizer = Arc::clone(&authorizer);
             async move { authorizer::handle(&authorizer.0, &authorizer.1, event).await }
@@ -226,6 +236,12 @@ async fn every_sample_event_answers_as_expected_against_the_local_stack() {
                     *vouched, caller,
                     "{file}: the authorizer context of its key"
                 );
+            }
+            continue;
+        }
+        if let Some(answer) = expect.get("answer").and_then(Value::as_object) {
+            for (name, value) in answer {
+                assert_eq!(response[name], *value, "{file}: {response}");
             }
             continue;
         }

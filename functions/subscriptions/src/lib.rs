@@ -128,6 +128,10 @@ where
                 page(request)?,
             )
             .await?),
+        Operation::GetSampleEvents => ok(&api.get_sample_events(&account()?).await?),
+        Operation::PutSampleEvents => ok(&api
+            .put_sample_events(&account()?, json_body(request)?)
+            .await?),
         Operation::ListEventTypes => ok(&api.list_event_types(&account()?, page(request)?).await?),
         Operation::GetEvent => ok(&api.get_event(&account()?, &event()?).await?),
         Operation::ResendEvent => {

@@ -6,9 +6,11 @@ use super::base::{Api, PageRequest};
 use super::wire::{EventTypeOut, PageOut, PhotoLiked, UserOut, WebhookTest};
 use crate::api::error::ApiResult;
 use crate::domain::event_type::is_built_in;
+use crate::domain::sample_orders::{self, ORDER_RECEIVED};
 use crate::model::operational::{
     SUBSCRIPTION_DISABLED, SubscriptionDisabled, WEBHOOK_VERIFICATION, WebhookVerification,
 };
+use crate::model::sample_order::OrderReceived;
 use crate::model::{AccountId, SeenEventType, SubscriptionId, Timestamp, UserId};
 use crate::ports::Stores;
 use crate::ports::delivery::DeliveryQueue;
@@ -57,6 +59,16 @@ pub const BUILT_IN: &[BuiltIn] = &[
                 likes: 7,
                 liked_at: sample_time(),
             })
+        },
+    },
+    BuiltIn {
+        event_type: ORDER_RECEIVED,
+        description: "A sample order, emitted at the period an account set with PUT /api/v1/sample-events (when the deployment's SampleEvents parameter is on): test a receiver against a steady stream. Amounts are in minor units; sample is always true.",
+        schema: json_schema::<OrderReceived>,
+        example: || {
+            example(&sample_orders::order(&[
+                1, 2, 3, 1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 2,
+            ]))
         },
     },
     BuiltIn {

@@ -11,6 +11,7 @@ pub mod error;
 mod events;
 mod photos;
 mod replays;
+pub mod sample_events;
 mod subscriptions;
 mod users;
 mod verification;

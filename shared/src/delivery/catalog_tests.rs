@@ -42,11 +42,11 @@ async fn a_batch_notes_each_type_once_with_its_span() {
     let (store, sightings) = (MemoryStore::new(), TypeSightings::default());
     let (a, b) = (AccountId::new(), AccountId::new());
     let batch = [
-        event(a, "order.received", 3_000),
-        event(a, "order.received", 1_000),
+        event(a, "order.placed", 3_000),
+        event(a, "order.placed", 1_000),
         event(a, "invoice.paid", 2_000),
         event(a, "user.created", 2_500),
-        event(b, "order.received", 5_000),
+        event(b, "order.placed", 5_000),
     ];
     assert_eq!(
         sightings.note(&store, &batch).await,
@@ -57,12 +57,12 @@ async fn a_batch_notes_each_type_once_with_its_span() {
         catalog(&store, &a).await,
         [
             ("invoice.paid".to_owned(), 2_000, 2_000),
-            ("order.received".to_owned(), 1_000, 3_000)
+            ("order.placed".to_owned(), 1_000, 3_000)
         ]
     );
     assert_eq!(
         catalog(&store, &b).await,
-        [("order.received".to_owned(), 5_000, 5_000)]
+        [("order.placed".to_owned(), 5_000, 5_000)]
     );
 }
 

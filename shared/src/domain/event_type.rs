@@ -19,6 +19,7 @@ pub const BUILT_IN: &[&str] = &[
     "user.updated",
     "user.deleted",
     "photo.liked",
+    super::sample_orders::ORDER_RECEIVED,
     TEST_EVENT_TYPE,
     crate::model::operational::WEBHOOK_VERIFICATION,
     crate::model::operational::SUBSCRIPTION_DISABLED,

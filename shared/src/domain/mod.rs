@@ -4,6 +4,7 @@ pub mod event_type;
 pub mod headers;
 pub mod names;
 pub mod retry;
+pub mod sample_orders;
 pub mod secrets;
 pub mod signature;
 pub mod target;

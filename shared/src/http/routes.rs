@@ -70,6 +70,8 @@ pub enum Operation {
     ListApiKeys,
     RevokeApiKey,
     VerifySubscription,
+    GetSampleEvents,
+    PutSampleEvents,
 }
 
 /// One route: `{name}` in the path is a path parameter.
@@ -137,6 +139,8 @@ pub const ROUTES: &[Route] = &[
     r(O::GetEvent, "GET", "/api/v1/events/{id}", Subscriptions, Account),
     r(O::ResendEvent, "POST", "/api/v1/events/{id}/resend", Subscriptions, Account),
     r(O::ListEventTypes, "GET", "/api/v1/event-types", Subscriptions, Account),
+    r(O::GetSampleEvents, "GET", "/api/v1/sample-events", Subscriptions, Account),
+    r(O::PutSampleEvents, "PUT", "/api/v1/sample-events", Subscriptions, Account),
 ];
 
 /// The routes `function` serves.

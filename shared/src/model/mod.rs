@@ -8,6 +8,7 @@ pub mod delivery;
 mod ids;
 pub mod operational;
 mod replay;
+pub mod sample_order;
 mod time;
 
 pub use api_key::{ApiKey, KeyOwner};

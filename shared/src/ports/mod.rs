@@ -23,6 +23,7 @@ pub trait Stores:
     + SubscriptionStore
     + EventStore
     + EventTypeStore
+    + SampleEventStore
     + delivery::DeliveryStore
 {
 }
@@ -34,6 +35,7 @@ impl<T> Stores for T where
         + SubscriptionStore
         + EventStore
         + EventTypeStore
+        + SampleEventStore
         + delivery::DeliveryStore
 {
 }
@@ -240,6 +242,22 @@ pub trait EventTypeStore: Send + Sync {
         limit: usize,
         cursor: Option<&str>,
     ) -> impl Future<Output = StoreResult<Page<SeenEventType>>> + Send;
+}
+
+/// The accounts that asked for sample events, each with its period in seconds.
+pub trait SampleEventStore: Send + Sync {
+    /// `Some(period)`: the account gets samples at that period; `None`: no more.
+    fn set_sample_events(
+        &self,
+        account: &AccountId,
+        period: Option<u32>,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    fn sample_events(
+        &self,
+        account: &AccountId,
+    ) -> impl Future<Output = StoreResult<Option<u32>>> + Send;
+    /// Every account that gets samples, with its period.
+    fn sample_accounts(&self) -> impl Future<Output = StoreResult<Vec<(AccountId, u32)>>> + Send;
 }
 
 #[derive(Debug, Clone, thiserror::Error)]

@@ -51,7 +51,7 @@ pub fn require(source: &impl Source, names: &[&'static str]) -> Result<(), Confi
         .try_for_each(|name| required(source, name).map(|_| ()))
 }
 
-fn required(source: &impl Source, name: &'static str) -> Result<String, ConfigError> {
+pub(crate) fn required(source: &impl Source, name: &'static str) -> Result<String, ConfigError> {
     match source.get(name) {
         Some(value) if !value.trim().is_empty() => Ok(value),
         _ => Err(ConfigError::Missing(name)),

@@ -5,3 +5,4 @@
 pub mod aws;
 pub mod config;
 pub mod logging;
+pub mod samples;

@@ -21,6 +21,7 @@ async fn built_in_types_come_with_a_schema_their_events_satisfy() {
             "user.updated",
             "user.deleted",
             "photo.liked",
+            "order.received",
             "webhook.test",
             "webhook.verification",
             "subscription.disabled"
@@ -83,9 +84,9 @@ async fn published_types_are_listed_with_first_and_last_seen() {
     let api = api();
     let (key, other) = (account(&api, "acme").await, account(&api, "globex").await);
     for (who, event_type) in [
-        (&key, "order.received"),
+        (&key, "order.placed"),
         (&key, "invoice.paid"),
-        (&key, "order.received"),
+        (&key, "order.placed"),
         (&other, "secret.thing"),
     ] {
         let sent = call(
@@ -145,10 +146,10 @@ async fn published_types_are_listed_with_first_and_last_seen() {
         1,
         "built-in types on the first page only"
     );
-    assert_eq!(on_second[0]["type"], "order.received");
+    assert_eq!(on_second[0]["type"], "order.placed");
     let orders: Vec<&shared::model::Event> = events
         .iter()
-        .filter(|e| e.event_type == "order.received")
+        .filter(|e| e.event_type == "order.placed")
         .collect();
     assert_eq!(on_second[0]["first_seen"], json!(orders[0].created_at));
     assert_eq!(on_second[0]["last_seen"], json!(orders[1].created_at));

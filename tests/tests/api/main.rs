@@ -9,6 +9,7 @@ mod catalog;
 mod common;
 mod events;
 mod replays;
+mod sample_events;
 mod subscriptions;
 mod support;
 mod users;

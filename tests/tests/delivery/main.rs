@@ -7,6 +7,7 @@
 mod common;
 mod load;
 mod retries;
+mod samples;
 mod signed;
 mod support;
 mod verification;

@@ -5,12 +5,13 @@ use crate::support::*;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
-const FUNCTIONS: [(&str, &[&str]); 5] = [
+const FUNCTIONS: [(&str, &[&str]); 6] = [
     ("authorizer", authorizer::ENVIRONMENT),
     ("resources", resources::ENVIRONMENT),
     ("subscriptions", subscriptions::ENVIRONMENT),
     ("fanout", fanout::ENVIRONMENT),
     ("deliver", deliver::ENVIRONMENT),
+    ("samples", samples::ENVIRONMENT),
 ];
 
 #[test]

@@ -78,6 +78,20 @@ fn event_sources_report_batch_item_failures_and_are_bounded() {
             if event.kind == "HttpApi" {
                 continue;
             }
+            if event.kind == "Schedule" {
+                // The sample generator: once a minute, only when the SampleEvents parameter is on.
+                assert_eq!(f.binary, "samples", "{name}");
+                assert_eq!(event.properties["Schedule"], "rate(1 minute)");
+                assert_eq!(
+                    event.properties["State"],
+                    json!({"Fn::If": ["SampleEventsOn", "ENABLED", "DISABLED"]})
+                );
+                assert_eq!(
+                    template.root()["Parameters"]["SampleEvents"]["Default"],
+                    "off"
+                );
+                continue;
+            }
             sources += 1;
             let p = &event.properties;
             // The only value Lambda accepts; cfn-lint does not check it.

@@ -29,6 +29,9 @@ pub fn api_key_record(id: impl Display) -> String {
     format!("{API_KEY_RECORD_PREFIX}{id}")
 }
 
+/// The partition listing the accounts that get sample events (one item each, by account).
+pub const SAMPLES: &str = "SAMPLES";
+
 pub const USER_PREFIX: &str = "USER#";
 
 #[must_use]

@@ -32,6 +32,7 @@ pub mod keys;
 mod outcomes;
 mod photos;
 mod replays;
+mod samples;
 mod store;
 mod subscriptions;
 mod users;

@@ -13,6 +13,7 @@ mod accounts;
 mod deliveries;
 mod event_types;
 mod queue;
+mod samples;
 mod secret;
 mod sender;
 mod stores;
@@ -43,6 +44,8 @@ struct State {
     /// Replays by account and id, and every part written, in order.
     replays: HashMap<(AccountId, String), crate::model::Replay>,
     replay_parts: Vec<crate::model::ReplayPart>,
+    /// The accounts that get sample events, with their period.
+    samples: BTreeMap<AccountId, u32>,
     /// The event types seen, by account and name.
     event_types: BTreeMap<(AccountId, String), crate::model::SeenEventType>,
     /// Failing since, and the last failure.

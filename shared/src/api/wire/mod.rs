@@ -8,6 +8,7 @@ mod event_types;
 mod events;
 mod photos;
 mod replays;
+mod sample_events;
 mod subscriptions;
 mod users;
 
@@ -20,6 +21,7 @@ pub use events::{
 };
 pub use photos::{LikeOut, PhotoLiked, PhotoOut};
 pub use replays::{ReplayOut, ReplayRequest};
+pub use sample_events::{SampleEventsOut, SampleEventsSettings};
 pub use subscriptions::{
     EventTypeFilter, NewSubscription, SecretOut, SubscriptionChanges, SubscriptionOut,
     SubscriptionWithSecret, TestSent, VerificationSent, WebhookTest,

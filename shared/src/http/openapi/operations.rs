@@ -265,6 +265,22 @@ pub fn describe(operation: Operation, schemas: &mut Schemas) -> Doc {
         O::ListEvents => doc("listEvents", "Lists events, newest first", 200, "A page of events")
             .returns(page::<EventBody>(s))
             .query(&[Query::Page, Query::EventType("type")]),
+        O::GetSampleEvents => doc(
+            "getSampleEvents",
+            "Whether the account gets order.received sample events, and how often",
+            200,
+            "The setting",
+        )
+        .returns(schema::<SampleEventsOut>(s)),
+        O::PutSampleEvents => doc(
+            "putSampleEvents",
+            "Turns order.received sample events on (every period_seconds, 5 to 3600; emitted when the deployment's SampleEvents parameter is on) or off",
+            200,
+            "The setting",
+        )
+        .takes(schema::<SampleEventsSettings>(s), true)
+        .returns(schema::<SampleEventsOut>(s))
+        .errors(&[422]),
         O::ListEventTypes => doc(
             "listEventTypes",
             "Lists the event types: the platform's own (description, JSON Schema of data, example) on the first page, then those the account published (first and last seen)",
