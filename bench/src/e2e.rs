@@ -90,7 +90,8 @@ pub async fn run(stack_state: &Path) -> Result<E2eResult, String> {
         api: CallCounter::default(),
         invocations: Arc::new(Invocations::default()),
     };
-    let publisher = Publisher::new(&counted(&clients, &counters.api), &stack, ACCOUNT)?;
+    let key = crate::publisher::bench_key(&clients, &stack, ACCOUNT).await?;
+    let publisher = Publisher::new(&counted(&clients, &counters.api), &stack, ACCOUNT, &key)?;
     for target in receiver.urls() {
         let subscription =
             crate::core::subscription(SubscriptionId::new(), ACCOUNT, target, &secret);
@@ -217,7 +218,7 @@ pub async fn run(stack_state: &Path) -> Result<E2eResult, String> {
     let paced = distinct_pairs(&await_deliveries(&receiver, PACED_EVENTS * SUBSCRIPTIONS).await?);
     let paced_meter = counters.meter(paced.len(), PACED_EVENTS);
     let resource_event_write_units =
-        crate::publisher::resource_event_units(&clients, &stack, ACCOUNT).await?;
+        crate::publisher::resource_event_units(&clients, &stack, ACCOUNT, &key).await?;
     #[allow(clippy::cast_precision_loss)]
     let mut paced_latencies: Vec<f64> = paced
         .values()

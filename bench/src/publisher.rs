@@ -12,6 +12,51 @@ use shared::api::{AdminKey, Api};
 use shared::model::AccountId;
 use std::sync::Arc;
 
+/// Creates `account` with a key of its own (the functions look every account key up, as on AWS)
+/// and returns the key. Uncounted: it is set-up, not the API's work per event.
+///
+/// # Errors
+/// The store failed.
+pub async fn bench_key(
+    clients: &Clients,
+    stack: &Stack,
+    account: AccountId,
+) -> Result<String, String> {
+    use shared::ports::AccountStore as _;
+    let store = devstack::samples::store(clients, stack)?;
+    let key = shared::domain::secrets::new_api_key();
+    let made = shared::model::Account {
+        id: account,
+        name: "bench".into(),
+        created_at: shared::model::now(),
+        disabled: false,
+    };
+    let stored = shared::model::ApiKey {
+        id: shared::model::ApiKeyId::new(),
+        account_id: account,
+        name: "bench".into(),
+        prefix: key.chars().take(12).collect(),
+        key_hash: shared::domain::secrets::api_key_hash(&key),
+        created_at: made.created_at,
+        last_used_at: None,
+    };
+    match store.create_account(&made, &stored).await {
+        // The account exists from an earlier phase: add this key to it.
+        Err(shared::ports::StoreError::Conflict) => store.create_api_key(&stored).await,
+        other => other,
+    }
+    .map_err(|e| format!("creating the bench account's key: {e}"))?;
+    Ok(key)
+}
+
+/// The request `sample` as the authorizer passes it on for `account`, carrying `key`.
+fn as_account(mut request: Value, account: AccountId, key: &str) -> Value {
+    request["requestContext"]["authorizer"]["lambda"]["account_id"] =
+        Value::String(account.to_string());
+    request["headers"]["authorization"] = Value::String(format!("Bearer {key}"));
+    request
+}
+
 /// The `subscriptions` function, in process, and the request it is sent.
 pub struct Publisher {
     function: InProcess,
@@ -24,7 +69,12 @@ impl Publisher {
     ///
     /// # Errors
     /// The sample request cannot be read, or the stack has no delivery queue.
-    pub fn new(clients: &Clients, stack: &Stack, account: AccountId) -> Result<Self, String> {
+    pub fn new(
+        clients: &Clients,
+        stack: &Stack,
+        account: AccountId,
+        key: &str,
+    ) -> Result<Self, String> {
         let store = devstack::samples::store(clients, stack)?;
         let queue = SqsQueue::new(
             clients.sqs.clone(),
@@ -50,8 +100,7 @@ impl Publisher {
         if let Some(headers) = request["headers"].as_object_mut() {
             headers.remove("idempotency-key");
         }
-        request["requestContext"]["authorizer"]["lambda"]["account_id"] =
-            Value::String(account.to_string());
+        let request = as_account(request, account, key);
         Ok(Self { function, request })
     }
 
@@ -90,6 +139,7 @@ pub async fn resource_event_units(
     clients: &Clients,
     stack: &Stack,
     account: AccountId,
+    key: &str,
 ) -> Result<std::collections::BTreeMap<String, f64>, String> {
     let counter = crate::stack::CallCounter::default();
     let counted = crate::stack::counted(clients, &counter);
@@ -110,12 +160,11 @@ pub async fn resource_event_units(
         ("user.created", "events/resources/post-users.json"),
         ("photo.liked", "events/resources/post-photo-like.json"),
     ] {
-        let mut request: Value = serde_json::from_str(
+        let request: Value = serde_json::from_str(
             &std::fs::read_to_string(sample).map_err(|e| format!("{sample}: {e}"))?,
         )
         .map_err(|e| format!("{sample}: {e}"))?;
-        request["requestContext"]["authorizer"]["lambda"]["account_id"] =
-            Value::String(account.to_string());
+        let request = as_account(request, account, key);
         counter.reset();
         let answer = function
             .invoke("resources", request)
