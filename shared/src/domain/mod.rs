@@ -2,6 +2,7 @@
 
 pub mod event_type;
 pub mod headers;
+pub mod json_text;
 pub mod names;
 pub mod retry;
 pub mod sample_orders;

@@ -3,6 +3,7 @@
 use super::response::JSON;
 use crate::api::PageRequest;
 use crate::api::error::{ApiError, ApiResult};
+use crate::domain::json_text;
 use lambda_http::{Body, Request, RequestExt};
 use serde::de::DeserializeOwned;
 
@@ -38,7 +39,8 @@ pub fn has_body(request: &Request) -> bool {
 ///
 /// # Errors
 /// 413 over [`MAX_BODY_BYTES`]; 415 when not declared JSON; 400 when not UTF-8, not JSON, of
-/// the wrong shape, or with unknown fields.
+/// the wrong shape, with unknown fields, with a key twice in an object or a number that would
+/// not be kept exactly ([`json_text`]).
 pub fn json_body<T: DeserializeOwned>(request: &Request) -> ApiResult<T> {
     let bytes: &[u8] = match request.body() {
         Body::Empty => &[],
@@ -70,7 +72,10 @@ pub fn json_body<T: DeserializeOwned>(request: &Request) -> ApiResult<T> {
     }
     let text = std::str::from_utf8(bytes)
         .map_err(|_| ApiError::BadRequest("the body is not UTF-8".into()))?;
-    serde_json::from_str(text).map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
+    let value = serde_json::from_str(text)
+        .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?;
+    json_text::check(text).map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?;
+    Ok(value)
 }
 
 /// The `?limit=&cursor=` of a listing.

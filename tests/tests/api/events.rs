@@ -191,3 +191,56 @@ async fn one_call_tests_every_active_subscription() {
     let none = call(&api, "POST", "/api/v1/subscriptions/test", &other, None).await;
     assert_eq!(none.body["subscriptions"], 0);
 }
+
+/// Issue 18's D4: a payload is delivered as written or refused. Numbers within 64-bit integers
+/// and double precision come back with every digit; one that would change (past `u64`, or more
+/// digits than a double holds) and a key twice in one object are 400s naming where, and store
+/// nothing.
+#[tokio::test]
+async fn payload_numbers_are_kept_exactly_or_refused_and_keys_appear_once() {
+    let api = api();
+    let key = account(&api, "acme").await;
+    let auth = format!("Bearer {key}");
+    let post = |text: &str| {
+        request(
+            "POST",
+            "/api/v1/events",
+            &[
+                ("authorization", auth.as_str()),
+                ("content-type", "application/json"),
+            ],
+            Some(format!(r#"{{"type":"order.received","payload":{text}}}"#).into_bytes()),
+        )
+    };
+    let kept = send(
+        &api,
+        post(r#"{"max":18446744073709551615,"min":-9223372036854775808,"tenth":0.1,"big":1e300,"n":[1.5,-0]}"#),
+    )
+    .await;
+    assert_eq!(kept.status, 202, "{}", kept.body);
+    let id = kept.body["id"].as_str().unwrap();
+    let fetched = call(&api, "GET", &format!("/api/v1/events/{id}"), &key, None).await;
+    let data = &fetched.body["data"];
+    assert_eq!(data["max"].as_u64(), Some(u64::MAX));
+    assert_eq!(data["min"].as_i64(), Some(i64::MIN));
+    assert_eq!(data["tenth"].as_f64(), Some(0.1));
+    assert_eq!(data["big"].as_f64(), Some(1e300));
+    assert!(data.to_string().contains("18446744073709551615"), "{data}");
+
+    for (payload, said) in [
+        (r#"{"n":18446744073709551617}"#, "/payload/n"),
+        (
+            r#"{"a":[0.1000000000000000055511151231257827]}"#,
+            "/payload/a/0",
+        ),
+        (r#"{"n":-9223372036854775809}"#, "/payload/n"),
+        (r#"{"a":1,"b":{"c":1,"c":2}}"#, "/payload/b/c"),
+        (r#"{"a":1,"a":1}"#, "/payload/a"),
+    ] {
+        let refused = send(&api, post(payload)).await;
+        assert_problem(&refused, 400);
+        let detail = refused.body["detail"].as_str().unwrap();
+        assert!(detail.contains(said), "{payload}: {detail}");
+    }
+    assert_eq!(api.store.events().len(), 1, "nothing refused was stored");
+}

@@ -14,7 +14,8 @@ pub struct NewEvent {
     #[serde(rename = "type")]
     #[schema(pattern = r"^[a-z0-9_]+\.[a-z0-9_]+$", max_length = 100)]
     pub event_type: String,
-    /// Delivered as the event's `data`.
+    /// Delivered as the event's `data`, exactly: each key once per object, and numbers within
+    /// 64-bit integers or double precision (others would change on the way; send them as strings).
     #[schema(value_type = Object)]
     pub payload: serde_json::Value,
 }
