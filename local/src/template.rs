@@ -55,6 +55,10 @@ pub struct EventDef {
     pub properties: Map<String, Value>,
 }
 
+/// The route key of an HTTP API's catch-all route: requests no other route matches. SAM makes
+/// it of an `HttpApi` event with neither `Path` nor `Method`.
+pub const DEFAULT_ROUTE: &str = "$default";
+
 /// A route of the HTTP API: `GET /api/v1/users/{id}` → function binary.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouteDef {
@@ -212,7 +216,8 @@ impl Template {
     /// Every `HttpApi` event of every function, as routes.
     ///
     /// # Errors
-    /// As [`Template::functions`], or an `HttpApi` event without `Path` and `Method`.
+    /// As [`Template::functions`], or an `HttpApi` event with one of `Path` and `Method` (with
+    /// neither, it is the API's [`DEFAULT_ROUTE`], as SAM makes it).
     pub fn http_routes(&self) -> Result<Vec<RouteDef>, TemplateError> {
         let mut routes = Vec::new();
         for function in self.functions()? {
@@ -234,9 +239,16 @@ impl Template {
                         })
                 };
                 let authorizer = self.route_authorizer(&function, &event.properties)?;
+                let (method, path) = if event.properties.contains_key("Path")
+                    || event.properties.contains_key("Method")
+                {
+                    (field("Method")?.to_ascii_uppercase(), field("Path")?)
+                } else {
+                    ("ANY".to_owned(), DEFAULT_ROUTE.to_owned())
+                };
                 routes.push(RouteDef {
-                    method: field("Method")?.to_ascii_uppercase(),
-                    path: field("Path")?,
+                    method,
+                    path,
                     binary: function.binary.clone(),
                     authorizer,
                 });

@@ -38,6 +38,15 @@ def client(service):
     return boto3.client(service, endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name="us-east-1")
 
 
+# How an OpenAPI body spells the method of an ANY route (the $default route is one).
+ANY = "x-amazon-apigateway-any-method"
+
+
+def is_method(key):
+    """A path item's key that is an operation (not an x-amazon-apigateway-* extension)."""
+    return key == ANY or not key.startswith("x-")
+
+
 def placeholder_zip():
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -199,18 +208,26 @@ class EmulatedDeployment(unittest.TestCase):
         apis = {k: r for k, r in self.expanded["Resources"].items() if r["Type"] == "AWS::ApiGatewayV2::Api"}
         self.assertEqual(len(apis), 1)
         paths = next(iter(apis.values()))["Properties"]["Body"]["paths"]
-        routes = sum(len([m for m in methods if not m.startswith("x-")]) for methods in paths.values())
-        self.assertEqual(routes, 34)
+        routes = sum(len([m for m in methods if is_method(m)]) for methods in paths.values())
+        self.assertEqual(routes, 35, "34 operations and the $default route")
+        self.assertEqual(list(paths["$default"]), [ANY])
+        self.assertTrue(paths["$default"][ANY]["isDefaultRoute"])
+        self.assertIn("ResourcesFunction", json.dumps(paths["$default"][ANY]["x-amazon-apigateway-integration"]))
         stages = [r for r in self.expanded["Resources"].values() if r["Type"] == "AWS::ApiGatewayV2::Stage"]
         self.assertEqual([s["Properties"]["StageName"] for s in stages], ["$default"])
         # Each route may invoke its function, the API its authorizer, and EventBridge the sample
-        # generator (created on moto).
+        # generator (created on moto). The resources function's $default route permits every
+        # route of the API (SAM then writes no permission per route for that function): 1 for
+        # resources, 26 for subscriptions' routes, the authorizer's and the schedule's.
         permissions = [k for k, r in self.expanded["Resources"].items() if r["Type"] == "AWS::Lambda::Permission"]
-        self.assertEqual(len(permissions), 36)
+        self.assertEqual(len(permissions), 29)
+        default = self.expanded["Resources"]["ResourcesFunctionUnroutedPermission"]["Properties"]
+        self.assertTrue(default["SourceArn"]["Fn::Sub"][0].endswith("/${__Stage__}/*"), default["SourceArn"])
+        self.assertNotIn("ResourcesFunctionGetHealthPermission", permissions)
         for logical_id in permissions:
             self.assertIn(logical_id, self.resources)
 
-    def test_every_route_but_two_needs_the_key_authorizer(self):
+    def test_every_route_but_three_needs_the_key_authorizer(self):
         # moto does not create AWS::ApiGatewayV2 resources: the authorizer is checked as expanded.
         api = next(r for r in self.expanded["Resources"].values() if r["Type"] == "AWS::ApiGatewayV2::Api")
         body = api["Properties"]["Body"]
@@ -224,13 +241,16 @@ class EmulatedDeployment(unittest.TestCase):
         open_routes = set()
         for path, methods in body["paths"].items():
             for method, operation in methods.items():
-                if method.startswith("x-"):
+                if not is_method(method):
                     continue
                 if operation.get("security") == [{"NONE": []}]:
                     open_routes.add(f"{method.upper()} {path}")
                 else:
                     self.assertEqual(operation.get("security"), [{"ApiKeyAuthorizer": []}], f"{method} {path}")
-        self.assertEqual(open_routes, {"GET /api/v1/health", "GET /api/v1/openapi.json"})
+        # The $default route answers only 404 and 405 problems (what no other route matches).
+        self.assertEqual(
+            open_routes, {"GET /api/v1/health", "GET /api/v1/openapi.json", f"{ANY.upper()} $default"}
+        )
         permission = self.expanded["Resources"]["HttpApiApiKeyAuthorizerAuthorizerPermission"]["Properties"]
         self.assertEqual(permission["Principal"], "apigateway.amazonaws.com")
         self.assertEqual(permission["FunctionName"], {"Fn::GetAtt": ["AuthorizerFunction", "Arn"]})
@@ -243,7 +263,7 @@ class EmulatedDeployment(unittest.TestCase):
 
         stacks, _ = SamLocalStackProvider.get_stacks(os.path.join(ROOT, "template.yaml"))
         checked = auth_per_resource(stacks)
-        self.assertEqual(len(checked), 34, "one entry per HttpApi route")
+        self.assertEqual(len(checked), 35, "one entry per HttpApi route, $default included")
         self.assertEqual([name for name, authenticated in checked if not authenticated], [])
 
     def test_alarms_and_outputs_as_expanded(self):

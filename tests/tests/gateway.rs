@@ -35,23 +35,53 @@ async fn health_is_routed_to_resources() {
     assert_eq!(body["function"], "resources");
 }
 
+/// Issue 18's D7: what no route matches reaches the API's `$default` route, whose function
+/// answers problem+json: 405 with `Allow` (the path's methods, whichever function serves them)
+/// or 404, with or without a key.
 #[tokio::test]
-async fn unrouted_paths_and_methods_get_api_gateways_404() {
+async fn unrouted_requests_reach_the_default_route_and_get_404_or_405_problems() {
     let base = start_gateway().await;
     let client = reqwest::Client::new();
-    for (method, path) in [
-        ("GET", "/nope"),
-        ("DELETE", "/api/v1/health"),
-        ("GET", "/api/v1/health/extra"),
+    for (method, path, status, allow) in [
+        ("GET", "/nope", 404, None),
+        ("GET", "/", 404, None),
+        ("GET", "/api/v1/health/extra", 404, None),
+        ("GET", "/api/v1/users/", 404, None),
+        ("DELETE", "/api/v1/health", 405, Some("GET")),
+        ("PATCH", "/api/v1/users", 405, Some("POST, GET")),
+        (
+            "TRACE",
+            "/api/v1/users/usr_1",
+            405,
+            Some("GET, PUT, DELETE"),
+        ),
+        (
+            "PUT",
+            "/api/v1/subscriptions/sub_1",
+            405,
+            Some("GET, PATCH, DELETE"),
+        ),
+        ("OPTIONS", "/api/v1/events", 405, Some("POST, GET")),
     ] {
-        let response = client
-            .request(method.parse().unwrap(), format!("{base}{path}"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 404, "{method} {path}");
-        let body: serde_json::Value = response.json().await.unwrap();
-        assert_eq!(body["message"], "Not Found");
+        for key in [None, Some("Bearer whk_nonsense")] {
+            let mut request = client.request(method.parse().unwrap(), format!("{base}{path}"));
+            if let Some(key) = key {
+                request = request.header("authorization", key);
+            }
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), status, "{method} {path}");
+            assert_eq!(
+                response.headers().get("allow").map(|v| v.to_str().unwrap()),
+                allow,
+                "{method} {path}"
+            );
+            assert_eq!(
+                response.headers()["content-type"],
+                "application/problem+json"
+            );
+            let body: serde_json::Value = response.json().await.unwrap();
+            assert_eq!(body["status"], status, "{body}");
+        }
     }
 }
 

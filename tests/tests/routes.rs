@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use devstack::template::Template;
+use devstack::template::{DEFAULT_ROUTE, Template};
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -29,9 +29,12 @@ fn template_routes(binary: &str) -> RouteSet {
 
 #[test]
 fn template_routes_each_path_to_the_function_that_serves_it() {
+    let mut resources = set(resources::FUNCTION);
+    resources.insert(("ANY".to_owned(), DEFAULT_ROUTE.to_owned()));
     assert_eq!(
         template_routes(resources::FUNCTION.binary()),
-        set(resources::FUNCTION)
+        resources,
+        "resources also answers what no route matches (the API's $default route)"
     );
     assert_eq!(
         template_routes(subscriptions::FUNCTION.binary()),

@@ -1,7 +1,7 @@
 //! Route matching as API Gateway does it for an HTTP API: literal segments beat `{param}` beat
 //! `{greedy+}`, an exact method beats `ANY`; path parameters are percent-decoded.
 
-use crate::template::RouteDef;
+use crate::template::{DEFAULT_ROUTE, RouteDef};
 use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,7 +36,14 @@ impl Route {
     }
 
     pub(super) fn route_key(&self) -> String {
+        if self.is_default() {
+            return DEFAULT_ROUTE.to_owned();
+        }
         format!("{} {}", self.def.method, self.def.path)
+    }
+
+    fn is_default(&self) -> bool {
+        self.def.path == DEFAULT_ROUTE
     }
 
     /// Path parameters when `path` matches this route's path (method aside).
@@ -84,7 +91,8 @@ fn split(path: &str) -> impl Iterator<Item = &str> {
     path.trim_start_matches('/').split('/')
 }
 
-/// The route API Gateway would choose for a request, and its path parameters.
+/// The route API Gateway would choose for a request, and its path parameters: the most specific
+/// that matches, else the `$default` route when there is one.
 #[must_use]
 pub fn find_route<'a>(
     routes: &'a [Route],
@@ -93,9 +101,16 @@ pub fn find_route<'a>(
 ) -> Option<(&'a Route, Map<String, Value>)> {
     routes
         .iter()
+        .filter(|r| !r.is_default())
         .filter(|r| r.def.method == method || r.def.method == "ANY")
         .filter_map(|r| r.captures(path).map(|c| (r, c)))
         .max_by(|(a, _), (b, _)| a.rank().cmp(&b.rank()))
+        .or_else(|| {
+            routes
+                .iter()
+                .find(|r| r.is_default())
+                .map(|r| (r, Map::new()))
+        })
 }
 
 pub(super) fn percent_decode(text: &str) -> String {

@@ -53,6 +53,31 @@ fn most_specific_route_wins() {
 }
 
 #[test]
+fn unmatched_requests_go_to_the_default_route() {
+    let table = routes(&[
+        ("GET", "/api/v1/users", "list"),
+        ("ANY", crate::template::DEFAULT_ROUTE, "fallback"),
+    ]);
+    let pick = |m: &str, p: &str| find_route(&table, m, p).map(|(r, c)| (r.route_key(), c.len()));
+    assert_eq!(
+        pick("GET", "/api/v1/users"),
+        Some(("GET /api/v1/users".into(), 0))
+    );
+    for (method, path) in [
+        ("PATCH", "/api/v1/users"),
+        ("GET", "/api/v1/users/"),
+        ("TRACE", "/"),
+        ("GET", "/$default"),
+    ] {
+        assert_eq!(
+            pick(method, path),
+            Some(("$default".into(), 0)),
+            "{method} {path}"
+        );
+    }
+}
+
+#[test]
 fn event_has_payload_v2_shape() {
     let table = routes(&[("POST", "/api/v1/photos/{photo_id}/likes", "resources")]);
     let (route, captures) = find_route(&table, "POST", "/api/v1/photos/p%201/likes").unwrap();

@@ -181,39 +181,32 @@ impl Matched {
     }
 }
 
-/// Which of `function`'s routes a request is for, and its path parameters.
+/// Which of `function`'s routes a request is for, and its path parameters. A request no route
+/// of the API matches reaches a function through the gateway's `$default` route, so the answer
+/// to it considers every route: 405 names the methods the path has, whichever function serves
+/// them. Paths match exactly (`/api/v1/users/` is not `/api/v1/users`).
 ///
 /// # Errors
-/// 404 for a path no route has; 405 (with the allowed methods) for a path with other methods.
+/// 405 (with the allowed methods) for a path that has other methods; 404 for a path no route
+/// has, and for a route another function serves (the gateway never sends it here).
 pub fn route(function: Function, method: &str, path: &str) -> ApiResult<Matched> {
-    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    let segments: Vec<&str> = path.split('/').collect();
     let mut allow = Vec::new();
-    for candidate in served_by(function) {
-        let parts: Vec<&str> = candidate.path.split('/').collect();
-        if parts.len() != segments.len() {
+    for candidate in ROUTES {
+        let Some(params) = captures(candidate.path, &segments) else {
             continue;
-        }
-        let mut params = HashMap::new();
-        let matched = parts.iter().zip(&segments).all(|(part, segment)| {
-            match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
-                Some(name) if !segment.is_empty() => {
-                    params.insert(name.to_owned(), (*segment).to_owned());
-                    true
-                }
-                Some(_) => false,
-                None => part == segment,
-            }
-        });
-        if !matched {
-            continue;
-        }
-        if candidate.method == method {
+        };
+        if candidate.method != method {
+            allow.push(candidate.method);
+        } else if candidate.function == function {
             return Ok(Matched {
                 route: candidate,
                 params,
             });
+        } else {
+            allow.clear();
+            break;
         }
-        allow.push(candidate.method);
     }
     if allow.is_empty() {
         Err(ApiError::NoRoute {
@@ -223,4 +216,24 @@ pub fn route(function: Function, method: &str, path: &str) -> ApiResult<Matched>
     } else {
         Err(ApiError::MethodNotAllowed { allow })
     }
+}
+
+/// The path parameters of `template` in a path split at `/`, when it matches.
+fn captures(template: &str, segments: &[&str]) -> Option<HashMap<String, String>> {
+    let parts: Vec<&str> = template.split('/').collect();
+    if parts.len() != segments.len() {
+        return None;
+    }
+    let mut params = HashMap::new();
+    for (part, segment) in parts.iter().zip(segments) {
+        match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+            Some(name) if !segment.is_empty() => {
+                params.insert(name.to_owned(), (*segment).to_owned());
+            }
+            Some(_) => return None,
+            None if part == segment => {}
+            None => return None,
+        }
+    }
+    Some(params)
 }

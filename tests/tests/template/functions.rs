@@ -191,7 +191,7 @@ fn policies_name_exactly_the_tables_and_queues_each_function_uses() {
 }
 
 #[test]
-fn every_route_but_health_and_the_openapi_document_needs_the_key_authorizer() {
+fn every_route_but_health_the_openapi_document_and_default_needs_the_key_authorizer() {
     let template = template();
     let api = &resource(&template, "HttpApi")["Properties"]["Auth"];
     assert_eq!(api["DefaultAuthorizer"], "ApiKeyAuthorizer");
@@ -222,11 +222,15 @@ fn every_route_but_health_and_the_openapi_document_needs_the_key_authorizer() {
         .iter()
         .filter(|r| r.access == shared::http::Access::Open)
         .map(|r| format!("{} {}", r.method, r.path))
+        .chain(["ANY $default".to_owned()])
         .collect();
+    // The $default route answers only 404 and 405 problems, before any key is read, as the
+    // gateway does for a route that exists.
     assert_eq!(open, open_in_the_route_table);
     assert_eq!(
         open,
         BTreeSet::from([
+            "ANY $default".to_owned(),
             "GET /api/v1/health".to_owned(),
             "GET /api/v1/openapi.json".to_owned()
         ])
