@@ -112,3 +112,37 @@ fn the_document_is_whole_every_reference_resolves_and_operation_ids_are_unique()
         }
     }
 }
+
+/// Issue 18: the document says exactly what the API accepts. The patterns and bounds of what is
+/// validated by hand (event types, cursors, idempotency keys) come from the same constants.
+#[test]
+fn the_documents_bounds_are_the_apis() {
+    use shared::domain::event_type::{EVENT_TYPE_PATTERN, MAX_LEN, is_event_type};
+    let document = shared::http::openapi::document();
+    let new_event = &document["components"]["schemas"]["NewEvent"]["properties"]["type"];
+    assert_eq!(new_event["pattern"], EVENT_TYPE_PATTERN);
+    assert_eq!(new_event["maxLength"], MAX_LEN);
+    let listed = &document["paths"]["/api/v1/events"]["get"]["parameters"];
+    let parameter = |name: &str| {
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap()["schema"]
+            .clone()
+    };
+    assert_eq!(parameter("type")["pattern"], EVENT_TYPE_PATTERN);
+    assert_eq!(parameter("cursor")["minLength"], 1);
+    let longest = shared::model::encode_cursor(&"k".repeat(shared::model::MAX_CURSOR_KEY));
+    assert_eq!(parameter("cursor")["maxLength"], longest.len());
+    assert!(shared::model::decode_cursor(&longest).is_some());
+    assert!(shared::model::decode_cursor(&format!("{longest}a")).is_none());
+    assert!(is_event_type(&format!("a.{}", "b".repeat(MAX_LEN - 2))));
+    let publish = &document["paths"]["/api/v1/events"]["post"]["parameters"][0];
+    assert_eq!(publish["name"], "Idempotency-Key");
+    assert_eq!(
+        publish["schema"]["maxLength"],
+        shared::api::IDEMPOTENCY_KEY_MAX
+    );
+}

@@ -16,6 +16,9 @@ use crate::ports::recipients::recipients;
 use crate::ports::resolver::Resolver;
 use crate::ports::{Idempotency, Published, Stores};
 
+/// The longest `Idempotency-Key`, in characters (visible ASCII only).
+pub const IDEMPOTENCY_KEY_MAX: usize = 255;
+
 /// How long an `Idempotency-Key` is remembered.
 pub const IDEMPOTENCY_SECONDS: i64 = 24 * 3600;
 
@@ -54,7 +57,9 @@ where
             errors.push(FieldError::new("payload", "must be a JSON object"));
         }
         if let Some(key) = idempotency_key
-            && (key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()))
+            && (key.is_empty()
+                || key.len() > IDEMPOTENCY_KEY_MAX
+                || !key.bytes().all(|b| b.is_ascii_graphic()))
         {
             errors.push(FieldError::new(
                 "Idempotency-Key",

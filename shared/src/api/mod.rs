@@ -20,7 +20,7 @@ pub mod wire;
 pub use admin_key::AdminKey;
 pub use auth::Caller;
 pub use base::{Api, DEFAULT_PAGE, KEY_USE_EVERY, MAX_PAGE, PageRequest};
-pub use events::IDEMPOTENCY_SECONDS;
+pub use events::{IDEMPOTENCY_KEY_MAX, IDEMPOTENCY_SECONDS};
 pub use replays::MAX_REPLAY_EVENTS;
 pub use subscriptions::SECRET_OVERLAP_SECONDS;
 pub use wire::{NewAccount, NewEvent, NewSubscription, ResendRequest, SubscriptionChanges};

@@ -6,6 +6,9 @@ pub const MAX_LEN: usize = 100;
 /// What an event type must be, as a validation message says it.
 pub const EVENT_TYPE_RULE: &str =
     "must be noun.verb (lowercase a-z, 0-9, _), at most 100 characters";
+/// An event type as a regular expression (the OpenAPI document's pattern; [`is_event_type`]
+/// is the rule).
+pub const EVENT_TYPE_PATTERN: &str = r"^[a-z0-9_]+\.[a-z0-9_]+$";
 /// What a subscription's filter must be, as a validation message says it.
 pub const FILTER_RULE: &str =
     "must be noun.verb (lowercase a-z, 0-9, _), noun.* or *, at most 100 characters";

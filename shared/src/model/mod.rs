@@ -166,6 +166,11 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+/// The longest key a cursor stands for, in bytes.
+pub const MAX_CURSOR_KEY: usize = 200;
+/// The longest cursor: [`MAX_CURSOR_KEY`] bytes in unpadded base64url.
+pub const MAX_CURSOR_LEN: usize = (MAX_CURSOR_KEY * 4).div_ceil(3);
+
 /// Cursors are the last key of a page, base64url, so they are opaque to callers and carry no
 /// account (the account always comes from the caller's key).
 #[must_use]
@@ -183,5 +188,5 @@ pub fn decode_cursor(cursor: &str) -> Option<String> {
         .ok()?;
     String::from_utf8(bytes)
         .ok()
-        .filter(|key| !key.is_empty() && key.len() <= 200)
+        .filter(|key| !key.is_empty() && key.len() <= MAX_CURSOR_KEY)
 }

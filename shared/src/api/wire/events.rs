@@ -62,6 +62,8 @@ pub struct EventWithDeliveries {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResendRequest {
+    /// One subscription of the account; absent or `null`: every active one the event matches.
+    #[schema(value_type = Option<SubscriptionId>)]
     pub subscription_id: Option<String>,
 }
 

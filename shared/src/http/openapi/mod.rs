@@ -7,6 +7,7 @@ mod schemas;
 
 use super::problem::ProblemBody;
 use super::routes::{Access, ROUTES, Route, path_parameters};
+use crate::domain::event_type;
 use crate::model::{EventId, SubscriptionId, UserId};
 use operations::{Doc, Query, describe};
 use schemas::{Schemas, schema};
@@ -188,14 +189,23 @@ fn operation(route: &Route, doc: Doc) -> utoipa::openapi::path::Operation {
                         .name("cursor")
                         .parameter_in(ParameterIn::Query)
                         .description(Some("next_cursor of the previous page"))
-                        .schema(Some(string())),
+                        .schema(Some(
+                            string()
+                                .min_length(Some(1))
+                                .max_length(Some(crate::model::MAX_CURSOR_LEN))
+                                .pattern(Some("^[A-Za-z0-9_-]+$")),
+                        )),
                 ),
             Query::EventType(name) => builder.parameter(
                 ParameterBuilder::new()
                     .name(*name)
                     .parameter_in(ParameterIn::Query)
                     .description(Some("Only those for this event type (noun.verb)"))
-                    .schema(Some(string())),
+                    .schema(Some(
+                        string()
+                            .max_length(Some(event_type::MAX_LEN))
+                            .pattern(Some(event_type::EVENT_TYPE_PATTERN)),
+                    )),
             ),
         };
     }
@@ -208,7 +218,12 @@ fn operation(route: &Route, doc: Doc) -> utoipa::openapi::path::Operation {
                     "Publishing again with a key used in the last 24 hours creates nothing and \
                      answers the first event",
                 ))
-                .schema(Some(string().max_length(Some(255)))),
+                .schema(Some(
+                    string()
+                        .min_length(Some(1))
+                        .max_length(Some(crate::api::IDEMPOTENCY_KEY_MAX))
+                        .pattern(Some("^[!-~]+$")),
+                )),
         );
     }
     let errors = error_statuses(route, &doc);
