@@ -3,15 +3,16 @@
 use super::base::{Api, new_event};
 use super::wire::{LikeOut, PhotoLiked, PhotoOut};
 use crate::api::error::{ApiError, ApiResult};
-use crate::domain::names;
+use crate::domain::{contention, names};
 use crate::model::AccountId;
 use crate::model::{Photo, now};
 use crate::ports::delivery::DeliveryQueue;
 use crate::ports::resolver::Resolver;
 use crate::ports::{StoreError, Stores};
 
-/// Conflicting concurrent likes retried before giving up with 503.
-const LIKE_ATTEMPTS: usize = 20;
+/// Conflicting concurrent likes retried before giving up with 503 (with the backoff of
+/// [`contention::wait`], at most about 4 s in all).
+const LIKE_ATTEMPTS: u32 = 30;
 
 /// Photo ids come from the customer's own system: plain names.
 fn check_photo_id(photo_id: &str) -> ApiResult<()> {
@@ -37,7 +38,7 @@ where
     /// Invalid photo id; storage failure; too much contention (503).
     pub async fn like_photo(&self, account: &AccountId, photo_id: &str) -> ApiResult<LikeOut> {
         check_photo_id(photo_id)?;
-        for _ in 0..LIKE_ATTEMPTS {
+        for attempt in 0..LIKE_ATTEMPTS {
             let current = self
                 .store
                 .get_photo(account, photo_id)
@@ -62,7 +63,12 @@ where
                         event_id: liked.id,
                     });
                 }
-                Err(StoreError::Conflict | StoreError::Throttled) => {}
+                Err(StoreError::Conflict | StoreError::Throttled) => {
+                    let mut random = [0_u8; 8];
+                    getrandom::fill(&mut random).unwrap_or_default();
+                    let wait = contention::wait(attempt, u64::from_le_bytes(random));
+                    tokio::time::sleep(wait).await;
+                }
                 Err(other) => return Err(other.into()),
             }
         }

@@ -1,5 +1,5 @@
 //! Every change writes exactly one event in its transaction; a failed change writes none;
-//! concurrent likes.
+//! concurrent likes, and concurrent creates of one username.
 
 use crate::common::api::{account, call};
 use crate::support::*;
@@ -155,6 +155,9 @@ async fn every_user_change_writes_exactly_one_event_and_failures_write_none() {
     assert!(rest.body["next_cursor"].is_null());
 }
 
+/// Likes sent at once to one photo (issue 18: 50).
+const LIKES: u64 = 50;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_likes_each_get_their_own_count_and_event() {
     let (clients, stack, api) = dynamo_api("outbox-likes").await;
@@ -162,7 +165,7 @@ async fn concurrent_likes_each_get_their_own_count_and_event() {
     let acc = account_id(&api, &key).await;
     let api = std::sync::Arc::new(api);
     let mut tasks = Vec::new();
-    for _ in 0..10 {
+    for _ in 0..LIKES {
         let (api, key) = (std::sync::Arc::clone(&api), key.clone());
         tasks.push(tokio::spawn(async move {
             call(&api, "POST", "/api/v1/photos/p1/likes", &key, None).await
@@ -177,14 +180,14 @@ async fn concurrent_likes_each_get_their_own_count_and_event() {
     counts.sort_unstable();
     assert_eq!(
         counts,
-        (1..=10).collect::<Vec<u64>>(),
+        (1..=LIKES).collect::<Vec<u64>>(),
         "every like saw its own count"
     );
     assert_eq!(
         call(&api, "GET", "/api/v1/photos/p1", &key, None)
             .await
             .body,
-        json!({"photo_id": "p1", "likes": 10})
+        json!({"photo_id": "p1", "likes": LIKES})
     );
     let mut liked: Vec<u64> = events_of(&clients, &stack, &acc)
         .await
@@ -194,7 +197,42 @@ async fn concurrent_likes_each_get_their_own_count_and_event() {
     liked.sort_unstable();
     assert_eq!(
         liked,
-        (1..=10).collect::<Vec<u64>>(),
+        (1..=LIKES).collect::<Vec<u64>>(),
         "one photo.liked per like, with the count it made"
     );
+}
+
+/// Issue 18: 20 creates of one username at once make one user (one 201, nineteen 409s) and one
+/// `user.created` event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_creates_of_one_username_make_one_user_and_one_event() {
+    let (clients, stack, api) = dynamo_api("outbox-usernames").await;
+    let key = account(&api, "acme").await;
+    let acc = account_id(&api, &key).await;
+    let api = std::sync::Arc::new(api);
+    let mut tasks = Vec::new();
+    for n in 0..20 {
+        let (api, key) = (std::sync::Arc::clone(&api), key.clone());
+        tasks.push(tokio::spawn(async move {
+            let user = json!({"username": "taken", "password": format!("secret-{n}")});
+            call(&api, "POST", "/api/v1/users", &key, Some(user)).await
+        }));
+    }
+    let mut statuses = Vec::new();
+    for task in tasks {
+        let reply = task.await.unwrap();
+        if reply.status == 409 {
+            assert_eq!(reply.headers["content-type"], "application/problem+json");
+        }
+        statuses.push(reply.status);
+    }
+    statuses.sort_unstable();
+    let mut expected = vec![201];
+    expected.extend([409; 19]);
+    assert_eq!(statuses, expected);
+    let listed = call(&api, "GET", "/api/v1/users", &key, None).await;
+    assert_eq!(listed.body["data"].as_array().unwrap().len(), 1);
+    let events = events_of(&clients, &stack, &acc).await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].event_type, "user.created");
 }
