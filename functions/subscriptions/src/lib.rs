@@ -5,7 +5,7 @@ use lambda_http::{Body, Request, Response, http::StatusCode};
 use shared::api::Api;
 use shared::api::error::{ApiError, ApiResult};
 use shared::http::{
-    Function, Operation, grant, has_body, header, json, json_body, no_content, ok, page, query,
+    Function, Operation, grant, has_body, header_raw, json, json_body, no_content, ok, page, query,
     route,
 };
 use shared::model::{AccountId, ApiKeyId, EventId, SubscriptionId};
@@ -108,9 +108,9 @@ where
             .list_attempts(&account()?, &subscription()?, page(request)?)
             .await?),
         Operation::PublishEvent => {
-            let key = header(request, "idempotency-key");
+            let key = header_raw(request, "idempotency-key");
             let (body, replayed) = api
-                .publish_event(&account()?, json_body(request)?, key)
+                .publish_event(&account()?, json_body(request)?, key.as_deref())
                 .await?;
             let mut response = json(StatusCode::ACCEPTED, &body);
             if replayed {

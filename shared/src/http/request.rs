@@ -16,6 +16,17 @@ pub fn header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
     request.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
+/// A request header whatever bytes it holds (those that are not UTF-8 become U+FFFD), for a
+/// header whose rules the API checks itself: a value that is not text is refused by them, where
+/// [`header`] would make it absent.
+#[must_use]
+pub fn header_raw<'a>(request: &'a Request, name: &str) -> Option<std::borrow::Cow<'a, str>> {
+    request
+        .headers()
+        .get(name)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()))
+}
+
 /// A query string parameter (the first, when repeated).
 #[must_use]
 pub fn query(request: &Request, name: &str) -> Option<String> {

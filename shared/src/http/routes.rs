@@ -181,21 +181,36 @@ impl Matched {
     }
 }
 
-/// Which of `function`'s routes a request is for, and its path parameters. A request no route
-/// of the API matches reaches a function through the gateway's `$default` route, so the answer
-/// to it considers every route: 405 names the methods the path has, whichever function serves
-/// them. Paths match exactly (`/api/v1/users/` is not `/api/v1/users`).
+/// Which of `function`'s routes a request is for, and its path parameters. A path is the
+/// resource of the most specific templates that match it (a literal segment beats a parameter,
+/// left to right: `/subscriptions/test` is not subscription "test"), and their methods are
+/// all it has. A request no route of the API matches reaches a function through the gateway's
+/// `$default` route, so the answer considers every route: 405 names the path's methods,
+/// whichever function serves them. Paths match exactly (`/api/v1/users/` is not
+/// `/api/v1/users`).
 ///
 /// # Errors
 /// 405 (with the allowed methods) for a path that has other methods; 404 for a path no route
 /// has, and for a route another function serves (the gateway never sends it here).
 pub fn route(function: Function, method: &str, path: &str) -> ApiResult<Matched> {
     let segments: Vec<&str> = path.split('/').collect();
-    let mut allow = Vec::new();
+    let mut best: Vec<(&'static Route, HashMap<String, String>)> = Vec::new();
     for candidate in ROUTES {
         let Some(params) = captures(candidate.path, &segments) else {
             continue;
         };
+        match best
+            .first()
+            .map(|(r, _)| specificity(candidate.path).cmp(&specificity(r.path)))
+        {
+            Some(std::cmp::Ordering::Less) => continue,
+            Some(std::cmp::Ordering::Greater) => best.clear(),
+            _ => {}
+        }
+        best.push((candidate, params));
+    }
+    let mut allow = Vec::new();
+    for (candidate, params) in best {
         if candidate.method != method {
             allow.push(candidate.method);
         } else if candidate.function == function {
@@ -216,6 +231,14 @@ pub fn route(function: Function, method: &str, path: &str) -> ApiResult<Matched>
     } else {
         Err(ApiError::MethodNotAllowed { allow })
     }
+}
+
+/// How specific a path template is, segment by segment: literal 1, parameter 0.
+fn specificity(template: &str) -> Vec<u8> {
+    template
+        .split('/')
+        .map(|part| u8::from(!part.starts_with('{')))
+        .collect()
 }
 
 /// The path parameters of `template` in a path split at `/`, when it matches.

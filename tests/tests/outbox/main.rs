@@ -6,5 +6,6 @@
 mod changes;
 #[path = "../common/mod.rs"]
 mod common;
+mod fuzz;
 mod isolation;
 mod support;

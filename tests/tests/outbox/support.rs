@@ -24,7 +24,8 @@ pub(crate) async fn dynamo_api(
     let queue = shared::adapters::sqs::SqsQueue::new(
         clients.sqs.clone(),
         stack.queue("DeliveryQueue").unwrap().url.clone(),
-    );
+    )
+    .with_dead_letters(stack.queue("DeliveryDeadLetterQueue").unwrap().url.clone());
     (clients, stack, with_store(store, queue))
 }
 
