@@ -1,7 +1,7 @@
 # The two commands the README leads with:
 #   make dev    run the whole platform locally (emulators, functions, event source mappings, API)
 #   make test   every check and test, against a local stack of its own
-.PHONY: dev test bench install stack-up stack-down build clean
+.PHONY: dev test bench soak install stack-up stack-down build clean
 
 dev:
 	@local/dev.sh
@@ -12,6 +12,10 @@ test:
 # Throughput, fan-out, end to end, cold start and cost; writes bench/results/ and the README's table.
 bench:
 	@local/bench.sh
+
+# 100,000 deliveries through the local stack, nothing lost; writes bench/results/soak.json.
+soak:
+	@local/soak.sh
 
 install:
 	@local/install.sh

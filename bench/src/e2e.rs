@@ -2,42 +2,27 @@
 //! the stream → `fanout` → SQS emulator → `deliver` → receivers, with the local event source
 //! mappings (devstack's bridge) and both handlers in this process.
 
-use crate::measure::{CpuShare, CpuWindow, Percentiles, pid_from_file, round};
-use crate::meter::{Counters, Invocations, Meter};
+use crate::measure::{CpuShare, Percentiles, round};
+use crate::meter::Meter;
 use crate::publisher::Publisher;
 use crate::receiver::ReceiverProcess;
-use crate::stack::{CallCounter, counted, fresh, queue_url};
-use devstack::bridge::{Bridge, LocalSettings, Mappings};
+use crate::rig::{ACCOUNT, Rig, SQS_POLLERS, SQS_WAIT_SECONDS};
 use futures::StreamExt as _;
 use serde::Serialize;
-use shared::adapters::http_sender::HttpSender;
-use shared::adapters::resolver::SystemResolver;
-use shared::adapters::sqs::SqsQueue;
-use shared::delivery::{DeliverySettings, Pipeline};
-use shared::domain::retry::{DEFAULT_SCHEDULE, RetrySchedule};
-use shared::model::{AccountId, SubscriptionId};
-use shared::ports::SubscriptionStore;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 pub const EVENTS: usize = 1000;
 pub const SUBSCRIPTIONS: usize = 10;
 /// Events written at once, as concurrent API requests would.
-const PUBLISHERS: usize = 4;
-/// Local SQS pollers on the delivery queue: the five Lambda starts with (it adds more under a
-/// backlog), each long-polling 20 s as Lambda's do.
-const SQS_POLLERS: usize = 5;
-const SQS_WAIT_SECONDS: i32 = 20;
+pub(crate) const PUBLISHERS: usize = 4;
 /// The paced run: this many events, one every `PACE`, a rate the stack keeps up with, so its
 /// latency is the pipeline's and not a backlog's.
 pub const PACED_EVENTS: usize = 200;
 const PACE: Duration = Duration::from_millis(100);
-const ACCOUNT: AccountId = AccountId::from_parts(1_700_000_000_000, 2);
 /// Give up waiting when nothing new arrived for this long.
-const STALL: Duration = Duration::from_secs(90);
+pub(crate) const STALL: Duration = Duration::from_secs(90);
 
 #[derive(Debug, Clone, Serialize)]
 pub struct E2eResult {
@@ -78,117 +63,14 @@ pub struct E2eResult {
 /// The stack or the receiver failed.
 #[allow(clippy::too_many_lines)]
 pub async fn run(stack_state: &Path) -> Result<E2eResult, String> {
-    let (clients, stack) = fresh("e2e", &[]).await?;
-    let url = queue_url(&stack, "DeliveryQueue")?;
-    let secret = crate::measure::signing_secret();
-    let receiver = ReceiverProcess::start(SUBSCRIPTIONS, &secret).await?;
-
-    let setup = devstack::samples::store(&clients, &stack)?;
-    let counters = Counters {
-        functions: CallCounter::default(),
-        mappings: CallCounter::default(),
-        api: CallCounter::default(),
-        invocations: Arc::new(Invocations::default()),
-    };
-    let key = crate::publisher::bench_key(&clients, &stack, ACCOUNT).await?;
-    let publisher = Publisher::new(&counted(&clients, &counters.api), &stack, ACCOUNT, &key)?;
-    for target in receiver.urls() {
-        let subscription =
-            crate::core::subscription(SubscriptionId::new(), ACCOUNT, target, &secret);
-        setup
-            .create_subscription(&subscription)
-            .await
-            .map_err(|e| e.to_string())?;
-    }
-
-    let ours = counted(&clients, &counters.functions);
-    let store = devstack::samples::store(&ours, &stack)?;
-    let queue = SqsQueue::new(ours.sqs.clone(), url);
-    let policy = crate::core::loopback()?;
-    let pipeline = Arc::new(Pipeline {
-        store: store.clone(),
-        queue: queue.clone(),
-        sender: HttpSender::new(
-            policy.clone(),
-            Duration::from_secs(5),
-            Duration::from_secs(15),
-        )
-        .map_err(|e| e.to_string())?,
-        resolver: SystemResolver,
-        settings: DeliverySettings {
-            schedule: RetrySchedule::parse(DEFAULT_SCHEDULE)?,
-            targets: policy,
-            disable_after: Duration::from_secs(5 * 86_400),
-        },
-        cache: shared::delivery::SubscriptionCache::default(),
-    });
-    let (fanout_store, fanout_queue) = (Arc::new(store), Arc::new(queue));
-    let (fanouts, delivers) = (
-        Arc::clone(&counters.invocations),
-        Arc::clone(&counters.invocations),
-    );
-    let invoker = devstack::invoke::InProcess::new()
-        .with_handler(
-            "fanout",
-            move |event: lambda_runtime::LambdaEvent<aws_lambda_events::event::dynamodb::Event>| {
-                let (store, queue) = (Arc::clone(&fanout_store), Arc::clone(&fanout_queue));
-                fanouts.fanout.fetch_add(1, Ordering::SeqCst);
-                fanouts
-                    .fanout_records
-                    .fetch_add(event.payload.records.len(), Ordering::SeqCst);
-                async move { fanout::handle(&*store, &*queue, event).await }
-            },
-        )
-        .with_handler(
-            "deliver",
-            move |event: lambda_runtime::LambdaEvent<aws_lambda_events::event::sqs::SqsEvent>| {
-                let pipeline = Arc::clone(&pipeline);
-                let records = &event.payload.records;
-                delivers.deliver.fetch_add(1, Ordering::SeqCst);
-                delivers
-                    .deliver_messages
-                    .fetch_add(records.len(), Ordering::SeqCst);
-                delivers
-                    .deliver_deliveries
-                    .fetch_add(targets(records), Ordering::SeqCst);
-                async move { deliver::handle(&pipeline, event).await }
-            },
-        );
-    let settings = LocalSettings {
-        sqs_pollers: SQS_POLLERS,
-        sqs_wait_seconds: SQS_WAIT_SECONDS,
-        ..LocalSettings::default()
-    };
-    let mappings = Mappings::from_stack(&stack, settings).map_err(|e| e.to_string())?;
-    let _bridge = Bridge::start(
-        &counted(&clients, &counters.mappings),
-        mappings,
-        Arc::new(invoker),
-    )
-    .await
-    .map_err(|e| e.to_string())?;
-    counters.reset();
-
-    let cpu = CpuWindow::start(&[
-        (
-            "DynamoDB Local (java)",
-            pid_from_file(&stack_state.join("dynamodb.pid")),
-        ),
-        (
-            "SQS emulator (moto, python)",
-            pid_from_file(&stack_state.join("sqs.pid")),
-        ),
-        (
-            "bench: bridge + fanout + deliver + event writer",
-            Some(std::process::id()),
-        ),
-        ("receivers", receiver.pid()),
-    ]);
+    let rig = Rig::start("e2e", SUBSCRIPTIONS).await?;
+    let (receiver, publisher, counters) = (&rig.receiver, &rig.publisher, &rig.counters);
+    let cpu = rig.cpu(stack_state);
     let started = Instant::now();
-    write_events(&publisher, EVENTS, None).await?;
+    write_events(publisher, EVENTS, None).await?;
     let publish_seconds = started.elapsed().as_secs_f64();
     let expected = EVENTS * SUBSCRIPTIONS;
-    let arrivals = await_deliveries(&receiver, expected).await?;
+    let arrivals = await_deliveries(receiver, expected).await?;
     let cpu = cpu.finish();
     let first = distinct_pairs(&arrivals);
     let delivered = first.len();
@@ -214,11 +96,11 @@ pub async fn run(stack_state: &Path) -> Result<E2eResult, String> {
     ))
     .await;
     counters.reset();
-    write_events(&publisher, PACED_EVENTS, Some(PACE)).await?;
-    let paced = distinct_pairs(&await_deliveries(&receiver, PACED_EVENTS * SUBSCRIPTIONS).await?);
+    write_events(publisher, PACED_EVENTS, Some(PACE)).await?;
+    let paced = distinct_pairs(&await_deliveries(receiver, PACED_EVENTS * SUBSCRIPTIONS).await?);
     let paced_meter = counters.meter(paced.len(), PACED_EVENTS);
     let resource_event_write_units =
-        crate::publisher::resource_event_units(&clients, &stack, ACCOUNT, &key).await?;
+        crate::publisher::resource_event_units(&rig.clients, &rig.stack, ACCOUNT, &rig.key).await?;
     #[allow(clippy::cast_precision_loss)]
     let mut paced_latencies: Vec<f64> = paced
         .values()
@@ -250,18 +132,8 @@ pub async fn run(stack_state: &Path) -> Result<E2eResult, String> {
     })
 }
 
-/// The deliveries the SQS records carry.
-fn targets(records: &[aws_lambda_events::event::sqs::SqsMessage]) -> usize {
-    records
-        .iter()
-        .filter_map(|r| r.body.as_deref())
-        .filter_map(|b| serde_json::from_str::<shared::model::delivery::DeliveryMessage>(b).ok())
-        .map(|m| m.targets.len())
-        .sum()
-}
-
 /// Writes `count` events through the API, `PUBLISHERS` at a time, or one every `pace`.
-async fn write_events(
+pub(crate) async fn write_events(
     publisher: &Publisher,
     count: usize,
     pace: Option<Duration>,

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! bench run --out bench/results --stack-state .local/run/bench --binaries .aws-sam/build [--only core,fanout,e2e,footprint]
+//! bench soak --stack-state .local/run/soak --out bench/results/soak.json [--events 10000]
 //! bench receiver --ports N --secret S     (loopback receivers; started by `run` itself)
 //! ```
 
@@ -20,11 +21,13 @@ mod meter;
 mod publisher;
 mod receiver;
 mod report;
+mod rig;
 mod run;
 mod runtime_api;
+mod soak;
 mod stack;
 
-const USAGE: &str = "usage: bench run --out DIR --stack-state DIR --binaries DIR [--only PHASES] [--build-info FILE]\n       bench receiver --ports N --secret S";
+const USAGE: &str = "usage: bench run --out DIR --stack-state DIR --binaries DIR [--only PHASES] [--build-info FILE]\n       bench soak --stack-state DIR --out FILE [--events N]\n       bench receiver --ports N --secret S";
 
 pub struct RunArgs {
     pub out: PathBuf,
@@ -94,6 +97,26 @@ async fn main_result() -> Result<(), String> {
                 }
             }
             run::run(&args).await
+        }
+        Some("soak") => {
+            let (mut state, mut out, mut events) = (
+                PathBuf::from(".local/run/soak"),
+                PathBuf::from("bench/results/soak.json"),
+                soak::EVENTS,
+            );
+            while let Some(flag) = raw.next() {
+                match flag.as_str() {
+                    "--stack-state" => state = PathBuf::from(value(&mut raw, &flag)?),
+                    "--out" => out = PathBuf::from(value(&mut raw, &flag)?),
+                    "--events" => {
+                        events = value(&mut raw, &flag)?
+                            .parse()
+                            .map_err(|e| format!("--events: {e}"))?;
+                    }
+                    other => return Err(format!("unknown argument {other}\n{USAGE}")),
+                }
+            }
+            soak::run(&state, &out, events).await.map(|_| ())
         }
         _ => Err(USAGE.to_owned()),
     }

@@ -1,7 +1,7 @@
 //! Webhook receivers on loopback, in a process of their own (`bench receiver`) so the CPU they
 //! use is never counted as ours. Every request's Standard Webhooks signature is verified: 204 when
 //! it verifies, 401 when not. Connections are kept alive (HTTP/1.1). `GET /__records` on any port
-//! answers what has arrived so far.
+//! answers what has arrived so far, `GET /__summary` its counts.
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
@@ -15,6 +15,9 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 pub struct Arrival {
     /// `webhook-id` (the event id).
     pub id: String,
+    /// The `id` in the body (the event's), which `webhook-id` repeats.
+    #[serde(default)]
+    pub event_id: Option<String>,
     /// The port it arrived on (one port per receiver URL).
     pub port: u16,
     /// Unix milliseconds when its body had been read and verified.
@@ -114,6 +117,10 @@ async fn answer(
             let body = serde_json::to_vec(&*lock(arrivals)).unwrap_or_default();
             return respond(200, body);
         }
+        ("GET", "/__summary") => {
+            let body = serde_json::to_vec(&Summary::of(&lock(arrivals))).unwrap_or_default();
+            return respond(200, body);
+        }
         ("POST", "/__reset") => {
             lock(arrivals).clear();
             return respond(204, Vec::new());
@@ -126,16 +133,20 @@ async fn answer(
     let now = chrono::Utc::now();
     let verified =
         shared::domain::signature::verify(secret, header, &body, now.timestamp()).is_ok();
-    let created_at_ms = serde_json::from_slice::<serde_json::Value>(&body)
-        .ok()
-        .and_then(|v| {
-            v.get("created_at")
-                .and_then(serde_json::Value::as_str)
-                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-                .map(|t| t.timestamp_millis())
-        });
+    let parsed = serde_json::from_slice::<serde_json::Value>(&body).ok();
+    let created_at_ms = parsed.as_ref().and_then(|v| {
+        v.get("created_at")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.timestamp_millis())
+    });
+    let event_id = parsed
+        .as_ref()
+        .and_then(|v| v.get("id").and_then(serde_json::Value::as_str))
+        .map(str::to_owned);
     lock(arrivals).push(Arrival {
         id: header("webhook-id").unwrap_or_default().to_owned(),
+        event_id,
         port,
         verified_at_ms: chrono::Utc::now().timestamp_millis(),
         created_at_ms,
@@ -223,6 +234,22 @@ impl ReceiverProcess {
             .map_err(|e| e.to_string())
     }
 
+    /// The counts of what has arrived.
+    ///
+    /// # Errors
+    /// The receiver does not answer.
+    pub async fn summary(&self) -> Result<Summary, String> {
+        let port = self.ports.first().ok_or("no receiver ports")?;
+        self.client
+            .get(format!("http://127.0.0.1:{port}/__summary"))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?
+            .json()
+            .await
+            .map_err(|e| e.to_string())
+    }
+
     /// Forgets what has arrived.
     ///
     /// # Errors
@@ -235,5 +262,89 @@ impl ReceiverProcess {
             .await
             .map_err(|e| e.to_string())?;
         Ok(())
+    }
+}
+
+/// What has arrived, counted: a delivery is an (event, receiver URL) pair; a duplicate is a
+/// verified arrival of a pair already delivered.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub arrivals: usize,
+    pub verified: usize,
+    /// Distinct (event, port) pairs that arrived verified.
+    pub delivered: usize,
+    pub duplicates: usize,
+    /// Verified arrivals whose `webhook-id` is not the event id of their body (a duplicate that
+    /// a receiver could not recognise by `webhook-id`).
+    pub webhook_id_mismatches: usize,
+    /// Unix milliseconds: the earliest event `created_at`, the last verification.
+    pub first_created_ms: Option<i64>,
+    pub last_verified_ms: Option<i64>,
+}
+
+impl Summary {
+    #[must_use]
+    pub fn of(arrivals: &[Arrival]) -> Self {
+        let mut pairs = std::collections::HashSet::new();
+        let mut summary = Self {
+            arrivals: arrivals.len(),
+            ..Self::default()
+        };
+        for arrival in arrivals.iter().filter(|a| a.verified) {
+            summary.verified += 1;
+            let event = arrival.event_id.as_deref().unwrap_or(&arrival.id);
+            if event != arrival.id {
+                summary.webhook_id_mismatches += 1;
+            }
+            if !pairs.insert((event, arrival.port)) {
+                summary.duplicates += 1;
+            }
+            if let Some(created) = arrival.created_at_ms {
+                summary.first_created_ms =
+                    Some(summary.first_created_ms.map_or(created, |f| f.min(created)));
+            }
+            summary.last_verified_ms = summary.last_verified_ms.max(Some(arrival.verified_at_ms));
+        }
+        summary.delivered = pairs.len();
+        summary
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn arrival(id: &str, event: &str, port: u16, at: i64, verified: bool) -> Arrival {
+        Arrival {
+            id: id.into(),
+            event_id: Some(event.into()),
+            port,
+            verified_at_ms: at,
+            created_at_ms: Some(at - 10),
+            verified,
+        }
+    }
+
+    #[test]
+    fn pairs_duplicates_and_mismatched_ids_are_counted() {
+        let summary = Summary::of(&[
+            arrival("evt_1", "evt_1", 1, 100, true),
+            arrival("evt_1", "evt_1", 2, 90, true),
+            arrival("evt_1", "evt_1", 1, 120, true),
+            arrival("evt_x", "evt_2", 1, 130, true),
+            arrival("evt_3", "evt_3", 1, 140, false),
+        ]);
+        assert_eq!(
+            summary,
+            Summary {
+                arrivals: 5,
+                verified: 4,
+                delivered: 3,
+                duplicates: 1,
+                webhook_id_mismatches: 1,
+                first_created_ms: Some(80),
+                last_verified_ms: Some(130),
+            }
+        );
     }
 }

@@ -6,6 +6,6 @@ mod results;
 mod targets;
 
 pub use markdown::markdown;
-pub use results::Report;
+pub use results::{Machine, Report};
 pub(crate) use results::{bytes_mb, git_commit, git_dirty, machine};
 pub(crate) use targets::targets;

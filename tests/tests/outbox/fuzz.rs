@@ -34,8 +34,12 @@ fn schemathesis() -> PathBuf {
 fn fuzz(base: &str, key: Option<&str>, only: Option<&str>) -> Result<(), String> {
     let examples = std::env::var("FUZZ_EXAMPLES").unwrap_or_else(|_| "12".to_owned());
     let seed = std::env::var("FUZZ_SEED").unwrap_or_else(|_| "18".to_owned());
+    // schemathesis keeps a cache in its working directory: under .local/run, not the tree.
+    let workdir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.local/run/fuzz");
+    std::fs::create_dir_all(&workdir).map_err(|e| e.to_string())?;
     let mut command = std::process::Command::new(schemathesis());
     command
+        .current_dir(&workdir)
         .arg("run")
         .arg(format!("{base}/api/v1/openapi.json"))
         .args(["--url", base, "--checks", CHECKS])
