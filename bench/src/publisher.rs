@@ -109,22 +109,37 @@ impl Publisher {
     /// # Errors
     /// The function did not answer 202.
     pub async fn publish(&self, n: usize) -> Result<(), String> {
+        self.publish_keyed(n, None).await.map(|_| ())
+    }
+
+    /// As [`Publisher::publish`], with an `Idempotency-Key` when given (a retry answers the same
+    /// event); the event's id.
+    ///
+    /// # Errors
+    /// The function did not answer 202.
+    pub async fn publish_keyed(&self, n: usize, key: Option<&str>) -> Result<String, String> {
         let mut request = self.request.clone();
         let body = json!({
             "type": "bench.delivered",
             "payload": crate::core::event(shared::model::EventId::new(), AccountId::from_parts(0, 0), n).data,
         });
         request["body"] = Value::String(body.to_string());
+        if let (Some(key), Some(headers)) = (key, request["headers"].as_object_mut()) {
+            headers.insert("idempotency-key".into(), Value::String(key.to_owned()));
+        }
         let answer = self
             .function
             .invoke("subscriptions", request)
             .await
             .map_err(|e| e.to_string())?;
-        if answer["statusCode"] == 202 {
-            Ok(())
-        } else {
-            Err(format!("POST /api/v1/events answered {answer}"))
+        if answer["statusCode"] != 202 {
+            return Err(format!("POST /api/v1/events answered {answer}"));
         }
+        answer["body"]
+            .as_str()
+            .and_then(|b| serde_json::from_str::<Value>(b).ok())
+            .and_then(|b| b["id"].as_str().map(str::to_owned))
+            .ok_or_else(|| format!("POST /api/v1/events answered no id: {answer}"))
     }
 }
 

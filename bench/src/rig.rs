@@ -10,6 +10,7 @@ use crate::receiver::ReceiverProcess;
 use crate::stack::{CallCounter, counted, fresh, queue_url};
 use devstack::bridge::{Bridge, LocalSettings, Mappings};
 use devstack::provision::{Clients, Stack};
+use shared::adapters::dynamodb::DynamoStore;
 use shared::adapters::http_sender::HttpSender;
 use shared::adapters::resolver::SystemResolver;
 use shared::adapters::sqs::SqsQueue;
@@ -19,7 +20,7 @@ use shared::model::{AccountId, SubscriptionId};
 use shared::ports::SubscriptionStore;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// Local SQS pollers on the delivery queue: the five Lambda starts with (it adds more under a
@@ -27,6 +28,27 @@ use std::time::Duration;
 pub const SQS_POLLERS: usize = 5;
 pub const SQS_WAIT_SECONDS: i32 = 20;
 pub const ACCOUNT: AccountId = AccountId::from_parts(1_700_000_000_000, 2);
+
+/// How the pipeline is set up beyond the template's defaults.
+#[derive(Debug, Clone)]
+pub struct RigOptions {
+    /// Template parameters (e.g. `DeliveryAttempts`, `DeliveryVisibilityTimeout`).
+    pub parameters: Vec<(&'static str, String)>,
+    /// `deliver`'s retry schedule (its `DeliveryAttempts` is one more than its entries).
+    pub schedule: String,
+    /// How long `deliver` waits for a receiver's answer.
+    pub request_timeout: Duration,
+}
+
+impl Default for RigOptions {
+    fn default() -> Self {
+        Self {
+            parameters: Vec::new(),
+            schedule: DEFAULT_SCHEDULE.to_owned(),
+            request_timeout: Duration::from_secs(15),
+        }
+    }
+}
 
 /// A running pipeline; dropping it stops the mappings and the receivers.
 pub struct Rig {
@@ -37,6 +59,16 @@ pub struct Rig {
     pub counters: Counters,
     /// The bench account's API key.
     pub key: String,
+    /// The stack's tables, uncounted (for checks).
+    pub store: DynamoStore,
+    /// The delivery queue with its dead-letter queue, uncounted (for redrives).
+    pub queue: SqsQueue,
+    /// One subscription per receiver URL, in the order of [`ReceiverProcess::urls`].
+    pub subscriptions: Vec<SubscriptionId>,
+    /// Of every 1,000 `deliver` invocations, how many are killed at a random point (0: none).
+    pub kill_per_mille: Arc<AtomicU32>,
+    /// `deliver` invocations killed so far.
+    pub killed: Arc<AtomicUsize>,
     _bridge: Bridge,
 }
 
@@ -47,8 +79,26 @@ impl Rig {
     /// # Errors
     /// The stack, the receivers or the mappings could not be started.
     pub async fn start(phase: &str, subscriptions: usize) -> Result<Self, String> {
-        let (clients, stack) = fresh(phase, &[]).await?;
+        Self::with(phase, subscriptions, &RigOptions::default()).await
+    }
+
+    /// As [`Rig::start`], set up as `options` says.
+    ///
+    /// # Errors
+    /// As [`Rig::start`].
+    pub async fn with(
+        phase: &str,
+        subscriptions: usize,
+        options: &RigOptions,
+    ) -> Result<Self, String> {
+        let parameters: Vec<(&str, &str)> = options
+            .parameters
+            .iter()
+            .map(|(k, v)| (*k, v.as_str()))
+            .collect();
+        let (clients, stack) = fresh(phase, &parameters).await?;
         let url = queue_url(&stack, "DeliveryQueue")?;
+        let dead_letters = queue_url(&stack, "DeliveryDeadLetterQueue")?;
         let secret = crate::measure::signing_secret();
         let receiver = ReceiverProcess::start(subscriptions, &secret).await?;
 
@@ -61,6 +111,7 @@ impl Rig {
         };
         let key = crate::publisher::bench_key(&clients, &stack, ACCOUNT).await?;
         let publisher = Publisher::new(&counted(&clients, &counters.api), &stack, ACCOUNT, &key)?;
+        let mut ids = Vec::new();
         for target in receiver.urls() {
             let subscription =
                 crate::core::subscription(SubscriptionId::new(), ACCOUNT, target, &secret);
@@ -68,11 +119,12 @@ impl Rig {
                 .create_subscription(&subscription)
                 .await
                 .map_err(|e| e.to_string())?;
+            ids.push(subscription.id);
         }
 
         let ours = counted(&clients, &counters.functions);
         let store = devstack::samples::store(&ours, &stack)?;
-        let queue = SqsQueue::new(ours.sqs.clone(), url);
+        let queue = SqsQueue::new(ours.sqs.clone(), url.clone()).with_dead_letters(&dead_letters);
         let policy = crate::core::loopback()?;
         let pipeline = Arc::new(Pipeline {
             store: store.clone(),
@@ -80,12 +132,12 @@ impl Rig {
             sender: HttpSender::new(
                 policy.clone(),
                 Duration::from_secs(5),
-                Duration::from_secs(15),
+                options.request_timeout,
             )
             .map_err(|e| e.to_string())?,
             resolver: SystemResolver,
             settings: DeliverySettings {
-                schedule: RetrySchedule::parse(DEFAULT_SCHEDULE)?,
+                schedule: RetrySchedule::parse(&options.schedule)?,
                 targets: policy,
                 disable_after: Duration::from_secs(5 * 86_400),
             },
@@ -96,7 +148,10 @@ impl Rig {
             Arc::clone(&counters.invocations),
             Arc::clone(&counters.invocations),
         );
+        let kill_per_mille = Arc::new(AtomicU32::new(0));
+        let kills = Arc::clone(&kill_per_mille);
         let invoker = devstack::invoke::InProcess::new()
+            .with_kills("deliver", move || kill_after(kills.load(Ordering::Relaxed)))
             .with_handler(
                 "fanout",
                 move |event: lambda_runtime::LambdaEvent<
@@ -132,6 +187,7 @@ impl Rig {
             sqs_wait_seconds: SQS_WAIT_SECONDS,
             ..LocalSettings::default()
         };
+        let killed = invoker.killed();
         let mappings = Mappings::from_stack(&stack, settings).map_err(|e| e.to_string())?;
         let bridge = Bridge::start(
             &counted(&clients, &counters.mappings),
@@ -141,6 +197,7 @@ impl Rig {
         .await
         .map_err(|e| e.to_string())?;
         counters.reset();
+        let checks = SqsQueue::new(clients.sqs.clone(), url).with_dead_letters(dead_letters);
         Ok(Self {
             clients,
             stack,
@@ -148,6 +205,11 @@ impl Rig {
             publisher,
             counters,
             key,
+            queue: checks,
+            store: setup,
+            subscriptions: ids,
+            kill_per_mille,
+            killed,
             _bridge: bridge,
         })
     }
@@ -178,6 +240,18 @@ impl Rig {
     pub fn cpu(&self, stack_state: &Path) -> CpuWindow {
         CpuWindow::start(&self.processes(stack_state))
     }
+}
+
+/// Whether to kill this invocation (`per_mille` of 1,000) and after how long: 0 to 150 ms, so
+/// anywhere from before the first webhook to after the last write.
+fn kill_after(per_mille: u32) -> Option<Duration> {
+    if per_mille == 0 {
+        return None;
+    }
+    let mut bytes = [0u8; 4];
+    shared::domain::secrets::fill_random(&mut bytes);
+    let draw = u32::from_le_bytes(bytes);
+    (draw % 1000 < per_mille).then(|| Duration::from_millis(u64::from(draw / 1000 % 150)))
 }
 
 /// The deliveries the SQS records carry.

@@ -112,11 +112,18 @@ impl Invoker for InvokeApi {
 }
 
 type Handler = Arc<dyn Fn(Value) -> BoxFuture<'static, Result<Value, String>> + Send + Sync>;
+/// Per invocation: after how long it is killed, if at all.
+type Kill = Arc<dyn Fn() -> Option<std::time::Duration> + Send + Sync>;
+
+/// What Lambda reports for an invocation whose sandbox died.
+pub const KILLED: &str = "Runtime exited with error: signal: killed";
 
 /// Handlers called in this process, by function name.
 #[derive(Clone, Default)]
 pub struct InProcess {
     handlers: HashMap<String, Handler>,
+    kills: HashMap<String, Kill>,
+    killed: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl InProcess {
@@ -158,6 +165,25 @@ impl InProcess {
 }
 
 impl InProcess {
+    /// Kills invocations of `function` as `decide` says, per invocation: after how long (`None`:
+    /// it runs to its end). A killed invocation's task is aborted at its next await point, so
+    /// nothing more of it runs (what a sandbox killed mid-batch leaves behind: some webhooks sent,
+    /// some writes made, no answer), and the invocation fails with [`KILLED`].
+    #[must_use]
+    pub fn with_kills<F>(mut self, function: &str, decide: F) -> Self
+    where
+        F: Fn() -> Option<std::time::Duration> + Send + Sync + 'static,
+    {
+        self.kills.insert(function.to_owned(), Arc::new(decide));
+        self
+    }
+
+    /// How many invocations were killed so far (shared by clones).
+    #[must_use]
+    pub fn killed(&self) -> Arc<std::sync::atomic::AtomicUsize> {
+        Arc::clone(&self.killed)
+    }
+
     /// Registers an HTTP handler written for `lambda_http`: the JSON event goes through the
     /// same request/response adapter `lambda_http::run` uses.
     #[must_use]
@@ -201,7 +227,26 @@ impl Invoker for InProcess {
                     message: "no in-process handler registered".to_owned(),
                 })?;
         // Run on its own task so a panicking handler is a failed invocation, as in Lambda.
-        match tokio::spawn(handler(payload)).await {
+        let task = tokio::spawn(handler(payload));
+        let kill_after = self.kills.get(function).and_then(|decide| decide());
+        let joined = match kill_after {
+            None => task.await,
+            Some(after) => {
+                let abort = task.abort_handle();
+                if let Ok(joined) = tokio::time::timeout(after, task).await {
+                    joined
+                } else {
+                    abort.abort();
+                    self.killed
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    return Err(InvokeError::Function {
+                        function: function.to_owned(),
+                        message: KILLED.to_owned(),
+                    });
+                }
+            }
+        };
+        match joined {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(message)) => Err(InvokeError::Function {
                 function: function.to_owned(),
@@ -218,7 +263,41 @@ impl Invoker for InProcess {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
     use std::time::Duration;
+
+    #[tokio::test]
+    async fn a_killed_invocation_fails_and_nothing_more_of_it_runs() {
+        let finished = Arc::new(AtomicBool::new(false));
+        let seen = Arc::clone(&finished);
+        let mut invoker = InProcess::new().with_kills("slow", || Some(Duration::from_millis(20)));
+        let handler: Handler = Arc::new(move |payload: Value| {
+            let seen = Arc::clone(&seen);
+            Box::pin(async move {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                seen.store(true, Ordering::SeqCst);
+                Ok(payload)
+            })
+        });
+        invoker.handlers.insert("slow".into(), Arc::clone(&handler));
+        invoker.handlers.insert("quick".into(), handler);
+        let killed = invoker.invoke("slow", Value::Null).await;
+        assert_eq!(
+            killed,
+            Err(InvokeError::Function {
+                function: "slow".into(),
+                message: KILLED.into()
+            })
+        );
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert!(
+            !finished.load(Ordering::SeqCst),
+            "the killed invocation ran on"
+        );
+        // Other functions run to their end.
+        assert_eq!(invoker.invoke("quick", Value::Null).await, Ok(Value::Null));
+        assert!(finished.load(Ordering::SeqCst));
+    }
 
     /// Answers after its duration.
     struct Slow(Duration);

@@ -1,33 +1,31 @@
 //! Webhook receivers on loopback, in a process of their own (`bench receiver`) so the CPU they
 //! use is never counted as ours. Every request's Standard Webhooks signature is verified: 204 when
 //! it verifies, 401 when not. Connections are kept alive (HTTP/1.1). `GET /__records` on any port
-//! answers what has arrived so far, `GET /__summary` its counts.
+//! answers what has arrived so far, `GET /__summary` its counts; `PUT /__mode/<mode>` makes that
+//! port fail as endpoints do ([`Mode`]); what a failing port answers is not recorded.
+
+mod mode;
+mod summary;
+
+pub use mode::Mode;
+use mode::Modes;
+pub use summary::{Arrival, Summary};
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
-use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-/// One request that arrived.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Arrival {
-    /// `webhook-id` (the event id).
-    pub id: String,
-    /// The `id` in the body (the event's), which `webhook-id` repeats.
-    #[serde(default)]
-    pub event_id: Option<String>,
-    /// The port it arrived on (one port per receiver URL).
-    pub port: u16,
-    /// Unix milliseconds when its body had been read and verified.
-    pub verified_at_ms: i64,
-    /// The event's `created_at`, unix milliseconds.
-    pub created_at_ms: Option<i64>,
-    pub verified: bool,
-}
-
 type Arrivals = Arc<Mutex<Vec<Arrival>>>;
+
+/// What every port's connections share.
+#[derive(Clone)]
+struct Shared {
+    arrivals: Arrivals,
+    modes: Modes,
+    secret: Arc<String>,
+}
 
 /// `bench receiver --ports N --secret S`: listens on N free loopback ports, prints
 /// `ports P1 P2 …` on one line, and serves until killed.
@@ -35,8 +33,11 @@ type Arrivals = Arc<Mutex<Vec<Arrival>>>;
 /// # Errors
 /// A port cannot be bound.
 pub async fn serve(ports: usize, secret: String) -> Result<(), String> {
-    let arrivals: Arrivals = Arc::default();
-    let secret = Arc::new(secret);
+    let shared = Shared {
+        arrivals: Arc::default(),
+        modes: Modes::default(),
+        secret: Arc::new(secret),
+    };
     let mut bound = Vec::new();
     for _ in 0..ports {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -44,8 +45,7 @@ pub async fn serve(ports: usize, secret: String) -> Result<(), String> {
             .map_err(|e| format!("cannot bind a loopback port: {e}"))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         bound.push(port);
-        let (arrivals, secret) = (Arc::clone(&arrivals), Arc::clone(&secret));
-        tokio::spawn(accept(listener, port, arrivals, secret));
+        tokio::spawn(accept(listener, port, shared.clone()));
     }
     let list: Vec<String> = bound.iter().map(ToString::to_string).collect();
     #[allow(clippy::print_stdout)]
@@ -56,27 +56,22 @@ pub async fn serve(ports: usize, secret: String) -> Result<(), String> {
     Ok(())
 }
 
-async fn accept(
-    listener: tokio::net::TcpListener,
-    port: u16,
-    arrivals: Arrivals,
-    secret: Arc<String>,
-) {
+async fn accept(listener: tokio::net::TcpListener, port: u16, shared: Shared) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let (arrivals, secret) = (Arc::clone(&arrivals), Arc::clone(&secret));
+        if shared.modes.of(port) == Mode::Reset {
+            // Closing with SO_LINGER 0 sends a reset, not a FIN.
+            let _ = stream.set_zero_linger();
+        }
+        let shared = shared.clone();
         tokio::spawn(async move {
             let service = hyper::service::service_fn(
                 move |request: hyper::Request<hyper::body::Incoming>| {
-                    let (arrivals, secret) = (Arc::clone(&arrivals), Arc::clone(&secret));
-                    async move {
-                        Ok::<_, std::convert::Infallible>(
-                            answer(request, port, &arrivals, &secret).await,
-                        )
-                    }
+                    let shared = shared.clone();
+                    async move { answer(request, port, &shared).await }
                 },
             );
             let _ = hyper::server::conn::http1::Builder::new()
@@ -100,12 +95,24 @@ fn lock(arrivals: &Arrivals) -> std::sync::MutexGuard<'_, Vec<Arrival>> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// The connection is dropped without an answer (`Mode::Reset`).
+#[derive(Debug)]
+struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection reset on purpose")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
 async fn answer(
     request: hyper::Request<hyper::body::Incoming>,
     port: u16,
-    arrivals: &Arrivals,
-    secret: &str,
-) -> hyper::Response<Full<Bytes>> {
+    shared: &Shared,
+) -> Result<hyper::Response<Full<Bytes>>, Dropped> {
+    let arrivals = &shared.arrivals;
     let respond = |status: u16, body: Vec<u8>| {
         let mut response = hyper::Response::new(Full::new(Bytes::from(body)));
         *response.status_mut() =
@@ -115,24 +122,43 @@ async fn answer(
     match (request.method().as_str(), request.uri().path()) {
         ("GET", "/__records") => {
             let body = serde_json::to_vec(&*lock(arrivals)).unwrap_or_default();
-            return respond(200, body);
+            return Ok(respond(200, body));
         }
         ("GET", "/__summary") => {
             let body = serde_json::to_vec(&Summary::of(&lock(arrivals))).unwrap_or_default();
-            return respond(200, body);
+            return Ok(respond(200, body));
         }
         ("POST", "/__reset") => {
             lock(arrivals).clear();
-            return respond(204, Vec::new());
+            return Ok(respond(204, Vec::new()));
+        }
+        ("PUT", path) if path.starts_with("/__mode/") => {
+            let Some(mode) = Mode::parse(&path["/__mode/".len()..]) else {
+                return Ok(respond(
+                    400,
+                    b"modes: verify, timeout, reset, a status".to_vec(),
+                ));
+            };
+            shared.modes.set(port, mode);
+            return Ok(respond(204, Vec::new()));
         }
         _ => {}
     }
+    match shared.modes.of(port) {
+        Mode::Verify => {}
+        Mode::Status(code) => return Ok(respond(code, Vec::new())),
+        Mode::Timeout => {
+            tokio::time::sleep(mode::HANG).await;
+            return Ok(respond(204, Vec::new()));
+        }
+        Mode::Reset => return Err(Dropped),
+    }
     let headers = request.headers().clone();
-    let body = crate::receiver::body_bytes(request.into_body()).await;
+    let body = body_bytes(request.into_body()).await;
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let now = chrono::Utc::now();
     let verified =
-        shared::domain::signature::verify(secret, header, &body, now.timestamp()).is_ok();
+        shared::domain::signature::verify(&shared.secret, header, &body, now.timestamp()).is_ok();
     let parsed = serde_json::from_slice::<serde_json::Value>(&body).ok();
     let created_at_ms = parsed.as_ref().and_then(|v| {
         v.get("created_at")
@@ -152,7 +178,7 @@ async fn answer(
         created_at_ms,
         verified,
     });
-    respond(if verified { 204 } else { 401 }, Vec::new())
+    Ok(respond(if verified { 204 } else { 401 }, Vec::new()))
 }
 
 /// The receiver process, seen from the bench.
@@ -223,9 +249,22 @@ impl ReceiverProcess {
     /// # Errors
     /// The receiver does not answer.
     pub async fn arrivals(&self) -> Result<Vec<Arrival>, String> {
+        self.get("__records").await
+    }
+
+    /// The counts of what has arrived.
+    ///
+    /// # Errors
+    /// The receiver does not answer.
+    pub async fn summary(&self) -> Result<Summary, String> {
+        self.get("__summary").await
+    }
+
+    /// A control path's JSON answer (every port shares the records).
+    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, String> {
         let port = self.ports.first().ok_or("no receiver ports")?;
         self.client
-            .get(format!("http://127.0.0.1:{port}/__records"))
+            .get(format!("http://127.0.0.1:{port}/{path}"))
             .send()
             .await
             .map_err(|e| e.to_string())?
@@ -234,20 +273,22 @@ impl ReceiverProcess {
             .map_err(|e| e.to_string())
     }
 
-    /// The counts of what has arrived.
+    /// Makes the receiver at `port` answer as `mode` says from now on.
     ///
     /// # Errors
     /// The receiver does not answer.
-    pub async fn summary(&self) -> Result<Summary, String> {
-        let port = self.ports.first().ok_or("no receiver ports")?;
-        self.client
-            .get(format!("http://127.0.0.1:{port}/__summary"))
+    pub async fn set_mode(&self, port: u16, mode: Mode) -> Result<(), String> {
+        let response = self
+            .client
+            .put(format!("http://127.0.0.1:{port}/__mode/{}", mode.name()))
             .send()
             .await
-            .map_err(|e| e.to_string())?
-            .json()
-            .await
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(format!("setting {port} to {mode:?}: {}", response.status()))
+        }
     }
 
     /// Forgets what has arrived.
@@ -262,89 +303,5 @@ impl ReceiverProcess {
             .await
             .map_err(|e| e.to_string())?;
         Ok(())
-    }
-}
-
-/// What has arrived, counted: a delivery is an (event, receiver URL) pair; a duplicate is a
-/// verified arrival of a pair already delivered.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Summary {
-    pub arrivals: usize,
-    pub verified: usize,
-    /// Distinct (event, port) pairs that arrived verified.
-    pub delivered: usize,
-    pub duplicates: usize,
-    /// Verified arrivals whose `webhook-id` is not the event id of their body (a duplicate that
-    /// a receiver could not recognise by `webhook-id`).
-    pub webhook_id_mismatches: usize,
-    /// Unix milliseconds: the earliest event `created_at`, the last verification.
-    pub first_created_ms: Option<i64>,
-    pub last_verified_ms: Option<i64>,
-}
-
-impl Summary {
-    #[must_use]
-    pub fn of(arrivals: &[Arrival]) -> Self {
-        let mut pairs = std::collections::HashSet::new();
-        let mut summary = Self {
-            arrivals: arrivals.len(),
-            ..Self::default()
-        };
-        for arrival in arrivals.iter().filter(|a| a.verified) {
-            summary.verified += 1;
-            let event = arrival.event_id.as_deref().unwrap_or(&arrival.id);
-            if event != arrival.id {
-                summary.webhook_id_mismatches += 1;
-            }
-            if !pairs.insert((event, arrival.port)) {
-                summary.duplicates += 1;
-            }
-            if let Some(created) = arrival.created_at_ms {
-                summary.first_created_ms =
-                    Some(summary.first_created_ms.map_or(created, |f| f.min(created)));
-            }
-            summary.last_verified_ms = summary.last_verified_ms.max(Some(arrival.verified_at_ms));
-        }
-        summary.delivered = pairs.len();
-        summary
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn arrival(id: &str, event: &str, port: u16, at: i64, verified: bool) -> Arrival {
-        Arrival {
-            id: id.into(),
-            event_id: Some(event.into()),
-            port,
-            verified_at_ms: at,
-            created_at_ms: Some(at - 10),
-            verified,
-        }
-    }
-
-    #[test]
-    fn pairs_duplicates_and_mismatched_ids_are_counted() {
-        let summary = Summary::of(&[
-            arrival("evt_1", "evt_1", 1, 100, true),
-            arrival("evt_1", "evt_1", 2, 90, true),
-            arrival("evt_1", "evt_1", 1, 120, true),
-            arrival("evt_x", "evt_2", 1, 130, true),
-            arrival("evt_3", "evt_3", 1, 140, false),
-        ]);
-        assert_eq!(
-            summary,
-            Summary {
-                arrivals: 5,
-                verified: 4,
-                delivered: 3,
-                duplicates: 1,
-                webhook_id_mismatches: 1,
-                first_created_ms: Some(80),
-                last_verified_ms: Some(130),
-            }
-        );
     }
 }
