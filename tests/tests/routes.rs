@@ -146,3 +146,26 @@ fn the_documents_bounds_are_the_apis() {
         shared::api::IDEMPOTENCY_KEY_MAX
     );
 }
+
+/// Free text (names, descriptions, passwords): the document's pattern and lengths are the
+/// API's rule (`shared::domain::text`).
+#[test]
+fn free_text_fields_are_documented_as_the_api_checks_them() {
+    use shared::domain::text::{DESCRIPTION_LENGTHS, NAME_LENGTHS, PASSWORD_LENGTHS, PATTERN};
+    let schemas = &shared::http::openapi::document()["components"]["schemas"];
+    for (schema, field, lengths) in [
+        ("NewAccount", "name", NAME_LENGTHS),
+        ("NewApiKey", "name", NAME_LENGTHS),
+        ("NewSubscription", "description", DESCRIPTION_LENGTHS),
+        ("SubscriptionChanges", "description", DESCRIPTION_LENGTHS),
+        ("NewUser", "password", PASSWORD_LENGTHS),
+        ("UserChanges", "password", PASSWORD_LENGTHS),
+    ] {
+        let property = &schemas[schema]["properties"][field];
+        let case = format!("{schema}.{field}: {property}");
+        assert_eq!(property["pattern"], PATTERN, "{case}");
+        assert_eq!(property["maxLength"], *lengths.end(), "{case}");
+        let min = property["minLength"].as_u64().unwrap_or(0);
+        assert_eq!(min, *lengths.start() as u64, "{case}");
+    }
+}

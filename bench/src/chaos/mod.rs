@@ -64,9 +64,24 @@ pub async fn run(stack_state: &Path, out: &Path) -> Result<ChaosResult, String> 
         schedule: SCHEDULE.to_owned(),
         request_timeout: REQUEST_TIMEOUT,
     };
+    // The bridge's and the functions' warnings (failed invocations, retries) go to a log beside
+    // the stack's.
+    let log = stack_state.join("bench.log");
+    let file = std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
+        .try_init();
+    // CHAOS_ONLY=3,4 runs some scenarios.
+    let only: Vec<usize> = std::env::var("CHAOS_ONLY")
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|n| n.trim().parse().ok())
+        .collect();
     let rig = Rig::with("chaos", SUBSCRIPTIONS, &options).await?;
     let mut scenarios = Vec::new();
-    for index in 0..4 {
+    for index in (0..4).filter(|i| only.is_empty() || only.contains(&(i + 1))) {
         let from = index * 1_000;
         eprintln!("chaos: scenario {} of 4", index + 1);
         let scenario = match index {

@@ -21,6 +21,10 @@ pub struct Scenario {
     /// Distinct deliveries at the end.
     pub delivered: usize,
     pub lost: usize,
+    /// The first events with a delivery missing.
+    pub lost_events: Vec<String>,
+    /// Stream batches `fanout` gave up on (its mapping's on-failure queue).
+    pub fanout_failures: u64,
     pub duplicates: usize,
     pub duplicates_with_another_webhook_id: usize,
     /// Publish attempts the API refused (retried with the same `Idempotency-Key`).

@@ -3,7 +3,7 @@
 
 use super::emulators;
 use super::outcome::{EVENTS, Scenario};
-use super::watch::{Count, publish, settle};
+use super::watch::{Count, missing, publish, settle};
 use crate::receiver::Mode;
 use crate::rig::Rig;
 use crate::stack::queue_url;
@@ -195,7 +195,12 @@ async fn wait_for_dead_letters(rig: &Rig, expected: u64) -> Result<u64, String> 
 }
 
 async fn dead_letters(rig: &Rig) -> Result<u64, String> {
-    let url = queue_url(&rig.stack, "DeliveryDeadLetterQueue")?;
+    messages(rig, "DeliveryDeadLetterQueue").await
+}
+
+/// How many messages the template's queue `logical` holds.
+async fn messages(rig: &Rig, logical: &str) -> Result<u64, String> {
+    let url = queue_url(&rig.stack, logical)?;
     let name = QueueAttributeName::ApproximateNumberOfMessages;
     let output = rig
         .clients
@@ -209,7 +214,7 @@ async fn dead_letters(rig: &Rig) -> Result<u64, String> {
     output
         .attributes
         .and_then(|a| a.get(&name).and_then(|n| n.parse().ok()))
-        .ok_or_else(|| "the dead-letter queue has no message count".into())
+        .ok_or_else(|| format!("{logical} has no message count"))
 }
 
 /// What arrived once the pipeline settled; then the dead-letter queue redriven and what arrived
@@ -250,8 +255,12 @@ async fn finish(
         passed: true,
         ..Scenario::default()
     };
+    scenario.fanout_failures = messages(rig, "FanoutFailureQueue").await?;
     if scenario.lost > 0 {
         scenario.failed(format!("{} deliveries lost", scenario.lost));
+        let arrivals = rig.receiver.arrivals().await?;
+        scenario.lost_events = missing(&arrivals, events, ports);
+        scenario.lost_events.truncate(10);
     }
     if other_webhook_id > 0 {
         scenario.failed(format!(

@@ -91,6 +91,23 @@ pub fn count(arrivals: &[Arrival], events: &HashSet<String>, ports: &[u16]) -> C
     counted
 }
 
+/// The events of `events` that a port of `ports` has not received with a valid signature.
+#[must_use]
+pub fn missing(arrivals: &[Arrival], events: &HashSet<String>, ports: &[u16]) -> Vec<String> {
+    let seen: HashSet<(&str, u16)> = arrivals
+        .iter()
+        .filter(|a| a.verified)
+        .map(|a| (a.event_id.as_deref().unwrap_or(&a.id), a.port))
+        .collect();
+    let mut missing: Vec<String> = events
+        .iter()
+        .filter(|e| ports.iter().any(|p| !seen.contains(&(e.as_str(), *p))))
+        .cloned()
+        .collect();
+    missing.sort();
+    missing
+}
+
 /// Waits until every event of `events` arrived at every port of `ports`, or nothing new arrived
 /// for [`SETTLED`]; what arrived by then.
 ///

@@ -76,10 +76,8 @@ where
     /// # Errors
     /// Invalid name; storage failure.
     pub async fn create_account(&self, input: NewAccount) -> ApiResult<AccountWithKey> {
-        let name = input.name.trim().to_owned();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(ApiError::invalid("name", "must be 1 to 100 characters"));
-        }
+        let name = crate::domain::text::name(&input.name)
+            .map_err(|rule| ApiError::invalid("name", rule))?;
         let account = Account {
             id: AccountId::new(),
             name,

@@ -26,10 +26,8 @@ where
         account: &AccountId,
         input: NewApiKey,
     ) -> ApiResult<ApiKeyWithSecret> {
-        let name = input.name.trim().to_owned();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(ApiError::invalid("name", "must be 1 to 100 characters"));
-        }
+        let name = crate::domain::text::name(&input.name)
+            .map_err(|rule| ApiError::invalid("name", rule))?;
         let held = self.store.list_api_keys(account, MAX_KEYS, None).await?;
         if held.items.len() >= MAX_KEYS {
             return Err(ApiError::Conflict(format!(

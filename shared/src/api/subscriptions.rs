@@ -11,7 +11,7 @@ use super::wire::{
 use crate::api::error::{ApiError, ApiResult, FieldError};
 use crate::domain::secrets;
 use crate::domain::target::TargetError;
-use crate::domain::{event_type, headers};
+use crate::domain::{event_type, headers, text};
 use crate::model::{AccountId, SubscriptionId};
 use crate::model::{SigningSecret, Subscription, Timestamp, now};
 use crate::ports::delivery::DeliveryQueue;
@@ -57,11 +57,8 @@ fn check_headers(headers: Option<&BTreeMap<String, String>>, errors: &mut Vec<Fi
 }
 
 fn check_description(description: Option<&String>, errors: &mut Vec<FieldError>) {
-    if description.is_some_and(|d| d.chars().count() > 500) {
-        errors.push(FieldError::new(
-            "description",
-            "must be at most 500 characters",
-        ));
+    if let Some(Err(rule)) = description.map(|d| text::check(d, &text::DESCRIPTION_LENGTHS)) {
+        errors.push(FieldError::new("description", rule));
     }
 }
 

@@ -3,7 +3,7 @@
 use super::base::{Api, PageRequest, new_event, reject_invalid};
 use super::wire::{NewUser, PageOut, UserChanges, UserOut};
 use crate::api::error::{ApiError, ApiResult, FieldError};
-use crate::domain::{names, secrets};
+use crate::domain::{names, secrets, text};
 use crate::model::{AccountId, UserId};
 use crate::model::{User, now};
 use crate::ports::delivery::DeliveryQueue;
@@ -20,8 +20,8 @@ fn check_username(username: &str, errors: &mut Vec<FieldError>) {
 }
 
 fn check_password(password: &str, errors: &mut Vec<FieldError>) {
-    if !(6..=128).contains(&password.chars().count()) {
-        errors.push(FieldError::new("password", "must be 6 to 128 characters"));
+    if let Err(rule) = text::check(password, &text::PASSWORD_LENGTHS) {
+        errors.push(FieldError::new("password", rule));
     }
 }
 

@@ -10,4 +10,5 @@ pub mod sample_orders;
 pub mod secrets;
 pub mod signature;
 pub mod target;
+pub mod text;
 pub mod throttle;

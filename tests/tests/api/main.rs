@@ -8,6 +8,7 @@ mod catalog;
 #[path = "../common/mod.rs"]
 mod common;
 mod events;
+mod hostile;
 mod replays;
 mod sample_events;
 mod subscriptions;

@@ -77,6 +77,41 @@ impl MemoryStore {
         self.lock().replay_parts.clone()
     }
 
+    /// Everything stored, in one canonical text (for "nothing changed" assertions), but when
+    /// keys were last used (noted as they are used).
+    #[must_use]
+    pub fn snapshot(&self) -> String {
+        fn sorted<K: std::fmt::Debug, V: std::fmt::Debug>(map: &HashMap<K, V>) -> Vec<String> {
+            let mut entries: Vec<String> = map.iter().map(|e| format!("{e:?}")).collect();
+            entries.sort();
+            entries
+        }
+        let state = self.lock();
+        let api_keys: Vec<_> = state
+            .api_keys
+            .values()
+            .map(|k| crate::model::ApiKey {
+                last_used_at: None,
+                ..k.clone()
+            })
+            .collect();
+        format!(
+            "{:#?}",
+            (
+                (sorted(&state.accounts), sorted(&state.keys), api_keys),
+                (
+                    &state.users,
+                    sorted(&state.usernames),
+                    sorted(&state.photos)
+                ),
+                (&state.subscriptions, sorted(&state.failing_since)),
+                (&state.events, sorted(&state.idempotency), &state.outcomes),
+                (sorted(&state.replays), &state.replay_parts),
+                (&state.samples, &state.event_types),
+            )
+        )
+    }
+
     /// Every event written, oldest first (for assertions).
     #[must_use]
     pub fn events(&self) -> Vec<Event> {

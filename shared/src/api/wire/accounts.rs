@@ -8,8 +8,12 @@ use utoipa::ToSchema;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAccount {
-    /// Trimmed; 1 to 100 characters.
-    #[schema(min_length = 1, max_length = 100)]
+    /// Trimmed; 1 to 100 characters, no control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub name: String,
 }
 
@@ -56,8 +60,12 @@ impl From<crate::model::Account> for AccountOut {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewApiKey {
-    /// What the key is for; trimmed, 1 to 100 characters.
-    #[schema(min_length = 1, max_length = 100)]
+    /// What the key is for; trimmed, 1 to 100 characters, no control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub name: String,
 }
 

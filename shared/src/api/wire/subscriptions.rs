@@ -22,7 +22,7 @@ pub struct NewSubscription {
     pub url: String,
     #[schema(min_items = 1, max_items = 50)]
     pub event_types: Vec<EventTypeFilter>,
-    #[schema(max_length = 500)]
+    #[schema(max_length = 500, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     pub description: Option<String>,
     /// Defaults to `true`.
     pub active: Option<bool>,
@@ -44,7 +44,7 @@ pub struct SubscriptionChanges {
     pub url: Option<String>,
     #[schema(min_items = 1, max_items = 50)]
     pub event_types: Option<Vec<EventTypeFilter>>,
-    #[schema(max_length = 500)]
+    #[schema(max_length = 500, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     pub description: Option<String>,
     /// `true` re-enables a disabled subscription and clears its `disabled_reason`.
     pub active: Option<bool>,

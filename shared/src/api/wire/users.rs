@@ -11,7 +11,12 @@ use utoipa::ToSchema;
 pub struct NewUser {
     #[schema(pattern = "^[A-Za-z0-9_.-]{3,50}$")]
     pub username: String,
-    #[schema(min_length = 6, max_length = 128, write_only)]
+    #[schema(
+        min_length = 6,
+        max_length = 128,
+        write_only,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub password: String,
 }
 
@@ -21,7 +26,12 @@ pub struct NewUser {
 pub struct UserChanges {
     #[schema(pattern = "^[A-Za-z0-9_.-]{3,50}$")]
     pub username: Option<String>,
-    #[schema(min_length = 6, max_length = 128, write_only)]
+    #[schema(
+        min_length = 6,
+        max_length = 128,
+        write_only,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub password: Option<String>,
 }
 
