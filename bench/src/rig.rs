@@ -11,6 +11,7 @@ use crate::stack::{CallCounter, counted, fresh, queue_url};
 use devstack::bridge::{Bridge, LocalSettings, Mappings};
 use devstack::provision::{Clients, Stack};
 use shared::adapters::dynamodb::DynamoStore;
+use shared::adapters::dynamodb_streams::DynamoStreams;
 use shared::adapters::http_sender::HttpSender;
 use shared::adapters::resolver::SystemResolver;
 use shared::adapters::sqs::SqsQueue;
@@ -144,6 +145,10 @@ impl Rig {
             cache: shared::delivery::SubscriptionCache::default(),
         });
         let (fanout_store, fanout_queue) = (Arc::new(store), Arc::new(queue));
+        let streams = Arc::new(DynamoStreams::new(
+            ours.streams.clone(),
+            ours.region.clone(),
+        ));
         let (fanouts, delivers) = (
             Arc::clone(&counters.invocations),
             Arc::clone(&counters.invocations),
@@ -154,15 +159,13 @@ impl Rig {
             .with_kills("deliver", move || kill_after(kills.load(Ordering::Relaxed)))
             .with_handler(
                 "fanout",
-                move |event: lambda_runtime::LambdaEvent<
-                    aws_lambda_events::event::dynamodb::Event,
-                >| {
+                move |event: lambda_runtime::LambdaEvent<serde_json::Value>| {
                     let (store, queue) = (Arc::clone(&fanout_store), Arc::clone(&fanout_queue));
+                    let streams = Arc::clone(&streams);
                     fanouts.fanout.fetch_add(1, Ordering::SeqCst);
-                    fanouts
-                        .fanout_records
-                        .fetch_add(event.payload.records.len(), Ordering::SeqCst);
-                    async move { fanout::handle(&*store, &*queue, event).await }
+                    let records = event.payload["Records"].as_array().map_or(0, Vec::len);
+                    fanouts.fanout_records.fetch_add(records, Ordering::SeqCst);
+                    async move { fanout::handle_any(&*store, &*queue, &*streams, event).await }
                 },
             )
             .with_handler(

@@ -184,8 +184,21 @@ class EmulatedDeployment(unittest.TestCase):
     def test_event_sources_are_wired_with_their_settings(self):
         lambda_ = client("lambda")
         fanout = lambda_.list_event_source_mappings(FunctionName=self.physical("FanoutFunction"))["EventSourceMappings"]
-        self.assertEqual(len(fanout), 1)
-        stream = fanout[0]
+        self.assertEqual(len(fanout), 2, "the events stream, and the batches fanout gave up on")
+        sqs = client("sqs")
+        failure_queue = sqs.get_queue_attributes(
+            QueueUrl=self.physical("FanoutFailureQueue"), AttributeNames=["QueueArn", "RedrivePolicy", "VisibilityTimeout"]
+        )["Attributes"]
+        (stream,) = [m for m in fanout if m["EventSourceArn"] != failure_queue["QueueArn"]]
+        (again,) = [m for m in fanout if m["EventSourceArn"] == failure_queue["QueueArn"]]
+        self.assertEqual(again["FunctionResponseTypes"], ["ReportBatchItemFailures"])
+        self.assertEqual(again["BatchSize"], 10)
+        dead_letters = sqs.get_queue_attributes(
+            QueueUrl=self.physical("FanoutDeadLetterQueue"), AttributeNames=["QueueArn"]
+        )["Attributes"]["QueueArn"]
+        redrive = json.loads(failure_queue["RedrivePolicy"])
+        self.assertEqual(redrive["deadLetterTargetArn"], dead_letters)
+        self.assertGreaterEqual(int(redrive["maxReceiveCount"]) * int(failure_queue["VisibilityTimeout"]), 86400)
         events_stream = client("dynamodb").describe_table(TableName=self.physical("EventsTable"))["Table"]["LatestStreamArn"]
         self.assertEqual(stream["EventSourceArn"], events_stream)
         self.assertEqual(stream["BatchSize"], 100)
@@ -193,10 +206,7 @@ class EmulatedDeployment(unittest.TestCase):
         self.assertEqual(stream["MaximumRetryAttempts"], 10)
         self.assertEqual(stream["FunctionResponseTypes"], ["ReportBatchItemFailures"])
         self.assertIn('"INSERT"', stream["FilterCriteria"]["Filters"][0]["Pattern"])
-        failure_queue = client("sqs").get_queue_attributes(
-            QueueUrl=self.physical("FanoutFailureQueue"), AttributeNames=["QueueArn"]
-        )["Attributes"]["QueueArn"]
-        self.assertEqual(stream["DestinationConfig"]["OnFailure"]["Destination"], failure_queue)
+        self.assertEqual(stream["DestinationConfig"]["OnFailure"]["Destination"], failure_queue["QueueArn"])
         deliver = lambda_.list_event_source_mappings(FunctionName=self.physical("DeliverFunction"))["EventSourceMappings"]
         self.assertEqual(len(deliver), 1)
         self.assertEqual(deliver[0]["BatchSize"], 10)

@@ -95,7 +95,7 @@ async fn functions(stack: &Stack) -> InProcess {
         })
         .with_handler("fanout", move |event| {
             let fanout = Arc::clone(&fanout);
-            async move { fanout::handle(&fanout.0, &fanout.1, event).await }
+            async move { fanout::handle_any(&fanout.0, &fanout.1, &fanout.2, event).await }
         })
         .with_handler("deliver", move |event| {
             let pipeline = Arc::clone(&pipeline);

@@ -4,6 +4,7 @@
 
 use aws_lambda_events::event::dynamodb::Event as DynamoDbEvent;
 use aws_lambda_events::event::dynamodb::EventRecord;
+use aws_lambda_events::event::sqs::SqsEvent;
 use aws_lambda_events::event::streams::DynamoDbBatchItemFailure;
 use aws_lambda_events::event::streams::DynamoDbEventResponse;
 use lambda_runtime::{Error, LambdaEvent};
@@ -13,7 +14,10 @@ use shared::delivery::{PipelineError, messages_for, replay};
 use shared::model::{Event, ReplayPart};
 use shared::ports::StoreError;
 use shared::ports::delivery::{DeliveryQueue, DeliveryStore};
+use shared::ports::streams::StreamReader;
 use shared::ports::{EventTypeStore, SubscriptionStore};
+
+pub mod failures;
 
 /// The environment variables this function needs (`template.yaml` must set each).
 pub const ENVIRONMENT: &[&str] = shared::wiring::config::FanoutConfig::VARS;
@@ -37,6 +41,33 @@ where
     Q: DeliveryQueue,
 {
     Ok(fan_out_records(store, queue, &event.payload.records).await)
+}
+
+/// Handles what invokes the function: a batch of the events stream, or messages of the fan-out
+/// failure queue ([`failures`]). Both answer `batchItemFailures`.
+///
+/// # Errors
+/// The event is neither.
+pub async fn handle_any<S, Q, R>(
+    store: &S,
+    queue: &Q,
+    streams: &R,
+    event: LambdaEvent<serde_json::Value>,
+) -> Result<serde_json::Value, Error>
+where
+    S: DeliveryStore + SubscriptionStore + EventTypeStore,
+    Q: DeliveryQueue,
+    R: StreamReader,
+{
+    let (payload, context) = (event.payload, event.context);
+    let response = if payload["Records"][0]["eventSource"] == "aws:sqs" {
+        let messages: SqsEvent = serde_json::from_value(payload)?;
+        serde_json::to_value(failures::fan_out_failures(store, queue, streams, &messages).await)?
+    } else {
+        let batch: DynamoDbEvent = serde_json::from_value(payload)?;
+        serde_json::to_value(handle(store, queue, LambdaEvent::new(batch, context)).await?)?
+    };
+    Ok(response)
 }
 
 /// What a stream record of the events table brings fan-out.

@@ -8,11 +8,12 @@ async fn main() -> Result<(), Error> {
     shared::wiring::logging::init();
     shared::wiring::config::require(&shared::wiring::config::ProcessEnv, fanout::ENVIRONMENT)?;
     let config = shared::wiring::config::FanoutConfig::load(&shared::wiring::config::ProcessEnv)?;
-    let (store, queue) = shared::wiring::aws::fanout(config).await;
-    let (store, queue) = (Arc::new(store), Arc::new(queue));
+    let (store, queue, streams) = shared::wiring::aws::fanout(config).await;
+    let (store, queue, streams) = (Arc::new(store), Arc::new(queue), Arc::new(streams));
     run(service_fn(move |event: LambdaEvent<_>| {
         let (store, queue) = (Arc::clone(&store), Arc::clone(&queue));
-        async move { fanout::handle(&*store, &*queue, event).await }
+        let streams = Arc::clone(&streams);
+        async move { fanout::handle_any(&*store, &*queue, &*streams, event).await }
     }))
     .await
 }

@@ -2,7 +2,7 @@
 //! partial batch failure restarts.
 
 use aws_sdk_dynamodbstreams::types::Record;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 pub(super) fn last_sequence(records: &[Record]) -> Option<String> {
     records
@@ -29,40 +29,6 @@ pub(super) fn first_failed_index(response: &Value, batch: &[Value]) -> Option<us
         }
     }
     Some(lowest)
-}
-
-/// A stream record in the JSON shape Lambda hands to functions.
-pub(super) fn lambda_record(record: &Record, stream_arn: &str, region: &str) -> Value {
-    let image = |item: Option<
-        &std::collections::HashMap<String, aws_sdk_dynamodbstreams::types::AttributeValue>,
-    >| {
-        item.map(|item| {
-            serde_json::to_value(serde_dynamo::Item::from(item.clone())).unwrap_or(Value::Null)
-        })
-    };
-    let change = record.dynamodb.as_ref();
-    let mut dynamodb = json!({
-        "ApproximateCreationDateTime": change.and_then(|c| c.approximate_creation_date_time).map_or(0.0, |t| t.as_secs_f64()),
-        "Keys": image(change.and_then(|c| c.keys.as_ref())),
-        "SequenceNumber": change.and_then(|c| c.sequence_number.clone()),
-        "SizeBytes": change.and_then(|c| c.size_bytes).unwrap_or_default(),
-        "StreamViewType": change.and_then(|c| c.stream_view_type.as_ref()).map(|v| v.as_str().to_owned()),
-    });
-    if let Some(new_image) = image(change.and_then(|c| c.new_image.as_ref())) {
-        dynamodb["NewImage"] = new_image;
-    }
-    if let Some(old_image) = image(change.and_then(|c| c.old_image.as_ref())) {
-        dynamodb["OldImage"] = old_image;
-    }
-    json!({
-        "eventID": record.event_id,
-        "eventName": record.event_name.as_ref().map(|n| n.as_str().to_owned()),
-        "eventVersion": record.event_version.clone().unwrap_or_else(|| "1.1".into()),
-        "eventSource": "aws:dynamodb",
-        "awsRegion": region,
-        "eventSourceARN": stream_arn,
-        "dynamodb": dynamodb,
-    })
 }
 
 /// Lambda event filtering, for the pattern forms templates use: nested objects, lists of exact

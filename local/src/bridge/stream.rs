@@ -8,6 +8,7 @@ use crate::invoke::{InvokeError, Invoker, invoke_within};
 use crate::provision::Clients;
 use aws_sdk_dynamodbstreams::types::ShardIteratorType;
 use serde_json::{Value, json};
+use shared::adapters::dynamodb_streams::lambda_record;
 use shared::adapters::error_chain;
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::sync::Arc;

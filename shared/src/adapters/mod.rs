@@ -1,6 +1,7 @@
 //! Implementations of the ports.
 
 pub mod dynamodb;
+pub mod dynamodb_streams;
 pub mod http_sender;
 #[cfg(feature = "test-util")]
 pub mod memory;

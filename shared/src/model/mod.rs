@@ -9,11 +9,13 @@ mod ids;
 pub mod operational;
 mod replay;
 pub mod sample_order;
+mod stream_batch;
 mod time;
 
 pub use api_key::{ApiKey, KeyOwner};
 pub use ids::{AccountId, ApiKeyId, EventId, IdError, SubscriptionId, UserId, next_ulid};
 pub use replay::{EventHead, Replay, ReplayPart};
+pub use stream_batch::{StreamBatch, StreamFailure};
 pub use time::{Timestamp, TimestampError};
 
 /// Now (see [`Timestamp`]).

@@ -12,6 +12,7 @@ pub mod delivery;
 mod error;
 pub mod recipients;
 pub mod resolver;
+pub mod streams;
 
 pub use error::{StoreError, StoreResult};
 

@@ -1,7 +1,7 @@
 //! AWS SDK set-up, done once per cold start.
 //!
 //! The endpoints come from the standard `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL_SQS` /
-//! `AWS_ENDPOINT_URL_SECRETS_MANAGER` variables, which is how the same binaries talk to DynamoDB Local and the SQS emulator.
+//! `AWS_ENDPOINT_URL_SECRETS_MANAGER` / `AWS_ENDPOINT_URL_DYNAMODB_STREAMS` variables, which is how the same binaries talk to DynamoDB Local and the SQS emulator.
 
 use crate::adapters::dynamodb::DynamoStore;
 use crate::adapters::resolver::SystemResolver;
@@ -22,6 +22,7 @@ pub const LOCAL_ENDPOINT_VARS: &[&str] = &[
     "AWS_ENDPOINT_URL_DYNAMODB",
     "AWS_ENDPOINT_URL_SQS",
     "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+    "AWS_ENDPOINT_URL_DYNAMODB_STREAMS",
 ];
 
 /// Loads region, credentials and endpoints from the environment (Lambda's, or the local stack's).
@@ -106,8 +107,16 @@ pub async fn authorizer(
 /// What `fanout` runs with: the subscriptions store and the delivery queue.
 pub async fn fanout(
     config: crate::wiring::config::FanoutConfig,
-) -> (DynamoStore, crate::adapters::sqs::SqsQueue) {
+) -> (
+    DynamoStore,
+    crate::adapters::sqs::SqsQueue,
+    crate::adapters::dynamodb_streams::DynamoStreams,
+) {
     let sdk = sdk_config().await;
+    let streams = crate::adapters::dynamodb_streams::DynamoStreams::new(
+        aws_sdk_dynamodbstreams::Client::new(&sdk),
+        sdk.region().map(ToString::to_string).unwrap_or_default(),
+    );
     // fanout reads subscriptions only; the events table name is not needed.
     let store = DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&sdk),
@@ -120,6 +129,7 @@ pub async fn fanout(
             aws_sdk_sqs::Client::new(&sdk),
             config.delivery_queue_url,
         ),
+        streams,
     )
 }
 

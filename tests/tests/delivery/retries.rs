@@ -266,3 +266,66 @@ async fn a_slow_receiver_times_out_and_is_retried() {
     assert_eq!(attempts[1].error.as_deref(), Some("timeout"));
     assert_eq!(attempts[0].status_code, Some(200));
 }
+
+/// Issue 18 (make chaos found it): DynamoDB Local stopped for 10 s made `fanout` fail a stream
+/// batch past the mapping's 10 retries; the batch went to the on-failure queue and its event was
+/// never delivered. The failure queue's own mapping now fans such a batch out again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_stream_batch_fanout_gave_up_on_is_fanned_out_again_from_the_failure_queue() {
+    let world = world("e2e-refanout").await;
+    let key = account(&world.api, "acme").await;
+    let (_, secret) = subscribe(&world, &key, "/late", json!(["order.*"]), true).await;
+    let retries = devstack::bridge::Mappings::from_stack(&world.stack, Default::default())
+        .unwrap()
+        .streams[0]
+        .max_retry_attempts
+        .unwrap();
+    // The first try and every retry fail: the stream's mapping gives the batch up.
+    world
+        .fanout_outage
+        .store(retries + 1, std::sync::atomic::Ordering::SeqCst);
+    let event = call(
+        &world.api,
+        "POST",
+        "/api/v1/events",
+        &key,
+        Some(json!({"type": "order.received", "payload": {"n": 1}})),
+    )
+    .await;
+    let event_id = event.body["id"].as_str().unwrap().to_owned();
+    let received = eventually("delivered after all", WAIT, || async {
+        let received = world.receiver.received("/late");
+        (!received.is_empty()).then_some(received)
+    })
+    .await;
+    assert_eq!(
+        world
+            .fanout_outage
+            .load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the stream's mapping gave the batch up first"
+    );
+    assert_eq!(received[0].headers["webhook-id"], event_id);
+    verify(&received[0], &secret);
+    let failures = world.stack.queue("FanoutFailureQueue").unwrap().url.clone();
+    eventually("the failure queue emptied", WAIT, || async {
+        let attributes = world
+            .clients
+            .sqs
+            .get_queue_attributes()
+            .queue_url(&failures)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
+            .send()
+            .await
+            .unwrap()
+            .attributes
+            .unwrap_or_default();
+        let messages: u64 = attributes
+            .iter()
+            .filter(|(k, _)| k.as_str().starts_with("ApproximateNumberOfMessages"))
+            .map(|(_, v)| v.parse::<u64>().unwrap())
+            .sum();
+        (messages == 0).then_some(())
+    })
+    .await;
+}

@@ -7,8 +7,10 @@ use crate::common::fresh_stack;
 use crate::common::receiver::Receiver;
 use devstack::bridge::{Bridge, LocalSettings, Mappings};
 use devstack::provision::{Clients, Stack};
+use lambda_runtime::LambdaEvent;
 use serde_json::{Value, json};
 use shared::adapters::dynamodb::DynamoStore;
+use shared::adapters::dynamodb_streams::DynamoStreams;
 use shared::adapters::http_sender::HttpSender;
 use shared::adapters::resolver::SystemResolver;
 use shared::adapters::sqs::SqsQueue;
@@ -20,6 +22,7 @@ use shared::domain::target::TargetPolicy;
 use shared::model::{AccountId, EventId, SubscriptionId};
 use shared::ports::delivery::DeliveryStore;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 pub(crate) const WAIT: Duration = Duration::from_secs(30);
@@ -30,6 +33,9 @@ pub(crate) struct World {
     pub(crate) api: Api<DynamoStore, FixedDns, SqsQueue>,
     pub(crate) store: DynamoStore,
     pub(crate) receiver: Receiver,
+    /// While above 0, each invocation of `fanout` with a stream batch fails (and counts down),
+    /// as when DynamoDB or SQS is out of reach.
+    pub(crate) fanout_outage: Arc<AtomicU32>,
     pub(crate) _bridge: Bridge,
 }
 
@@ -74,10 +80,27 @@ pub(crate) async fn world_with(test: &str, settings: LocalSettings) -> World {
         cache: shared::delivery::SubscriptionCache::default(),
     });
     let (fanout_store, fanout_queue) = (Arc::new(store.clone()), Arc::new(queue));
+    let streams = Arc::new(DynamoStreams::new(
+        clients.streams.clone(),
+        clients.region.clone(),
+    ));
+    let fanout_outage = Arc::new(AtomicU32::new(0));
+    let outage = Arc::clone(&fanout_outage);
     let invoker = devstack::invoke::InProcess::new()
-        .with_handler("fanout", move |event| {
+        .with_handler("fanout", move |event: LambdaEvent<Value>| {
             let (store, queue) = (Arc::clone(&fanout_store), Arc::clone(&fanout_queue));
-            async move { fanout::handle(&*store, &*queue, event).await }
+            let streams = Arc::clone(&streams);
+            let stream_batch = event.payload["Records"][0]["eventSource"] == "aws:dynamodb";
+            let down = stream_batch
+                && outage
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                    .is_ok();
+            async move {
+                if down {
+                    return Err("fanout: the store is out of reach".into());
+                }
+                fanout::handle_any(&*store, &*queue, &*streams, event).await
+            }
         })
         .with_handler("deliver", move |event| {
             let pipeline = Arc::clone(&pipeline);
@@ -93,6 +116,7 @@ pub(crate) async fn world_with(test: &str, settings: LocalSettings) -> World {
         api,
         store,
         receiver: Receiver::start().await,
+        fanout_outage,
         _bridge: bridge,
     }
 }

@@ -271,18 +271,24 @@ async fn provisioned_resources_match_their_template_definitions() {
                 );
             }
         }
-        if declared.get("RedrivePolicy").is_some() {
+        if let Some(declared) = declared.get("RedrivePolicy") {
             let policy: Value =
                 serde_json::from_str(&attributes[&QueueAttributeName::RedrivePolicy]).unwrap();
-            let defaults = stack.template.parameter_defaults();
             assert_eq!(
                 policy["maxReceiveCount"].to_string(),
-                defaults["DeliveryAttempts"],
+                stack
+                    .context
+                    .resolve_string(&declared["maxReceiveCount"])
+                    .unwrap(),
                 "{id} maxReceiveCount"
             );
             assert_eq!(
-                policy["deadLetterTargetArn"],
-                stack.queue("DeliveryDeadLetterQueue").unwrap().arn.as_str()
+                policy["deadLetterTargetArn"].as_str().unwrap(),
+                stack
+                    .context
+                    .resolve_string(&declared["deadLetterTargetArn"])
+                    .unwrap(),
+                "{id} deadLetterTargetArn"
             );
         }
     }

@@ -128,21 +128,44 @@ fn event_sources_report_batch_item_failures_and_are_bounded() {
                     );
                 }
                 "SQS" => {
-                    assert_eq!(p["Queue"], json!({"Fn::GetAtt": ["DeliveryQueue", "Arn"]}));
                     assert!(
                         (1..=10).contains(&number(&template, &p["BatchSize"])),
                         "{name}"
                     );
-                    assert_eq!(
-                        p["ScalingConfig"]["MaximumConcurrency"],
-                        json!({"Ref": "DeliveryMaxConcurrency"})
-                    );
+                    if p["Queue"] == json!({"Fn::GetAtt": ["DeliveryQueue", "Arn"]}) {
+                        assert_eq!(
+                            p["ScalingConfig"]["MaximumConcurrency"],
+                            json!({"Ref": "DeliveryMaxConcurrency"})
+                        );
+                    } else {
+                        // fanout again, for the stream batches it gave up on: a day of tries
+                        // (the stream keeps records 24 h), then the fan-out dead-letter queue.
+                        assert_eq!(
+                            p["Queue"],
+                            json!({"Fn::GetAtt": ["FanoutFailureQueue", "Arn"]})
+                        );
+                        let queue = &resource(&template, "FanoutFailureQueue")["Properties"];
+                        let visibility = number(&template, &queue["VisibilityTimeout"]);
+                        let receives =
+                            number(&template, &queue["RedrivePolicy"]["maxReceiveCount"]);
+                        assert!(
+                            visibility * receives >= 86_400,
+                            "{visibility} s × {receives}"
+                        );
+                        assert_eq!(
+                            queue["RedrivePolicy"]["deadLetterTargetArn"],
+                            json!({"Fn::GetAtt": ["FanoutDeadLetterQueue", "Arn"]})
+                        );
+                    }
                 }
                 other => panic!("{name}: unexpected event source {other}"),
             }
         }
     }
-    assert_eq!(sources, 2, "the stream and the delivery queue");
+    assert_eq!(
+        sources, 3,
+        "the stream, the delivery queue and the fan-out failure queue"
+    );
 }
 
 #[test]

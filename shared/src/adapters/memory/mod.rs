@@ -17,10 +17,12 @@ mod samples;
 mod secret;
 mod sender;
 mod stores;
+mod streams;
 
 pub use queue::MemoryQueue;
 pub use secret::FixedSecret;
 pub use sender::RecordingSender;
+pub use streams::MemoryStreams;
 
 /// Each write's records of one event (with the outcome item's sort key), by event.
 type Outcomes =
