@@ -11,6 +11,7 @@ mod contracts;
 mod deliveries;
 mod keys;
 mod replays;
+mod streams;
 mod support;
 
 /// A test per store for a contract of `contracts` or `deliveries`.
