@@ -70,6 +70,8 @@ pub struct Rig {
     pub kill_per_mille: Arc<AtomicU32>,
     /// `deliver` invocations killed so far.
     pub killed: Arc<AtomicUsize>,
+    /// `fanout` invocations with messages of its failure queue (stream batches it gave up on).
+    pub refanned: Arc<AtomicUsize>,
     _bridge: Bridge,
 }
 
@@ -153,6 +155,8 @@ impl Rig {
             Arc::clone(&counters.invocations),
             Arc::clone(&counters.invocations),
         );
+        let refanned = Arc::new(AtomicUsize::new(0));
+        let refans = Arc::clone(&refanned);
         let kill_per_mille = Arc::new(AtomicU32::new(0));
         let kills = Arc::clone(&kill_per_mille);
         let invoker = devstack::invoke::InProcess::new()
@@ -165,6 +169,9 @@ impl Rig {
                     fanouts.fanout.fetch_add(1, Ordering::SeqCst);
                     let records = event.payload["Records"].as_array().map_or(0, Vec::len);
                     fanouts.fanout_records.fetch_add(records, Ordering::SeqCst);
+                    if event.payload["Records"][0]["eventSource"] == "aws:sqs" {
+                        refans.fetch_add(1, Ordering::SeqCst);
+                    }
                     async move { fanout::handle_any(&*store, &*queue, &*streams, event).await }
                 },
             )
@@ -213,6 +220,7 @@ impl Rig {
             subscriptions: ids,
             kill_per_mille,
             killed,
+            refanned,
             _bridge: bridge,
         })
     }

@@ -84,15 +84,18 @@ pub async fn run(stack_state: &Path, out: &Path) -> Result<ChaosResult, String> 
     for index in (0..4).filter(|i| only.is_empty() || only.contains(&(i + 1))) {
         let from = index * 1_000;
         eprintln!("chaos: scenario {} of 4", index + 1);
-        let scenario = match index {
+        let refanned = rig.refanned.load(std::sync::atomic::Ordering::SeqCst);
+        let mut scenario = match index {
             0 => scenarios::killed_deliver(&rig, from).await?,
             1 => scenarios::failing_receivers(&rig, from).await?,
             2 => scenarios::frozen_sqs(&rig, stack_state, from).await?,
             _ => scenarios::restarted_dynamodb(&rig, stack_state, from).await?,
         };
+        scenario.fanout_batches_redone =
+            rig.refanned.load(std::sync::atomic::Ordering::SeqCst) - refanned;
         eprintln!(
             "chaos: {:<28} {} of {} delivered ({} before the redrive of {} dead letters), {} lost, \
-             {} duplicates{}",
+             {} duplicates, {} stream batches fanned out again{}",
             scenario.name,
             scenario.delivered,
             scenario.expected_deliveries,
@@ -100,6 +103,7 @@ pub async fn run(stack_state: &Path, out: &Path) -> Result<ChaosResult, String> 
             scenario.dead_lettered,
             scenario.lost,
             scenario.duplicates,
+            scenario.fanout_batches_redone,
             if scenario.passed {
                 String::new()
             } else {

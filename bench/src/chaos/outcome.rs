@@ -23,7 +23,10 @@ pub struct Scenario {
     pub lost: usize,
     /// The first events with a delivery missing.
     pub lost_events: Vec<String>,
-    /// Stream batches `fanout` gave up on (its mapping's on-failure queue).
+    /// `fanout` invocations with stream batches it had given up on, fanned out again from its
+    /// failure queue.
+    pub fanout_batches_redone: usize,
+    /// Messages left in the fan-out failure queue at the end.
     pub fanout_failures: u64,
     pub duplicates: usize,
     pub duplicates_with_another_webhook_id: usize,
