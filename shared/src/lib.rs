@@ -23,6 +23,7 @@ pub mod delivery;
 pub mod domain;
 pub mod http;
 pub mod model;
+pub mod portal;
 pub mod ports;
 pub mod wiring;
 

@@ -238,6 +238,7 @@ fn shared_imports_point_down_the_layers() {
         ("api", &["model", "domain", "ports"][..]),
         ("delivery", &["model", "domain", "ports"][..]),
         ("http", &["model", "domain", "ports", "api"][..]),
+        ("portal", &["model", "domain", "ports", "api", "http"][..]),
         (
             "adapters",
             &["model", "domain", "ports", "api", "delivery"][..],

@@ -36,9 +36,13 @@ fn template_routes_each_path_to_the_function_that_serves_it() {
         resources,
         "resources also answers what no route matches (the API's $default route)"
     );
+    let mut subscriptions = set(subscriptions::FUNCTION);
+    let (method, path) = shared::portal::GATEWAY_ROUTE;
+    subscriptions.insert((method.to_owned(), path.to_owned()));
     assert_eq!(
         template_routes(subscriptions::FUNCTION.binary()),
-        set(subscriptions::FUNCTION)
+        subscriptions,
+        "subscriptions also serves the portal's pages"
     );
     assert_eq!(resources::FUNCTION.binary(), "resources");
     assert_eq!(subscriptions::FUNCTION.binary(), "subscriptions");

@@ -1,12 +1,12 @@
-//! `subscriptions`: the HTTP API for accounts (admin), subscriptions and events, and the
-//! OpenAPI document of the whole API.
+//! `subscriptions`: the HTTP API for accounts (admin), subscriptions and events, the OpenAPI
+//! document of the whole API, and the web portal (`/portal/…`, `shared::portal`).
 
 use lambda_http::{Body, Request, Response, http::StatusCode};
 use shared::api::Api;
 use shared::api::error::{ApiError, ApiResult};
 use shared::http::{
-    Function, Operation, grant, has_body, header_raw, json, json_body, no_content, ok, page, query,
-    route,
+    Function, Operation, grant, has_body, header_raw, json, json_body, no_content, ok, origin,
+    page, query, route,
 };
 use shared::model::{AccountId, ApiKeyId, EventId, SubscriptionId};
 use shared::ports::Stores;
@@ -24,6 +24,9 @@ pub async fn handle<S: Stores, R: Resolver, Q: DeliveryQueue>(
     api: &Api<S, R, Q>,
     request: Request,
 ) -> Response<Body> {
+    if shared::portal::is_portal_path(request.uri().path()) {
+        return shared::portal::handle(api, &request).await;
+    }
     shared::http::answer(&request, dispatch(api, &request)).await
 }
 
@@ -132,6 +135,18 @@ where
         Operation::PutSampleEvents => ok(&api
             .put_sample_events(&account()?, json_body(request)?)
             .await?),
+        Operation::CreatePortalSession => {
+            let input = if has_body(request) {
+                json_body(request)?
+            } else {
+                shared::api::wire::NewPortalSession::default()
+            };
+            json(
+                StatusCode::CREATED,
+                &api.create_portal_link(&account()?, input, &origin(request))
+                    .await?,
+            )
+        }
         Operation::ListEventTypes => ok(&api.list_event_types(&account()?, page(request)?).await?),
         Operation::GetEvent => ok(&api.get_event(&account()?, &event()?).await?),
         Operation::ResendEvent => {

@@ -59,6 +59,8 @@ pub fn api_gateway_event(
             }
         }
     }
+    // As API Gateway does, whatever the client sent (here the scheme is http).
+    headers.insert("x-forwarded-proto".into(), Value::String("http".into()));
     let mut query = Map::new();
     for pair in request.query.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));

@@ -10,6 +10,8 @@ pub mod catalog;
 pub mod error;
 mod events;
 mod photos;
+pub mod portal;
+pub mod portal_views;
 mod replays;
 pub mod sample_events;
 mod subscriptions;

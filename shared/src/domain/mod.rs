@@ -1,5 +1,6 @@
 //! The rules of the product, free of I/O.
 
+pub mod activity;
 pub mod contention;
 pub mod event_type;
 pub mod headers;

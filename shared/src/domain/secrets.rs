@@ -24,9 +24,20 @@ pub const MAX_API_KEYS: usize = 20;
 /// A new account API key: `rhk_` + 32 random bytes, base64url.
 #[must_use]
 pub fn new_api_key() -> String {
+    random_token("rhk_")
+}
+
+/// A portal link's or session's token: 256 random bits, base64url, after `prefix`. Stored as
+/// its [`api_key_hash`], like an API key.
+#[must_use]
+pub fn new_portal_token(prefix: &str) -> String {
+    random_token(prefix)
+}
+
+fn random_token(prefix: &str) -> String {
     let mut bytes = [0u8; 32];
     fill_random(&mut bytes);
-    format!("rhk_{}", URL_SAFE_NO_PAD.encode(bytes))
+    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
 }
 
 /// What is stored for an API key: its SHA-256, hex. Keys are 256-bit random, so a fast hash is

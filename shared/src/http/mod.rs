@@ -11,7 +11,7 @@ pub mod routes;
 
 pub use caller::{Grant, grant, vouched_caller};
 pub use finish::answer;
-pub use problem::{ProblemBody, ProblemKind, error_response, problem};
-pub use request::{MAX_BODY_BYTES, has_body, header, header_raw, json_body, page, query};
+pub use problem::{ProblemBody, ProblemKind, error_response, problem, problem_kind};
+pub use request::{MAX_BODY_BYTES, has_body, header, header_raw, json_body, origin, page, query};
 pub use response::{JSON, PROBLEM_JSON, json, no_content, ok};
 pub use routes::{Access, Function, Matched, Operation, ROUTES, Route, route};

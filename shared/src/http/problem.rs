@@ -117,58 +117,62 @@ fn with_header(mut response: Response<Body>, name: &'static str, value: &str) ->
     response
 }
 
+/// The kind of problem an [`ApiError`] is: the one classification of errors into statuses,
+/// for the API's problem+json and the portal's pages alike.
+#[must_use]
+pub const fn problem_kind(error: &ApiError) -> ProblemKind {
+    match error {
+        ApiError::Unauthorized => ProblemKind::Unauthorized,
+        ApiError::NotFound(_) | ApiError::NoRoute { .. } => ProblemKind::NotFound,
+        ApiError::MethodNotAllowed { .. } => ProblemKind::MethodNotAllowed,
+        ApiError::BadRequest(_) => ProblemKind::BadRequest,
+        ApiError::PayloadTooLarge { .. } => ProblemKind::PayloadTooLarge,
+        ApiError::UnsupportedMediaType => ProblemKind::UnsupportedMediaType,
+        ApiError::Validation(_) => ProblemKind::Validation,
+        ApiError::Conflict(_) => ProblemKind::Conflict,
+        ApiError::Unavailable => ProblemKind::Unavailable,
+        ApiError::Internal(_) => ProblemKind::Internal,
+    }
+}
+
 /// The one place an [`ApiError`] becomes an HTTP status and body. Internal errors are logged
 /// here, with their text, and answered without it.
 #[must_use]
 pub fn error_response(error: &ApiError) -> Response<Body> {
+    let kind = problem_kind(error);
     match error {
         ApiError::Unauthorized => with_header(
-            problem(
-                ProblemKind::Unauthorized,
-                "Send Authorization: Bearer <API key>.",
-            ),
+            problem(kind, "Send Authorization: Bearer <API key>."),
             "www-authenticate",
             "Bearer",
         ),
-        ApiError::NotFound(what) => problem(ProblemKind::NotFound, &format!("No such {what}.")),
-        ApiError::NoRoute { method, path } => problem(
-            ProblemKind::NotFound,
-            &format!("No route for {method} {path}."),
-        ),
+        ApiError::NotFound(what) => problem(kind, &format!("No such {what}.")),
+        ApiError::NoRoute { method, path } => {
+            problem(kind, &format!("No route for {method} {path}."))
+        }
         ApiError::MethodNotAllowed { allow } => {
             let allow = allow.join(", ");
-            with_header(
-                problem(ProblemKind::MethodNotAllowed, &format!("Use {allow}.")),
-                "allow",
-                &allow,
-            )
+            with_header(problem(kind, &format!("Use {allow}.")), "allow", &allow)
         }
-        ApiError::BadRequest(detail) => problem(ProblemKind::BadRequest, detail),
-        ApiError::PayloadTooLarge { limit } => problem(
-            ProblemKind::PayloadTooLarge,
-            &format!("The body must be at most {limit} bytes."),
-        ),
-        ApiError::UnsupportedMediaType => problem(
-            ProblemKind::UnsupportedMediaType,
-            "Send JSON with Content-Type: application/json.",
-        ),
-        ApiError::Validation(errors) => problem_with_errors(
-            ProblemKind::Validation,
-            "Some fields are invalid; see errors.",
-            errors,
-        ),
-        ApiError::Conflict(detail) => problem(ProblemKind::Conflict, detail),
+        ApiError::BadRequest(detail) => problem(kind, detail),
+        ApiError::PayloadTooLarge { limit } => {
+            problem(kind, &format!("The body must be at most {limit} bytes."))
+        }
+        ApiError::UnsupportedMediaType => {
+            problem(kind, "Send JSON with Content-Type: application/json.")
+        }
+        ApiError::Validation(errors) => {
+            problem_with_errors(kind, "Some fields are invalid; see errors.", errors)
+        }
+        ApiError::Conflict(detail) => problem(kind, detail),
         ApiError::Unavailable => with_header(
-            problem(
-                ProblemKind::Unavailable,
-                "The service is busy; retry shortly.",
-            ),
+            problem(kind, "The service is busy; retry shortly."),
             "retry-after",
             "1",
         ),
         ApiError::Internal(text) => {
             tracing::error!(error = %text, "internal error");
-            problem(ProblemKind::Internal, "")
+            problem(kind, "")
         }
     }
 }

@@ -36,6 +36,24 @@ pub fn query(request: &Request, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// The origin the caller reached the API at: the scheme API Gateway forwards (`https`, and
+/// `http` from the local gateway) and the `Host` (`localhost` when it is not a host name).
+#[must_use]
+pub fn origin(request: &Request) -> String {
+    let scheme = match header(request, "x-forwarded-proto") {
+        Some("http") => "http",
+        _ => "https",
+    };
+    let host = header(request, "host")
+        .filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
+        .unwrap_or("localhost");
+    format!("{scheme}://{host}")
+}
+
 /// Whether the request carries a body at all.
 #[must_use]
 pub fn has_body(request: &Request) -> bool {

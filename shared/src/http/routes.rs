@@ -72,6 +72,7 @@ pub enum Operation {
     VerifySubscription,
     GetSampleEvents,
     PutSampleEvents,
+    CreatePortalSession,
 }
 
 /// One route: `{name}` in the path is a path parameter.
@@ -141,6 +142,7 @@ pub const ROUTES: &[Route] = &[
     r(O::ListEventTypes, "GET", "/api/v1/event-types", Subscriptions, Account),
     r(O::GetSampleEvents, "GET", "/api/v1/sample-events", Subscriptions, Account),
     r(O::PutSampleEvents, "PUT", "/api/v1/sample-events", Subscriptions, Account),
+    r(O::CreatePortalSession, "POST", "/api/v1/portal/sessions", Subscriptions, Account),
 ];
 
 /// The routes `function` serves.

@@ -7,6 +7,7 @@ mod api_key;
 pub mod delivery;
 mod ids;
 pub mod operational;
+mod portal;
 mod replay;
 pub mod sample_order;
 mod stream_batch;
@@ -14,6 +15,7 @@ mod time;
 
 pub use api_key::{ApiKey, KeyOwner};
 pub use ids::{AccountId, ApiKeyId, EventId, IdError, SubscriptionId, UserId, next_ulid};
+pub use portal::{PortalGrant, PortalLink, PortalSession};
 pub use replay::{EventHead, Replay, ReplayPart};
 pub use stream_batch::{StreamBatch, StreamFailure};
 pub use time::{Timestamp, TimestampError};

@@ -8,8 +8,10 @@ use crate::model::{
 };
 use std::future::Future;
 
+pub mod attempts;
 pub mod delivery;
 mod error;
+pub mod portal;
 pub mod recipients;
 pub mod resolver;
 pub mod streams;
@@ -25,6 +27,8 @@ pub trait Stores:
     + EventStore
     + EventTypeStore
     + SampleEventStore
+    + portal::PortalStore
+    + attempts::AttemptLog
     + delivery::DeliveryStore
 {
 }
@@ -37,6 +41,8 @@ impl<T> Stores for T where
         + EventStore
         + EventTypeStore
         + SampleEventStore
+        + portal::PortalStore
+        + attempts::AttemptLog
         + delivery::DeliveryStore
 {
 }

@@ -9,6 +9,7 @@ mod catalog;
 mod common;
 mod events;
 mod hostile;
+mod portal;
 mod replays;
 mod sample_events;
 mod subscriptions;

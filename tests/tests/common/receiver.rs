@@ -26,6 +26,8 @@ struct State {
     /// Paths that answer a request carrying `data.challenge` with that challenge (REST Hooks
     /// intent verification); others answer `ok`.
     echoing: std::collections::HashSet<String>,
+    /// Paths that answer this body (instead of `ok`).
+    bodies: HashMap<String, String>,
 }
 
 #[derive(Clone)]
@@ -79,7 +81,8 @@ impl Receiver {
                                                 .as_str()
                                                 .map(str::to_owned)
                                         })
-                                        .flatten();
+                                        .flatten()
+                                        .or_else(|| state.bodies.get(&path).cloned());
                                     state.received.push(Received {
                                         path: path.clone(),
                                         headers,
@@ -115,6 +118,15 @@ impl Receiver {
             }
         });
         Self { base, state }
+    }
+
+    /// Answers `body` on `path` (whatever the status).
+    pub fn answer_body(&self, path: &str, body: &str) {
+        self.state
+            .lock()
+            .unwrap()
+            .bodies
+            .insert(path.to_owned(), body.to_owned());
     }
 
     /// Answers verification requests to `path` with their challenge.

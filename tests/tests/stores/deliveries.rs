@@ -35,7 +35,7 @@ pub(crate) async fn matching_subscriptions_include_inactive_ones<S: Stores>(stor
     );
 }
 
-fn attempt(
+pub(crate) fn attempt(
     event_id: EventId,
     subscription_id: SubscriptionId,
     n: u32,

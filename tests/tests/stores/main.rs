@@ -10,6 +10,7 @@ mod common;
 mod contracts;
 mod deliveries;
 mod keys;
+mod portal;
 mod replays;
 mod streams;
 mod support;
@@ -50,4 +51,6 @@ on_both_stores!(
     deliveries::failing_marks_keep_their_first_time,
     deliveries::deactivation_is_recorded_with_its_event_once_and_a_missing_subscription_is_no_error,
     deliveries::one_write_records_many_deliveries_and_writes_never_overwrite,
+    portal::links_are_taken_once_and_sessions_kept_until_ended,
+    portal::attempts_are_read_by_event_and_since_a_time,
 );

@@ -191,7 +191,7 @@ fn policies_name_exactly_the_tables_and_queues_each_function_uses() {
 }
 
 #[test]
-fn every_route_but_health_the_openapi_document_and_default_needs_the_key_authorizer() {
+fn every_route_but_health_the_openapi_document_the_portal_and_default_needs_the_key_authorizer() {
     let template = template();
     let api = &resource(&template, "HttpApi")["Properties"]["Auth"];
     assert_eq!(api["DefaultAuthorizer"], "ApiKeyAuthorizer");
@@ -223,16 +223,22 @@ fn every_route_but_health_the_openapi_document_and_default_needs_the_key_authori
         .filter(|r| r.access == shared::http::Access::Open)
         .map(|r| format!("{} {}", r.method, r.path))
         .chain(["ANY $default".to_owned()])
+        .chain([format!(
+            "{} {}",
+            shared::portal::GATEWAY_ROUTE.0,
+            shared::portal::GATEWAY_ROUTE.1
+        )])
         .collect();
     // The $default route answers only 404 and 405 problems, before any key is read, as the
-    // gateway does for a route that exists.
+    // gateway does for a route that exists; the portal's pages check their own session cookie.
     assert_eq!(open, open_in_the_route_table);
     assert_eq!(
         open,
         BTreeSet::from([
             "ANY $default".to_owned(),
             "GET /api/v1/health".to_owned(),
-            "GET /api/v1/openapi.json".to_owned()
+            "GET /api/v1/openapi.json".to_owned(),
+            "ANY /portal/{proxy+}".to_owned()
         ])
     );
 }

@@ -24,7 +24,7 @@ pub const ATTEMPT_RETENTION_SECONDS: i64 = 30 * 24 * 3600;
 const ENTRIES_PER_ITEM: usize = 50;
 
 /// An outcome item's sort key and entries.
-fn outcome_item(item: &Item) -> StoreResult<(String, outcomes::Outcomes)> {
+pub(super) fn outcome_item(item: &Item) -> StoreResult<(String, outcomes::Outcomes)> {
     let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok());
     let sk = text("sk").ok_or_else(|| StoreError::Backend("outcome item without sk".into()))?;
     let event_id = keys::event_of_outcomes(sk)

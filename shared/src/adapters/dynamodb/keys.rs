@@ -32,6 +32,18 @@ pub fn api_key_record(id: impl Display) -> String {
 /// The partition listing the accounts that get sample events (one item each, by account).
 pub const SAMPLES: &str = "SAMPLES";
 
+/// The partition of a portal link or session (by its token's hash).
+#[must_use]
+pub fn portal(token_hash: &str) -> String {
+    format!("PORTAL#{token_hash}")
+}
+
+/// The sort key of a portal link (opened once).
+pub const PORTAL_LINK_SK: &str = "LINK";
+
+/// The sort key of a portal session.
+pub const PORTAL_SESSION_SK: &str = "SESSION";
+
 pub const USER_PREFIX: &str = "USER#";
 
 #[must_use]
@@ -128,6 +140,7 @@ mod tests {
         assert_eq!(account("acc_1"), "ACC#acc_1");
         assert_eq!(api_key("ab12"), "KEY#ab12");
         assert_eq!(api_key_record("key_1"), "APIKEY#key_1");
+        assert_eq!(portal("ab12"), "PORTAL#ab12");
         assert!(api_key_record("key_1").starts_with(API_KEY_RECORD_PREFIX));
         assert_eq!(user("usr_1"), "USER#usr_1");
         assert!(user("usr_1").starts_with(USER_PREFIX));

@@ -23,6 +23,7 @@
 //! `events`, `deliveries`.
 
 mod accounts;
+mod attempts;
 mod calls;
 mod codec;
 mod deliveries;
@@ -31,6 +32,7 @@ mod events;
 pub mod keys;
 mod outcomes;
 mod photos;
+mod portal;
 mod replays;
 mod samples;
 mod store;

@@ -160,6 +160,11 @@ impl Outcomes {
         self.entries.iter().map(|e| e.status(self.event_id))
     }
 
+    /// Every attempt the item records, to any subscription.
+    pub(super) fn attempts(&self) -> impl Iterator<Item = Attempt> + '_ {
+        self.entries.iter().filter_map(|e| e.attempt(self.event_id))
+    }
+
     /// The attempts the item records for `subscription_id`, newest first.
     pub(super) fn attempts_of(&self, subscription_id: SubscriptionId) -> Vec<Attempt> {
         let mut found: Vec<Attempt> = self

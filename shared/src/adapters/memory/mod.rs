@@ -10,8 +10,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
 mod accounts;
+mod attempts;
 mod deliveries;
 mod event_types;
+mod portal;
 mod queue;
 mod samples;
 mod secret;
@@ -50,6 +52,9 @@ struct State {
     samples: BTreeMap<AccountId, u32>,
     /// The event types seen, by account and name.
     event_types: BTreeMap<(AccountId, String), crate::model::SeenEventType>,
+    /// Portal links and sessions, by their token's hash.
+    portal_links: HashMap<String, crate::model::PortalLink>,
+    portal_sessions: HashMap<String, crate::model::PortalSession>,
     /// Failing since, and the last failure.
     failing_since: HashMap<(AccountId, SubscriptionId), (Timestamp, Timestamp)>,
 }

@@ -7,6 +7,7 @@ mod accounts;
 mod event_types;
 mod events;
 mod photos;
+mod portal;
 mod replays;
 mod sample_events;
 mod subscriptions;
@@ -20,6 +21,7 @@ pub use events::{
     DeliveryOut, EventAccepted, EventWithDeliveries, NewEvent, Redriven, ResendRequest, Resent,
 };
 pub use photos::{LikeOut, PhotoLiked, PhotoOut};
+pub use portal::{NewPortalSession, PortalLinkOut};
 pub use replays::{ReplayOut, ReplayRequest};
 pub use sample_events::{SampleEventsOut, SampleEventsSettings};
 pub use subscriptions::{

@@ -281,6 +281,15 @@ pub fn describe(operation: Operation, schemas: &mut Schemas) -> Doc {
         .takes(schema::<SampleEventsSettings>(s), true)
         .returns(schema::<SampleEventsOut>(s))
         .errors(&[422]),
+        O::CreatePortalSession => doc(
+            "createPortalSession",
+            "A one-time link to the web portal (valid 15 minutes) for the account's customers: opening it signs a browser in for session_seconds, to the whole account or only the subscriptions named",
+            201,
+            "Created",
+        )
+        .takes(schema::<NewPortalSession>(s), false)
+        .returns(schema::<PortalLinkOut>(s))
+        .errors(&[422]),
         O::ListEventTypes => doc(
             "listEventTypes",
             "Lists the event types: the platform's own (description, JSON Schema of data, example) on the first page, then those the account published (first and last seen)",
