@@ -29,10 +29,12 @@ fn with_headers(mut response: Response<Body>, content_type: &'static str) -> Res
         HeaderValue::from_static("nosniff"),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    // A sign-in link carries its token in the URL: no page passes its address on.
+    // A sign-in link carries its token in the URL: no page passes its address to another site.
+    // (`no-referrer` would also make the browser send `Origin: null` with the portal's own
+    // forms, and forms are checked against the portal's origin.)
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response

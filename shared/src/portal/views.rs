@@ -4,8 +4,8 @@
 
 use super::chart::Chart;
 use crate::api::wire::{DeliveryOut, EventWithDeliveries, SubscriptionOut};
-use crate::model::Timestamp;
 use crate::model::delivery::Attempt;
+use crate::model::{SubscriptionId, Timestamp};
 use askama::Template;
 
 /// What every signed-in page has: the sign-out form's CSRF token.
@@ -74,6 +74,8 @@ pub struct AttemptRow {
     pub attempted_at: String,
     pub event_id: String,
     pub subscription_id: String,
+    /// The endpoint's URL (its id when it is gone).
+    pub endpoint: String,
     pub attempt: u32,
     pub outcome: &'static str,
     pub status: String,
@@ -83,12 +85,14 @@ pub struct AttemptRow {
     pub response: String,
 }
 
-impl From<&Attempt> for AttemptRow {
-    fn from(a: &Attempt) -> Self {
+impl AttemptRow {
+    #[must_use]
+    pub fn new(a: &Attempt, endpoints: &Endpoints) -> Self {
         Self {
             attempted_at: a.attempted_at.to_string(),
             event_id: a.event_id.to_string(),
             subscription_id: a.subscription_id.to_string(),
+            endpoint: endpoints.name(&a.subscription_id),
             attempt: a.attempt,
             outcome: a.outcome.as_str(),
             status: match (a.status_code, &a.error) {
@@ -106,6 +110,7 @@ impl From<&Attempt> for AttemptRow {
 /// An endpoint as its page shows it.
 pub struct EndpointView {
     pub id: String,
+    pub url: String,
     pub status: &'static str,
     pub disabled_reason: Option<String>,
     pub active: bool,
@@ -115,6 +120,7 @@ impl From<&SubscriptionOut> for EndpointView {
     fn from(s: &SubscriptionOut) -> Self {
         Self {
             id: s.id.to_string(),
+            url: s.url.clone(),
             status: s.status,
             disabled_reason: s.disabled_reason.clone(),
             active: s.active,
@@ -133,21 +139,27 @@ pub struct EndpointPage<'a> {
     pub form: EndpointForm,
     pub errors: Vec<String>,
     pub attempts: Vec<AttemptRow>,
+    /// The attempt table names events (not endpoints).
+    pub endpoint_page: bool,
 }
 
 /// A delivery, as the event pages show it.
 pub struct DeliveryRow {
     pub subscription_id: String,
+    /// The endpoint's URL (its id when it is gone).
+    pub endpoint: String,
     pub status: &'static str,
     pub attempts: u32,
     pub updated_at: String,
     pub next_attempt_at: String,
 }
 
-impl From<&DeliveryOut> for DeliveryRow {
-    fn from(d: &DeliveryOut) -> Self {
+impl DeliveryRow {
+    #[must_use]
+    pub fn new(d: &DeliveryOut, endpoints: &Endpoints) -> Self {
         Self {
             subscription_id: d.subscription_id.to_string(),
+            endpoint: endpoints.name(&d.subscription_id),
             status: d.status.as_str(),
             attempts: d.attempts,
             updated_at: when(d.updated_at),
@@ -165,14 +177,19 @@ pub struct EventRow {
     pub deliveries: Vec<DeliveryRow>,
 }
 
-impl From<&EventWithDeliveries> for EventRow {
-    fn from(e: &EventWithDeliveries) -> Self {
+impl EventRow {
+    #[must_use]
+    pub fn new(e: &EventWithDeliveries, endpoints: &Endpoints) -> Self {
         Self {
             id: e.event.id.to_string(),
             event_type: e.event.event_type.clone(),
             created_at: e.event.created_at.to_string(),
             payload: serde_json::to_string_pretty(&e.event.data).unwrap_or_default(),
-            deliveries: e.deliveries.iter().map(DeliveryRow::from).collect(),
+            deliveries: e
+                .deliveries
+                .iter()
+                .map(|d| DeliveryRow::new(d, endpoints))
+                .collect(),
         }
     }
 }
@@ -197,6 +214,25 @@ pub struct EventPage<'a> {
     pub csrf: &'a str,
     pub event: EventRow,
     pub attempts: Vec<AttemptRow>,
+    /// The attempt table names endpoints (not events).
+    pub endpoint_page: bool,
+}
+
+/// The endpoints a page names, by id: shown by URL.
+#[derive(Default)]
+pub struct Endpoints(std::collections::BTreeMap<SubscriptionId, String>);
+
+impl Endpoints {
+    #[must_use]
+    pub fn of(endpoints: &[SubscriptionOut]) -> Self {
+        Self(endpoints.iter().map(|e| (e.id, e.url.clone())).collect())
+    }
+
+    /// The endpoint's URL; its id when it is not (or no longer) one of them.
+    #[must_use]
+    pub fn name(&self, id: &SubscriptionId) -> String {
+        self.0.get(id).cloned().unwrap_or_else(|| id.to_string())
+    }
 }
 
 /// A time, or nothing.

@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod load;
+mod portal;
 mod retries;
 mod samples;
 mod signed;

@@ -8,8 +8,8 @@ use super::super::error::PortalResult;
 use super::super::form::Form;
 use super::super::response::{html, see_other};
 use super::super::views::{
-    AttemptRow, Choice, EndpointForm, EndpointPage, EndpointRow, EndpointView, EndpointsPage,
-    NewEndpointPage,
+    AttemptRow, Choice, EndpointForm, EndpointPage, EndpointRow, EndpointView, Endpoints,
+    EndpointsPage, NewEndpointPage,
 };
 use crate::api::error::ApiError;
 use crate::api::wire::{
@@ -316,7 +316,12 @@ async fn render_endpoint<S: Stores, R: Resolver, Q: DeliveryQueue>(
         secret,
         form,
         errors,
-        attempts: attempts.data.iter().map(AttemptRow::from).collect(),
+        attempts: attempts
+            .data
+            .iter()
+            .map(|a| AttemptRow::new(a, &Endpoints::default()))
+            .collect(),
+        endpoint_page: true,
     };
     Ok(html(status, page.render()?))
 }

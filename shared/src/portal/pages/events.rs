@@ -5,7 +5,7 @@ use super::super::context::Ctx;
 use super::super::error::PortalResult;
 use super::super::form::Form;
 use super::super::response::{html, see_other};
-use super::super::views::{AttemptRow, Choice, EventPage, EventRow, EventsPage};
+use super::super::views::{AttemptRow, Choice, Endpoints, EventPage, EventRow, EventsPage};
 use crate::api::error::ApiError;
 use crate::api::portal_views::StatusFilter;
 use crate::api::wire::ResendRequest;
@@ -53,6 +53,7 @@ pub async fn log<S: Stores, R: Resolver, Q: DeliveryQueue>(
             },
         )
         .await?;
+    let endpoints = Endpoints::of(&ctx.api.portal_endpoints(ctx.grant()).await?);
     let next_page = log.next_cursor.map(|cursor| {
         let mut next = url::form_urlencoded::Serializer::new(String::new());
         if let Some(t) = &event_type {
@@ -86,7 +87,11 @@ pub async fn log<S: Stores, R: Resolver, Q: DeliveryQueue>(
                 )
             })
             .collect(),
-        events: log.events.iter().map(EventRow::from).collect(),
+        events: log
+            .events
+            .iter()
+            .map(|e| EventRow::new(e, &endpoints))
+            .collect(),
         next_page,
     };
     Ok(html(StatusCode::OK, page.render()?))
@@ -98,12 +103,17 @@ pub async fn show<S: Stores, R: Resolver, Q: DeliveryQueue>(
 ) -> PortalResult<Response<Body>> {
     let event = ctx.api.portal_event(ctx.grant(), id).await?;
     let attempts = ctx.api.portal_event_attempts(ctx.grant(), id).await?;
+    let endpoints = Endpoints::of(&ctx.api.portal_endpoints(ctx.grant()).await?);
     let page = EventPage {
         chrome: Some(ctx.chrome()),
         notice: ctx.notice(),
         csrf: ctx.csrf(),
-        event: EventRow::from(&event),
-        attempts: attempts.iter().map(AttemptRow::from).collect(),
+        event: EventRow::new(&event, &endpoints),
+        attempts: attempts
+            .iter()
+            .map(|a| AttemptRow::new(a, &endpoints))
+            .collect(),
+        endpoint_page: false,
     };
     Ok(html(StatusCode::OK, page.render()?))
 }

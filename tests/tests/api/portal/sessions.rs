@@ -56,7 +56,7 @@ async fn a_link_opens_once_into_a_strict_http_only_cookie() {
     assert_eq!(page.status, 200);
     assert!(text(&page).contains(&format!("name=\"token\" value=\"{token}\"")));
     assert!(page.headers.get("set-cookie").is_none());
-    assert_eq!(page.headers["referrer-policy"], "no-referrer");
+    assert_eq!(page.headers["referrer-policy"], "same-origin");
     assert!(
         page.headers["content-security-policy"]
             .to_str()
