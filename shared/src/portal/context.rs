@@ -20,6 +20,27 @@ pub struct Ctx<'a, S, R, Q> {
     pub token: &'a str,
 }
 
+impl<S, R, Q> Ctx<'_, S, R, Q>
+where
+    S: crate::ports::Stores,
+    R: crate::ports::resolver::Resolver,
+    Q: crate::ports::delivery::DeliveryQueue,
+{
+    /// The account's catalog of event types (the platform's own, then those it published), to
+    /// pick from and filter by.
+    pub async fn catalog(&self) -> PortalResult<Vec<crate::api::wire::EventTypeOut>> {
+        let first_page = crate::api::PageRequest {
+            limit: crate::api::MAX_PAGE,
+            cursor: None,
+        };
+        Ok(self
+            .api
+            .list_event_types(self.account(), first_page)
+            .await?
+            .data)
+    }
+}
+
 impl<S, R, Q> Ctx<'_, S, R, Q> {
     pub fn grant(&self) -> &PortalGrant {
         &self.session.grant

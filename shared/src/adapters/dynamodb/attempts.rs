@@ -23,24 +23,10 @@ impl AttemptLog for DynamoStore {
         account: &AccountId,
         event_id: &EventId,
     ) -> StoreResult<Vec<Attempt>> {
-        let mut found = Vec::new();
-        let mut start = None;
-        loop {
-            let output = self
-                .prefix_query(account, &keys::outcomes_of_event(event_id), None)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| store_error(&e))?;
-            for item in output.items.unwrap_or_default() {
-                found.extend(outcome_item(&item)?.1.attempts());
-            }
-            start = output.last_evaluated_key;
-            if start.is_none() {
-                newest_first(&mut found);
-                return Ok(found);
-            }
-        }
+        let items = self.outcome_items_of_event(account, event_id, true).await?;
+        let mut found: Vec<Attempt> = items.iter().flat_map(|o| o.attempts()).collect();
+        newest_first(&mut found);
+        Ok(found)
     }
 
     async fn attempts_since(

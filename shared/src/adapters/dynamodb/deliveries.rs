@@ -35,14 +35,14 @@ pub(super) fn outcome_item(item: &Item) -> StoreResult<(String, outcomes::Outcom
 }
 
 impl DynamoStore {
-    /// The latest status of each delivery of an event, from its outcome items.
-    async fn outcomes_of_event(
+    /// Every outcome item of an event, decoded.
+    pub(super) async fn outcome_items_of_event(
         &self,
         account: &AccountId,
         event_id: &EventId,
         consistent: bool,
-    ) -> StoreResult<Vec<DeliveryStatus>> {
-        let mut statuses = Vec::new();
+    ) -> StoreResult<Vec<outcomes::Outcomes>> {
+        let mut found = Vec::new();
         let mut start = None;
         loop {
             let output = self
@@ -53,13 +53,31 @@ impl DynamoStore {
                 .await
                 .map_err(|e| store_error(&e))?;
             for item in output.items.unwrap_or_default() {
-                statuses.extend(outcome_item(&item)?.1.statuses());
+                found.push(outcome_item(&item)?.1);
             }
             start = output.last_evaluated_key;
             if start.is_none() {
-                return Ok(latest_statuses(statuses));
+                return Ok(found);
             }
         }
+    }
+
+    /// The latest status of each delivery of an event, from its outcome items.
+    async fn outcomes_of_event(
+        &self,
+        account: &AccountId,
+        event_id: &EventId,
+        consistent: bool,
+    ) -> StoreResult<Vec<DeliveryStatus>> {
+        let items = self
+            .outcome_items_of_event(account, event_id, consistent)
+            .await?;
+        Ok(latest_statuses(
+            items
+                .iter()
+                .flat_map(outcomes::Outcomes::statuses)
+                .collect::<Vec<_>>(),
+        ))
     }
 }
 

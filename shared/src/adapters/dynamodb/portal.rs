@@ -2,7 +2,7 @@
 //! or `SESSION`, the record as JSON text beside its expiry in the TTL attribute (DynamoDB
 //! removes it within days of that; reads check the expiry themselves).
 
-use super::calls::store_error;
+use super::calls::{ConditionFailed, store_error};
 use super::codec::{Item, TTL_ATTRIBUTE, record, s};
 use super::keys;
 use super::store::DynamoStore;
@@ -70,18 +70,29 @@ impl PortalStore for DynamoStore {
     }
 
     async fn take_portal_link(&self, token_hash: &str) -> StoreResult<Option<PortalLink>> {
-        // One delete returns the item to exactly one caller: a second one finds nothing.
-        let output = self
+        // A conditional delete is atomic: of two callers at once, one deletes the item (and gets
+        // it back), the other's condition fails.
+        let result = self
             .client
             .delete_item()
             .table_name(&self.data_table)
             .key("pk", s(keys::portal(token_hash)))
             .key("sk", s(keys::PORTAL_LINK_SK))
+            .condition_expression("attribute_exists(pk)")
             .return_values(ReturnValue::AllOld)
             .send()
-            .await
-            .map_err(|e| store_error(&e))?;
-        output.attributes.as_ref().map(from_item).transpose()
+            .await;
+        match result {
+            Ok(output) => output.attributes.as_ref().map(from_item).transpose(),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(ConditionFailed::condition_failed) =>
+            {
+                Ok(None)
+            }
+            Err(error) => Err(store_error(&error)),
+        }
     }
 
     async fn put_portal_session(

@@ -244,22 +244,12 @@ async fn endpoint_form<S: Stores, R: Resolver, Q: DeliveryQueue>(
     description: &str,
     picked: &[String],
 ) -> PortalResult<EndpointForm> {
-    let catalog = ctx
-        .api
-        .list_event_types(
-            ctx.account(),
-            PageRequest {
-                limit: 100,
-                cursor: None,
-            },
-        )
-        .await?;
-    let names: Vec<&str> = catalog.data.iter().map(|t| t.event_type.as_str()).collect();
+    let catalog = ctx.catalog().await?;
+    let names: Vec<&str> = catalog.iter().map(|t| t.event_type.as_str()).collect();
     Ok(EndpointForm {
         url: url.to_owned(),
         description: description.to_owned(),
         catalog: catalog
-            .data
             .iter()
             .map(|t| Choice {
                 name: t.event_type.clone(),

@@ -6,10 +6,10 @@ use super::super::error::PortalResult;
 use super::super::form::Form;
 use super::super::response::{html, see_other};
 use super::super::views::{AttemptRow, Choice, Endpoints, EventPage, EventRow, EventsPage};
+use crate::api::Api;
 use crate::api::error::ApiError;
 use crate::api::portal_views::StatusFilter;
 use crate::api::wire::ResendRequest;
-use crate::api::{Api, PageRequest};
 use crate::model::{EventId, SubscriptionId};
 use crate::ports::Stores;
 use crate::ports::delivery::DeliveryQueue;
@@ -43,16 +43,7 @@ pub async fn log<S: Stores, R: Resolver, Q: DeliveryQueue>(
         .api
         .portal_events(ctx.grant(), event_type.as_deref(), status, query("cursor"))
         .await?;
-    let catalog = ctx
-        .api
-        .list_event_types(
-            ctx.account(),
-            PageRequest {
-                limit: 100,
-                cursor: None,
-            },
-        )
-        .await?;
+    let catalog = ctx.catalog().await?;
     let endpoints = Endpoints::of(&ctx.api.portal_endpoints(ctx.grant()).await?);
     let next_page = log.next_cursor.map(|cursor| {
         let mut next = url::form_urlencoded::Serializer::new(String::new());
@@ -69,7 +60,6 @@ pub async fn log<S: Stores, R: Resolver, Q: DeliveryQueue>(
         chrome: Some(ctx.chrome()),
         notice: ctx.notice(),
         types: catalog
-            .data
             .iter()
             .map(|t| Choice {
                 name: t.event_type.clone(),
