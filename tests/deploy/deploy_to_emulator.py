@@ -219,7 +219,7 @@ class EmulatedDeployment(unittest.TestCase):
         self.assertEqual(len(apis), 1)
         paths = next(iter(apis.values()))["Properties"]["Body"]["paths"]
         routes = sum(len([m for m in methods if is_method(m)]) for methods in paths.values())
-        self.assertEqual(routes, 35, "34 operations and the $default route")
+        self.assertEqual(routes, 37, "35 operations, the portal's pages and the $default route")
         self.assertEqual(list(paths["$default"]), [ANY])
         self.assertTrue(paths["$default"][ANY]["isDefaultRoute"])
         self.assertIn("ResourcesFunction", json.dumps(paths["$default"][ANY]["x-amazon-apigateway-integration"]))
@@ -228,16 +228,17 @@ class EmulatedDeployment(unittest.TestCase):
         # Each route may invoke its function, the API its authorizer, and EventBridge the sample
         # generator (created on moto). The resources function's $default route permits every
         # route of the API (SAM then writes no permission per route for that function): 1 for
-        # resources, 26 for subscriptions' routes, the authorizer's and the schedule's.
+        # resources, 28 for subscriptions' routes (the portal's pages one of them), the
+        # authorizer's and the schedule's.
         permissions = [k for k, r in self.expanded["Resources"].items() if r["Type"] == "AWS::Lambda::Permission"]
-        self.assertEqual(len(permissions), 29)
+        self.assertEqual(len(permissions), 31)
         default = self.expanded["Resources"]["ResourcesFunctionUnroutedPermission"]["Properties"]
         self.assertTrue(default["SourceArn"]["Fn::Sub"][0].endswith("/${__Stage__}/*"), default["SourceArn"])
         self.assertNotIn("ResourcesFunctionGetHealthPermission", permissions)
         for logical_id in permissions:
             self.assertIn(logical_id, self.resources)
 
-    def test_every_route_but_three_needs_the_key_authorizer(self):
+    def test_every_route_but_four_needs_the_key_authorizer(self):
         # moto does not create AWS::ApiGatewayV2 resources: the authorizer is checked as expanded.
         api = next(r for r in self.expanded["Resources"].values() if r["Type"] == "AWS::ApiGatewayV2::Api")
         body = api["Properties"]["Body"]
@@ -257,9 +258,16 @@ class EmulatedDeployment(unittest.TestCase):
                     open_routes.add(f"{method.upper()} {path}")
                 else:
                     self.assertEqual(operation.get("security"), [{"ApiKeyAuthorizer": []}], f"{method} {path}")
-        # The $default route answers only 404 and 405 problems (what no other route matches).
+        # The $default route answers only 404 and 405 problems (what no other route matches); the
+        # portal's pages check their own session cookie.
         self.assertEqual(
-            open_routes, {"GET /api/v1/health", "GET /api/v1/openapi.json", f"{ANY.upper()} $default"}
+            open_routes,
+            {
+                "GET /api/v1/health",
+                "GET /api/v1/openapi.json",
+                f"{ANY.upper()} $default",
+                f"{ANY.upper()} /portal/{{proxy+}}",
+            },
         )
         permission = self.expanded["Resources"]["HttpApiApiKeyAuthorizerAuthorizerPermission"]["Properties"]
         self.assertEqual(permission["Principal"], "apigateway.amazonaws.com")
@@ -273,7 +281,7 @@ class EmulatedDeployment(unittest.TestCase):
 
         stacks, _ = SamLocalStackProvider.get_stacks(os.path.join(ROOT, "template.yaml"))
         checked = auth_per_resource(stacks)
-        self.assertEqual(len(checked), 35, "one entry per HttpApi route, $default included")
+        self.assertEqual(len(checked), 37, "one entry per HttpApi route, $default included")
         self.assertEqual([name for name, authenticated in checked if not authenticated], [])
 
     def test_alarms_and_outputs_as_expanded(self):
