@@ -111,7 +111,7 @@ where
 
     /// Per subscription: the recorded status, or `pending` for a subscription the event goes to
     /// (one that existed when it was written) that has no attempt yet.
-    async fn deliveries(&self, event: &Event) -> ApiResult<Vec<DeliveryOut>> {
+    pub(super) async fn deliveries(&self, event: &Event) -> ApiResult<Vec<DeliveryOut>> {
         let recorded = self
             .store
             .deliveries_of_event(&event.account_id, &event.id)

@@ -2,12 +2,12 @@
 //! day of activity, the event log (only events delivered to a covered endpoint when the grant
 //! is limited), and an event's attempts. Whatever the grant does not cover is not found.
 
-use super::base::{Api, PageRequest};
+use super::base::{Api, PageRequest, check_type_filter};
 use super::wire::{EventWithDeliveries, SubscriptionOut};
 use crate::api::error::{ApiError, ApiResult};
 use crate::domain::activity::{self, HOURS, Hour};
 use crate::model::delivery::{Attempt, DeliveryState};
-use crate::model::{EventId, PortalGrant, SubscriptionId, Timestamp, now};
+use crate::model::{Event, EventId, PortalGrant, SubscriptionId, Timestamp, now};
 use crate::ports::Stores;
 use crate::ports::delivery::DeliveryQueue;
 use crate::ports::resolver::Resolver;
@@ -84,9 +84,7 @@ where
         grant: &PortalGrant,
         id: &SubscriptionId,
     ) -> ApiResult<SubscriptionOut> {
-        if !grant.covers(id) {
-            return Err(ApiError::NotFound("subscription"));
-        }
+        Self::portal_covers(grant, id)?;
         self.get_subscription(&grant.account_id, id).await
     }
 
@@ -155,16 +153,19 @@ where
         status: Option<StatusFilter>,
         cursor: Option<String>,
     ) -> ApiResult<EventLog> {
-        let page = PageRequest {
-            limit: EVENT_LOG_PAGE,
-            cursor,
-        };
+        check_type_filter("type", event_type)?;
         let listed = self
-            .list_events(&grant.account_id, event_type, page)
+            .store
+            .list_events(
+                &grant.account_id,
+                event_type,
+                EVENT_LOG_PAGE,
+                cursor.as_deref(),
+            )
             .await?;
         let mut events = Vec::new();
-        for body in listed.data {
-            let Ok(event) = self.portal_event(grant, &body.id).await else {
+        for event in &listed.items {
+            let Some(event) = self.covered(grant, event).await? else {
                 continue;
             };
             if status.is_none_or(|s| s.keeps(&event)) {
@@ -186,14 +187,31 @@ where
         grant: &PortalGrant,
         id: &EventId,
     ) -> ApiResult<EventWithDeliveries> {
-        let mut event = self.get_event(&grant.account_id, id).await?;
-        event
-            .deliveries
-            .retain(|d| grant.covers(&d.subscription_id));
-        if !grant.is_whole_account() && event.deliveries.is_empty() {
-            return Err(ApiError::NotFound("event"));
+        let event = self
+            .store
+            .get_event(&grant.account_id, id)
+            .await?
+            .ok_or(ApiError::NotFound("event"))?;
+        self.covered(grant, &event)
+            .await?
+            .ok_or(ApiError::NotFound("event"))
+    }
+
+    /// The event with the deliveries the grant covers; `None` when a limited grant covers none.
+    async fn covered(
+        &self,
+        grant: &PortalGrant,
+        event: &Event,
+    ) -> ApiResult<Option<EventWithDeliveries>> {
+        let mut deliveries = self.deliveries(event).await?;
+        deliveries.retain(|d| grant.covers(&d.subscription_id));
+        if !grant.is_whole_account() && deliveries.is_empty() {
+            return Ok(None);
         }
-        Ok(event)
+        Ok(Some(EventWithDeliveries {
+            event: event.representation(),
+            deliveries,
+        }))
     }
 
     /// The attempts to deliver an event to the endpoints the grant covers, newest first.

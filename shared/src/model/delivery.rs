@@ -235,6 +235,12 @@ pub struct Attempt {
 
 pub const RESPONSE_EXCERPT_BYTES: usize = 4096;
 
+/// Orders attempts as every attempt log shows them: the latest first, and of two at once the
+/// later attempt first.
+pub fn newest_first(attempts: &mut [Attempt]) {
+    attempts.sort_by_key(|a| std::cmp::Reverse((a.attempted_at, a.attempt)));
+}
+
 #[cfg(test)]
 mod tests {
 

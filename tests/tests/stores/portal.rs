@@ -5,8 +5,8 @@ use crate::deliveries::attempt;
 use crate::support::{account, event, subscription};
 use shared::model::delivery::{Attempt, DeliveryState, DeliveryStatus};
 use shared::model::{Account, PortalGrant, PortalLink, PortalSession, Timestamp, now};
-use shared::ports::Stores;
 use shared::ports::delivery::Recorded;
+use shared::ports::{StoreError, Stores};
 use std::time::Duration;
 
 pub(crate) async fn links_are_taken_once_and_sessions_kept_until_ended<S: Stores>(store: &S) {
@@ -22,7 +22,10 @@ pub(crate) async fn links_are_taken_once_and_sessions_kept_until_ended<S: Stores
     };
     store.put_portal_link("link-hash", &link).await.unwrap();
     assert!(
-        store.put_portal_link("link-hash", &link).await.is_err(),
+        matches!(
+            store.put_portal_link("link-hash", &link).await,
+            Err(StoreError::Conflict)
+        ),
         "never over another"
     );
     let (first, second) = tokio::join!(

@@ -18,6 +18,18 @@ fn builder_error(error: impl std::fmt::Display) -> StoreError {
 }
 
 impl DynamoStore {
+    /// The account's item, as it is now (a strong read).
+    pub(super) async fn account(&self, account: &AccountId) -> StoreResult<Option<Account>> {
+        let item = self
+            .get(
+                &self.data_table,
+                keys::account(account),
+                keys::ACCOUNT_SK.into(),
+            )
+            .await?;
+        item.map(record).transpose()
+    }
+
     /// A key's two items, each written only if new.
     fn key_puts(&self, key: &ApiKey) -> StoreResult<Vec<TransactWriteItem>> {
         let lookup = item(
@@ -187,14 +199,6 @@ impl AccountStore for DynamoStore {
             }
         })
         .await?;
-        let found = self
-            .get(
-                &self.data_table,
-                keys::account(account),
-                keys::ACCOUNT_SK.into(),
-            )
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        record(found)
+        self.account(account).await?.ok_or(StoreError::NotFound)
     }
 }

@@ -7,15 +7,10 @@ use super::codec::s;
 use super::deliveries::outcome_item;
 use super::keys;
 use super::store::DynamoStore;
-use crate::model::delivery::Attempt;
+use crate::model::delivery::{Attempt, newest_first};
 use crate::model::{AccountId, EventId, Timestamp};
 use crate::ports::StoreResult;
 use crate::ports::attempts::AttemptLog;
-
-/// Newest first, then the higher attempt first.
-fn newest_first(attempts: &mut [Attempt]) {
-    attempts.sort_by_key(|a| std::cmp::Reverse((a.attempted_at, a.attempt)));
-}
 
 impl AttemptLog for DynamoStore {
     async fn attempts_of_event(

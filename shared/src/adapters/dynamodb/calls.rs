@@ -59,9 +59,21 @@ where
     E: ConditionFailed + ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
+    unless_condition_failed(result).map(|output| output.is_some())
+}
+
+/// A conditional single-item write's output, `None` when its condition failed; any other
+/// failure as a [`StoreError`].
+pub(super) fn unless_condition_failed<T, E, R>(
+    result: Result<T, SdkError<E, R>>,
+) -> StoreResult<Option<T>>
+where
+    E: ConditionFailed + ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
     match result {
-        Ok(_) => Ok(true),
-        Err(error) if error.as_service_error().is_some_and(E::condition_failed) => Ok(false),
+        Ok(output) => Ok(Some(output)),
+        Err(error) if error.as_service_error().is_some_and(E::condition_failed) => Ok(None),
         Err(error) => Err(store_error(&error)),
     }
 }

@@ -73,10 +73,7 @@ impl DynamoStore {
             .outcome_items_of_event(account, event_id, consistent)
             .await?;
         Ok(latest_statuses(
-            items
-                .iter()
-                .flat_map(outcomes::Outcomes::statuses)
-                .collect::<Vec<_>>(),
+            items.iter().flat_map(outcomes::Outcomes::statuses),
         ))
     }
 }

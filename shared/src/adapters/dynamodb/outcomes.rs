@@ -173,7 +173,7 @@ impl Outcomes {
             .filter(|e| e.subscription_id == subscription_id)
             .filter_map(|e| e.attempt(self.event_id))
             .collect();
-        found.sort_by_key(|a| std::cmp::Reverse((a.attempted_at, a.attempt)));
+        crate::model::delivery::newest_first(&mut found);
         found
     }
 }

@@ -2,8 +2,8 @@
 //! or `SESSION`, the record as JSON text beside its expiry in the TTL attribute (DynamoDB
 //! removes it within days of that; reads check the expiry themselves).
 
-use super::calls::{ConditionFailed, store_error};
-use super::codec::{Item, TTL_ATTRIBUTE, record, s};
+use super::calls::{store_error, unless_condition_failed, written};
+use super::codec::{Item, TTL_ATTRIBUTE, s};
 use super::keys;
 use super::store::DynamoStore;
 use crate::model::{Account, AccountId, PortalLink, PortalSession, Timestamp};
@@ -45,16 +45,21 @@ fn from_item<T: DeserializeOwned>(item: &Item) -> StoreResult<T> {
 }
 
 impl DynamoStore {
+    /// Puts a link or session, never over another (`Conflict`).
     async fn put_portal_item(&self, item: Item) -> StoreResult<()> {
-        self.client
+        let result = self
+            .client
             .put_item()
             .table_name(&self.data_table)
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(pk)")
             .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| store_error(&e))
+            .await;
+        if written(result)? {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict)
+        }
     }
 }
 
@@ -82,17 +87,11 @@ impl PortalStore for DynamoStore {
             .return_values(ReturnValue::AllOld)
             .send()
             .await;
-        match result {
-            Ok(output) => output.attributes.as_ref().map(from_item).transpose(),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(ConditionFailed::condition_failed) =>
-            {
-                Ok(None)
-            }
-            Err(error) => Err(store_error(&error)),
-        }
+        unless_condition_failed(result)?
+            .and_then(|output| output.attributes)
+            .as_ref()
+            .map(from_item)
+            .transpose()
     }
 
     async fn put_portal_session(
@@ -133,13 +132,6 @@ impl PortalStore for DynamoStore {
     }
 
     async fn portal_account(&self, account: &AccountId) -> StoreResult<Option<Account>> {
-        let item = self
-            .get(
-                &self.data_table,
-                keys::account(account),
-                keys::ACCOUNT_SK.into(),
-            )
-            .await?;
-        item.map(record).transpose()
+        self.account(account).await
     }
 }

@@ -1,7 +1,7 @@
 //! The attempt log across subscriptions, in memory.
 
 use super::MemoryStore;
-use crate::model::delivery::Attempt;
+use crate::model::delivery::{Attempt, newest_first};
 use crate::model::{AccountId, EventId, Timestamp};
 use crate::ports::StoreResult;
 use crate::ports::attempts::AttemptLog;
@@ -20,7 +20,7 @@ impl AttemptLog for MemoryStore {
             .flatten()
             .flat_map(|(_, records)| records.iter().filter_map(|r| r.attempt.clone()))
             .collect();
-        found.sort_by_key(|a| std::cmp::Reverse((a.attempted_at, a.attempt)));
+        newest_first(&mut found);
         Ok(found)
     }
 
@@ -51,7 +51,7 @@ impl AttemptLog for MemoryStore {
                 break;
             }
         }
-        found.sort_by_key(|a| std::cmp::Reverse((a.attempted_at, a.attempt)));
+        newest_first(&mut found);
         Ok(found)
     }
 }
